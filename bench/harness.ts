@@ -1,0 +1,130 @@
+/**
+ * A small interleaved benchmark harness: every case of a comparison runs in the same
+ * process, in alternating rounds, so machine noise hits ours and the competitor alike.
+ * Benchmarks report numbers; they assert nothing.
+ */
+
+export interface Contender {
+  /** What is measured, e.g. `tracehop` or `@opentelemetry/core`. */
+  readonly label: string
+  readonly fn: () => unknown
+}
+
+export interface Comparison {
+  readonly name: string
+  readonly ours: Contender
+  readonly theirs: readonly Contender[]
+  /** Iterations per round; defaults to a count that takes ~20 ms per round. */
+  readonly iterations?: number
+}
+
+export interface ComparisonResult {
+  readonly name: string
+  readonly rows: readonly { label: string; nsPerOp: number; ratio: number }[]
+}
+
+export interface AsyncComparison {
+  readonly name: string
+  readonly ours: { readonly label: string; readonly fn: () => Promise<unknown> }
+  readonly theirs: readonly { readonly label: string; readonly fn: () => Promise<unknown> }[]
+  readonly iterations?: number
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+
+function calibrate(fn: () => unknown): number {
+  let n = 1
+  for (;;) {
+    const t0 = performance.now()
+    for (let i = 0; i < n; i++) fn()
+    const ms = performance.now() - t0
+    if (ms > 5 || n > 1 << 24) return Math.max(1, Math.round((n * 20) / Math.max(ms, 0.01)))
+    n *= 4
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? Number.NaN
+}
+
+let sink: unknown
+/** Keeps results observable so the JIT cannot drop the work. */
+export function consume(x: unknown): void {
+  sink = x
+}
+export function lastSink(): unknown {
+  return sink
+}
+
+/** Runs a comparison and prints ns/op per contender and each one's ratio to ours. */
+export function compare(c: Comparison): ComparisonResult {
+  const all = [c.ours, ...c.theirs]
+  const iters = all.map((x) => c.iterations ?? calibrate(x.fn))
+  const samples: number[][] = all.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < all.length; k++) {
+      const contender = all[(k + round) % all.length]!
+      const idx = all.indexOf(contender)
+      const n = iters[idx]!
+      const t0 = performance.now()
+      for (let i = 0; i < n; i++) sink = contender.fn()
+      samples[idx]!.push(((performance.now() - t0) * 1e6) / n)
+    }
+  }
+  return report(
+    c.name,
+    all.map((x, i) => ({ label: x.label, ns: median(samples[i]!) })),
+  )
+}
+
+/** The same for async work (export round trips, requests): iterations are sequential. */
+export async function compareAsync(c: AsyncComparison): Promise<ComparisonResult> {
+  const all = [c.ours, ...c.theirs]
+  const n = c.iterations ?? 200
+  for (const x of all) for (let i = 0; i < Math.min(20, n); i++) await x.fn() // warm-up
+  const samples: number[][] = all.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < all.length; k++) {
+      const idx = (k + round) % all.length
+      const contender = all[idx]!
+      const t0 = performance.now()
+      for (let i = 0; i < n; i++) sink = await contender.fn()
+      samples[idx]!.push(((performance.now() - t0) * 1e6) / n)
+    }
+  }
+  return report(
+    c.name,
+    all.map((x, i) => ({ label: x.label, ns: median(samples[i]!) })),
+  )
+}
+
+function fmt(ns: number): string {
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`
+  return `${ns.toFixed(0)} ns`
+}
+
+const results: ComparisonResult[] = []
+export function allResults(): readonly ComparisonResult[] {
+  return results
+}
+
+/** Prints one comparison; ratio = their time / ours (above 1: we are faster). */
+export function report(name: string, rows: readonly { label: string; ns: number }[]): ComparisonResult {
+  const ours = rows[0]!.ns
+  const out = { name, rows: rows.map((r) => ({ label: r.label, nsPerOp: r.ns, ratio: r.ns / ours })) }
+  results.push(out)
+  console.log(`\n${name}`)
+  for (const [i, r] of out.rows.entries()) {
+    const ratio = i === 0 ? '1.00x (ours)' : `${r.ratio.toFixed(2)}x ours`
+    console.log(`  ${r.label.padEnd(44)} ${fmt(r.nsPerOp).padStart(12)}/op   ${ratio}`)
+  }
+  return out
+}
+
+/** Prints a free-form figure next to the comparisons (sizes, req/s, percentiles). */
+export function note(name: string, lines: readonly string[]): void {
+  console.log(`\n${name}`)
+  for (const l of lines) console.log(`  ${l}`)
+}

@@ -1,0 +1,89 @@
+/**
+ * Carriers: where trace headers are read from and written to. A format never knows
+ * whether it reads `Headers`, a Lambda event's headers or SQS message attributes; a
+ * carrier never knows the formats. Names are looked up case-insensitively by the carrier,
+ * once, not by every caller.
+ */
+
+/** Read side. `name` is lowercase; several values of one name come back joined by `,`. */
+export interface CarrierGetter {
+  get(name: string): string | undefined
+}
+
+/** Write side. `name` is lowercase. */
+export interface CarrierSetter {
+  set(name: string, value: string): void
+}
+
+/** A plain header record: single values, multi-value arrays, or absent values. */
+export type HeaderRecord = Readonly<Record<string, string | readonly string[] | undefined | null>>
+
+/** Anything tracehop accepts as an incoming carrier. */
+export type CarrierInput = Headers | HeaderRecord | CarrierGetter | { readonly headers: Headers }
+
+function isHeaders(x: unknown): x is Headers {
+  return typeof Headers !== 'undefined' && x instanceof Headers
+}
+
+function isGetter(x: object): x is CarrierGetter {
+  return typeof (x as { get?: unknown }).get === 'function' && !isHeaders(x)
+}
+
+/** A `Headers` object: already case-insensitive and comma-joining. */
+export function headersCarrier(headers: Headers): CarrierGetter {
+  return { get: (name) => headers.get(name) ?? undefined }
+}
+
+/**
+ * A plain record (Lambda `headers`, `multiValueHeaders`, message attributes already
+ * flattened to strings). Keys are lowercased into a map the first time a name is read.
+ */
+export function recordCarrier(record: HeaderRecord): CarrierGetter {
+  let index: Map<string, string> | undefined
+  return {
+    get(name) {
+      const direct = record[name]
+      if (direct !== undefined && direct !== null) return join(direct)
+      if (index === undefined) {
+        index = new Map()
+        for (const key in record) {
+          const value = record[key]
+          if (value === undefined || value === null) continue
+          const lower = key.toLowerCase()
+          const joined = join(value)
+          if (joined === undefined) continue
+          const prev = index.get(lower)
+          index.set(lower, prev === undefined ? joined : `${prev},${joined}`)
+        }
+      }
+      return index.get(name)
+    },
+  }
+}
+
+function join(value: string | readonly string[]): string | undefined {
+  if (typeof value === 'string') return value
+  if (!Array.isArray(value)) return undefined
+  let out: string | undefined
+  for (const v of value) if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
+  return out
+}
+
+/** Turns any accepted input into a getter; a `Request` (or anything with `headers: Headers`) reads its headers. */
+export function toCarrier(input: CarrierInput | undefined | null): CarrierGetter | undefined {
+  if (input === undefined || input === null || typeof input !== 'object') return undefined
+  if (isHeaders(input)) return headersCarrier(input)
+  const maybeHeaders = (input as { headers?: unknown }).headers
+  if (isHeaders(maybeHeaders)) return headersCarrier(maybeHeaders)
+  if (isGetter(input)) return input
+  return recordCarrier(input as HeaderRecord)
+}
+
+/** A setter over a plain record (the shape `span.headers()` returns). */
+export function recordSetter(record: Record<string, string>): CarrierSetter {
+  return {
+    set(name, value) {
+      record[name] = value
+    },
+  }
+}

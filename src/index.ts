@@ -1,0 +1,30 @@
+// tracehop: one distributed trace across every hop, with context as a value you hold.
+export { createTracer, Tracer } from './tracer.js'
+export type { TracerConfig, PropagationConfig, FlushConfig, StartOptions } from './tracer.js'
+export { Scope } from './scope.js'
+export type { ScopeOptions, FlushReport, InvocationResult, WaitUntil } from './scope.js'
+export { Span } from './span.js'
+export type { SpanOptions } from './span.js'
+export { SpanKind, StatusCode } from './span-record.js'
+export type {
+  Attributes,
+  AttributeValue,
+  SpanRecord,
+  SpanLink,
+  SpanEvent,
+  SpanStatus,
+  ExportBatch,
+  Resource,
+} from './span-record.js'
+export { TRACE_FLAG_SAMPLED, TRACE_FLAG_RANDOM } from './trace-context.js'
+export type { TraceContext, Baggage, BaggageMember, LangSmithParent, TraceState, XRayHeader } from './trace-context.js'
+export type { CarrierGetter, CarrierSetter, CarrierInput, HeaderRecord } from './carrier.js'
+export { recordCarrier, recordSetter } from './carrier.js'
+export type { PropagationFormat, Ingress } from './propagation/formats.js'
+export type { SamplingConfig, SamplingAlgorithm } from './sampling/head-sampler.js'
+export type { DestinationRule } from './destinations.js'
+export type { Limits } from './limits.js'
+export { DEFAULT_LIMITS } from './limits.js'
+export type { TracerStats, InvalidInput, LimitHit } from './stats.js'
+export type { Exporter, ExportResult, DropReason } from './export/exporter.js'
+export { TracehopError } from './errors.js'

@@ -1,0 +1,59 @@
+import type { CarrierSetter } from '../carrier.js'
+import type { Baggage, BaggageMember, TraceContext } from '../trace-context.js'
+import { BAGGAGE_HEADER, formatBaggage, mergeBaggage, parseBaggage } from './baggage.js'
+import type { ResolvedFormats } from './formats.js'
+import { langSmithBaggageMembers } from './langsmith-baggage.js'
+import { LANGSMITH_TRACE_HEADER } from './langsmith-trace.js'
+import { formatTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
+import { formatTracestate, TRACESTATE_HEADER } from './tracestate.js'
+import { formatXRay, traceIdToXrayRoot, XRAY_HEADER } from './xray.js'
+
+/**
+ * Writes `ctx` (the context a span hands out) into a carrier, in every configured format.
+ * `ctx.langsmith.dottedOrder` must be the span's own dotted order. An `existingBaggage`
+ * header (what the outgoing request already carries) is merged, never overwritten: its
+ * members win over ours on the same key.
+ */
+export function inject(
+  ctx: TraceContext,
+  setter: CarrierSetter,
+  formats: ResolvedFormats,
+  existingBaggage?: string,
+): void {
+  if (formats.w3c) {
+    setter.set(TRACEPARENT_HEADER, formatTraceparent(ctx.traceId, ctx.spanId, ctx.flags))
+    if (ctx.traceState !== undefined) {
+      const state = formatTracestate(ctx.traceState)
+      if (state !== undefined) setter.set(TRACESTATE_HEADER, state)
+    }
+  }
+  let members: Baggage | undefined
+  const ls = ctx.langsmith
+  if (formats.langsmith && ls !== undefined) {
+    setter.set(LANGSMITH_TRACE_HEADER, ls.dottedOrder)
+    const lsMembers: BaggageMember[] = langSmithBaggageMembers({
+      ...(ls.project !== undefined ? { project: ls.project } : {}),
+      ...(ls.tags !== undefined ? { tags: ls.tags } : {}),
+      ...(ls.metadata !== undefined ? { metadata: ls.metadata } : {}),
+      ...(ls.passthrough !== undefined ? { passthrough: ls.passthrough } : {}),
+    })
+    if (lsMembers.length > 0) members = lsMembers
+  }
+  if (formats.baggage && ctx.baggage !== undefined) members = mergeBaggage(members, ctx.baggage)
+  if (existingBaggage !== undefined) members = mergeBaggage(members, parseBaggage(existingBaggage))
+  if (members !== undefined) {
+    const header = formatBaggage(members)
+    if (header !== undefined) setter.set(BAGGAGE_HEADER, header)
+  }
+  if (formats.xray) {
+    setter.set(
+      XRAY_HEADER,
+      formatXRay({
+        root: traceIdToXrayRoot(ctx.traceId),
+        parent: ctx.spanId,
+        sampled: (ctx.flags & 1) === 1,
+        ...(ctx.xray?.lineage !== undefined ? { lineage: ctx.xray.lineage } : {}),
+      }),
+    )
+  }
+}

@@ -1,0 +1,86 @@
+import { TracehopError } from '../errors.js'
+import { hexToUuid } from '../ids.js'
+import { getTracestateMember, setTracestateMember, deleteTracestateMember } from '../propagation/tracestate.js'
+import { TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, type TraceState } from '../trace-context.js'
+import { langsmithSampled } from './langsmith-sampler.js'
+import { decideProbability } from './probability.js'
+
+/**
+ * Which consistent rule turns (trace id, ratio) into a decision. Pick the one the other
+ * services of your system use, so every hop keeps the same traces:
+ * - `opentelemetry`: OpenTelemetry consistent probability sampling (`ot=th:…;rv:…` in
+ *   tracestate), as OTel SDKs' `ProbabilitySampler` and the Collector's proportional mode;
+ * - `langsmith`: the `langsmith` SDKs' rule (XXH3-128 of the trace id, bucket of 1e6).
+ */
+export type SamplingAlgorithm = 'opentelemetry' | 'langsmith'
+
+export interface SamplingConfig {
+  /** Head-sampling ratio in [0, 1]. Default 1 (keep everything). */
+  readonly ratio?: number
+  /** Export a scope that was not head-sampled when it failed. Default true. */
+  readonly keepErrors?: boolean
+  /** Default `opentelemetry`. */
+  readonly algorithm?: SamplingAlgorithm
+}
+
+export interface ResolvedSampling {
+  readonly ratio: number
+  readonly keepErrors: boolean
+  readonly algorithm: SamplingAlgorithm
+}
+
+export function resolveSampling(config: SamplingConfig | undefined): ResolvedSampling {
+  const ratio = config?.ratio ?? 1
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
+    throw new TracehopError(`sampling.ratio must be within [0, 1], got ${String(ratio)}`)
+  }
+  const algorithm = config?.algorithm ?? 'opentelemetry'
+  if (algorithm !== 'opentelemetry' && algorithm !== 'langsmith') {
+    throw new TracehopError(`sampling.algorithm must be 'opentelemetry' or 'langsmith', got ${String(algorithm)}`)
+  }
+  return { ratio, keepErrors: config?.keepErrors ?? true, algorithm }
+}
+
+export interface HeadDecision {
+  readonly sampled: boolean
+  /** The flags to propagate (sampled bit set per the decision, random bit kept). */
+  readonly flags: number
+  readonly traceState: TraceState | undefined
+}
+
+/**
+ * The head decision for a new local root. A decided (trusted) remote parent is followed;
+ * otherwise the decision is a pure function of the trace id and the ratio.
+ */
+export function decideHead(
+  sampling: ResolvedSampling,
+  traceId: string,
+  flags: number,
+  traceState: TraceState | undefined,
+  followParent: boolean,
+): HeadDecision {
+  if (followParent) {
+    return { sampled: (flags & TRACE_FLAG_SAMPLED) !== 0, flags, traceState }
+  }
+  let sampled: boolean
+  if (sampling.algorithm === 'langsmith') {
+    sampled = langsmithSampled(hexToUuid(traceId), sampling.ratio)
+  } else if (sampling.ratio >= 1 && getTracestateMember(traceState, 'ot') === undefined) {
+    // Keep-all needs no threshold, and writing `ot=th:0` on every request buys nothing.
+    sampled = true
+  } else {
+    const decision = decideProbability({
+      traceId,
+      randomFlag: (flags & TRACE_FLAG_RANDOM) !== 0,
+      ot: getTracestateMember(traceState, 'ot'),
+      ratio: sampling.ratio,
+    })
+    sampled = decision.sampled
+    traceState =
+      decision.ot === undefined
+        ? deleteTracestateMember(traceState, 'ot')
+        : setTracestateMember(traceState, 'ot', decision.ot)
+  }
+  const out = sampled ? flags | TRACE_FLAG_SAMPLED : flags & ~TRACE_FLAG_SAMPLED
+  return { sampled, flags: out, traceState }
+}

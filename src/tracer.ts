@@ -1,0 +1,219 @@
+import { type CarrierInput, toCarrier } from './carrier.js'
+import { type DestinationPolicy, type DestinationRule, normalizeRule } from './destinations.js'
+import { TracehopError } from './errors.js'
+import type { Exporter } from './export/exporter.js'
+import { FlushQueue } from './export/flush-queue.js'
+import { type Limits, resolveLimits } from './limits.js'
+import { extract, type Incoming } from './propagation/extract.js'
+import { type Ingress, type PropagationFormat, type ResolvedFormats, resolveFormats } from './propagation/formats.js'
+import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
+import { Scope, type ScopeOptions } from './scope.js'
+import type { Attributes } from './span-record.js'
+import { StatsRecorder, type TracerStats } from './stats.js'
+import type { TraceContext } from './trace-context.js'
+import { VERSION } from './version.js'
+
+/** Where trace context is read from and written to, and who may receive it. */
+export interface PropagationConfig {
+  /** Formats read from incoming carriers. Default all: `['w3c', 'baggage', 'langsmith', 'xray']`. */
+  readonly read?: readonly PropagationFormat[]
+  /** Formats written to outgoing carriers. Default `['w3c', 'baggage', 'langsmith']`. */
+  readonly write?: readonly PropagationFormat[]
+  /** Destinations (besides the incoming request's own origin) that receive trace headers. */
+  readonly allow?: readonly DestinationRule[]
+  /** Whether the incoming request's origin receives trace headers. Default true. */
+  readonly sameOrigin?: boolean
+  /** How much incoming context is believed. Default `trusted`; use `untrusted` on the public edge. */
+  readonly ingress?: Ingress
+  /**
+   * Set the W3C Level 2 random flag (0x02) on traces this service starts. Default false:
+   * the OpenTelemetry Go propagator discards a version-00 `traceparent` whose flags exceed
+   * `01`, which would lose the trace in a Go service; the randomness reaches OTel samplers
+   * through `tracestate` `ot=rv:` instead. Incoming flags are always passed through.
+   */
+  readonly randomFlag?: boolean
+}
+
+export interface FlushConfig {
+  /** Time budget of one scope's flush, retries included (ms). Default 10 000. */
+  readonly budgetMs?: number
+  /** Coalescing window for scopes that end together (ms). Default 10; 0 sends at once. */
+  readonly windowMs?: number
+  /** Default 512. */
+  readonly maxBatchSpans?: number
+  /** Spans waiting for export per isolate. Default 4096. */
+  readonly maxQueuedSpans?: number
+}
+
+/**
+ * Configuration of a tracer: one per service (per isolate on the edge).
+ *
+ * @example
+ * const tracer = createTracer({
+ *   service: 'orchestrator',
+ *   sampling: { ratio: 0.1, keepErrors: true },
+ *   propagation: { allow: ['https://retrieval.internal'] },
+ *   exporters: [otlp({ url: 'http://127.0.0.1:4318/v1/traces' })],
+ * })
+ */
+export interface TracerConfig {
+  /** `service.name`. */
+  readonly service: string
+  readonly sampling?: SamplingConfig
+  readonly propagation?: PropagationConfig
+  readonly exporters?: readonly Exporter[]
+  /** Extra resource attributes (`deployment.environment.name`, `cloud.region`, …). */
+  readonly resource?: Attributes
+  readonly limits?: Partial<Limits>
+  readonly flush?: FlushConfig
+  /** Where the one log line per distinct export problem goes. Default `console.warn`. */
+  readonly log?: (line: string) => void
+  /** The `fetch` used by `span.fetch()`. Default `globalThis.fetch` at call time. */
+  readonly fetch?: typeof fetch
+}
+
+/** @internal The validated configuration every scope reads. */
+export interface ResolvedConfig {
+  readonly service: string
+  readonly sampling: ResolvedSampling
+  readonly read: ResolvedFormats
+  readonly write: ResolvedFormats
+  readonly destinations: DestinationPolicy
+  readonly ingress: Ingress
+  readonly randomFlag: boolean
+  readonly limits: Limits
+  readonly flush: Required<FlushConfig>
+}
+
+/** Options for `tracer.start()`, on top of the scope's own. */
+export interface StartOptions extends ScopeOptions {
+  /** Overrides the configured ingress for this scope (e.g. public vs internal routes). */
+  readonly ingress?: Ingress
+}
+
+/**
+ * A tracer: configuration resolved once, counters, and the export queue of one service.
+ * Scopes are started from it, one per invocation.
+ */
+export class Tracer {
+  readonly config: ResolvedConfig
+  /** @internal */ readonly statsRecorder: StatsRecorder
+  /** @internal */ readonly queue: FlushQueue
+  private readonly userFetch: typeof fetch | undefined
+
+  /** @internal Use {@link createTracer}. */
+  constructor(config: TracerConfig) {
+    if (config === null || typeof config !== 'object') throw new TracehopError('createTracer needs a config object')
+    if (typeof config.service !== 'string' || config.service.trim() === '') {
+      throw new TracehopError('config.service must be a non-empty string (it becomes service.name)')
+    }
+    const p = config.propagation ?? {}
+    const ingress = p.ingress ?? 'trusted'
+    if (ingress !== 'trusted' && ingress !== 'untrusted' && ingress !== 'link') {
+      throw new TracehopError(`propagation.ingress must be 'trusted', 'untrusted' or 'link', got ${String(ingress)}`)
+    }
+    const flush = config.flush ?? {}
+    const budgetMs = flush.budgetMs ?? 10_000
+    if (!(budgetMs > 0)) throw new TracehopError(`flush.budgetMs must be positive, got ${String(budgetMs)}`)
+    for (const e of config.exporters ?? []) {
+      if (e === null || typeof e !== 'object' || typeof e.export !== 'function') {
+        throw new TracehopError('every entry of config.exporters must be an exporter, e.g. otlp({ url })')
+      }
+    }
+    this.config = {
+      service: config.service,
+      sampling: resolveSampling(config.sampling),
+      read: resolveFormats(p.read ?? ['w3c', 'baggage', 'langsmith', 'xray'], 'read'),
+      write: resolveFormats(p.write ?? ['w3c', 'baggage', 'langsmith'], 'write'),
+      destinations: { allow: (p.allow ?? []).map(normalizeRule), sameOrigin: p.sameOrigin ?? true },
+      ingress,
+      randomFlag: p.randomFlag ?? false,
+      limits: resolveLimits(config.limits),
+      flush: {
+        budgetMs,
+        windowMs: flush.windowMs ?? 10,
+        maxBatchSpans: flush.maxBatchSpans ?? 512,
+        maxQueuedSpans: flush.maxQueuedSpans ?? 4096,
+      },
+    }
+    this.userFetch = config.fetch
+    // biome-ignore lint/suspicious/noConsole: the one line per distinct export problem.
+    const log = config.log ?? ((line: string) => console.warn(line))
+    this.statsRecorder = new StatsRecorder(log)
+    this.queue = new FlushQueue(
+      config.exporters ?? [],
+      {
+        resource: {
+          attributes: {
+            'service.name': config.service,
+            'telemetry.sdk.name': 'tracehop',
+            'telemetry.sdk.language': 'webjs',
+            'telemetry.sdk.version': VERSION,
+            ...config.resource,
+          },
+        },
+        scopeName: 'tracehop',
+        scopeVersion: VERSION,
+      },
+      this.statsRecorder,
+      this.config.flush,
+    )
+  }
+
+  /**
+   * Starts one invocation's scope from an incoming carrier (a `Request`, `Headers`, a
+   * header record, or a carrier getter), or from a context you hold. Bad input never
+   * throws: it starts a fresh trace and is counted in `stats().invalid`.
+   *
+   * @example
+   * const scope = tracer.start(request, { name: 'POST /chat', waitUntil: ctx.waitUntil.bind(ctx) })
+   */
+  start(carrier?: CarrierInput | TraceContext | null, options?: StartOptions): Scope {
+    return new Scope(this, this.extract(carrier, options?.ingress), options)
+  }
+
+  /** Reads a carrier without starting a scope (adapters use it for links and batches). */
+  extract(carrier?: CarrierInput | TraceContext | null, ingress?: Ingress): Incoming {
+    if (carrier === undefined || carrier === null) return { links: [] }
+    if (isTraceContext(carrier)) return { parent: carrier, links: [] }
+    try {
+      const getter = toCarrier(carrier)
+      if (getter === undefined) return { links: [] }
+      return extract(getter, this.config.read, ingress ?? this.config.ingress, (what) =>
+        this.statsRecorder.countInvalid(what),
+      )
+    } catch {
+      // A carrier whose getters throw (a hostile object): a fresh trace, counted.
+      this.statsRecorder.countInvalid('event')
+      return { links: [] }
+    }
+  }
+
+  /** Counters: scopes kept and why, spans exported and dropped (by reason), bad input, limits. */
+  stats(): TracerStats {
+    return this.statsRecorder.snapshot()
+  }
+
+  /** @internal */
+  fetchImpl(): typeof fetch {
+    return this.userFetch ?? globalThis.fetch
+  }
+}
+
+function isTraceContext(x: unknown): x is TraceContext {
+  const c = x as TraceContext
+  return typeof c.traceId === 'string' && typeof c.spanId === 'string' && typeof c.flags === 'number'
+}
+
+/**
+ * Creates a tracer. Configuration errors throw a {@link TracehopError} saying what to change.
+ *
+ * @example
+ * const tracer = createTracer({ service: 'gateway', sampling: { ratio: 0.1 }, exporters: [otlp({ url })] })
+ * const scope = tracer.start(request)
+ * const res = await scope.root.child('auth', () => authorize(request))
+ * scope.end(res)
+ */
+export function createTracer(config: TracerConfig): Tracer {
+  return new Tracer(config)
+}

@@ -1,0 +1,2 @@
+/** The package version, reported as `telemetry.sdk.version`. */
+export const VERSION = '0.1.0'
