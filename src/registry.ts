@@ -1,3 +1,4 @@
+import { TracehopError } from './errors.js'
 import type { Span } from './span.js'
 
 /**
@@ -25,7 +26,7 @@ export function findSpan(owner: object): Span | undefined {
 export function spanOf(owner: object, hint: string): Span {
   const span = owner !== null && typeof owner === 'object' ? spans.get(owner) : undefined
   if (span === undefined) {
-    throw new Error(`tracehop: traceOf() found no span for this object; ${hint}`)
+    throw new TracehopError(`traceOf() found no span for this object; ${hint}`)
   }
   return span
 }

@@ -1,3 +1,4 @@
+import { baggageAttributes, filterIncoming, filterOutgoing } from './baggage-policy.js'
 import { now } from './clock.js'
 import { hexToUuid, uuidv7Hex } from './ids.js'
 import type { Limits } from './limits.js'
@@ -90,6 +91,8 @@ export class Scope {
   /** X-Ray correlation from the carrier (not a continuation). */
   readonly xray: XRayHeader | undefined
   private readonly baggage: TraceContext['baggage']
+  /** @internal Baggage members recorded on every span (identity: session.id, user.id). */
+  readonly baggageAttributes: Attributes | undefined
   private readonly waitUntil: WaitUntil | undefined
   private readonly flushBudgetMs: number
   private readonly spans: Span[] = []
@@ -138,7 +141,8 @@ export class Scope {
     this.flags = decision.flags
     this.traceState = decision.traceState
     this.traceStateHeader = decision.traceState ? formatTracestate(decision.traceState) : undefined
-    this.baggage = parent?.baggage
+    this.baggage = filterIncoming(parent?.baggage, tracer.config.baggage)
+    this.baggageAttributes = baggageAttributes(this.baggage, tracer.config.baggage)
 
     const ls = parent?.langsmith
     this.langsmithView = ls
@@ -214,9 +218,10 @@ export class Scope {
     if (this.open === 0 && this.allEnded) this.allEnded()
   }
 
-  /** @internal The context a span hands out. */
-  contextOf(span: Span): TraceContext {
+  /** @internal The context a span hands out; `destination` filters identity baggage by route. */
+  contextOf(span: Span, destination?: URL): TraceContext {
     const ls = this.langsmithView
+    const baggage = filterOutgoing(this.baggage, this.tracer.config.baggage, destination)
     return {
       traceId: this.traceId,
       spanId: span.spanId,
@@ -224,7 +229,7 @@ export class Scope {
       remote: false,
       decided: true,
       ...(this.traceState ? { traceState: this.traceState } : {}),
-      ...(this.baggage ? { baggage: this.baggage } : {}),
+      ...(baggage ? { baggage } : {}),
       langsmith: {
         dottedOrder: span.dottedOrder,
         runId: span.runId,

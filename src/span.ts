@@ -99,6 +99,7 @@ export class Span {
     this.parentSpanId = parent?.spanId
     this.parentRunId = parent?.runId
     this.dottedOrder = childDottedOrder(parent?.dottedOrder || undefined, start, id.runId)
+    if (scope.baggageAttributes !== undefined) this.setAttributes(scope.baggageAttributes)
     if (options?.attributes !== undefined) this.setAttributes(options.attributes)
     if (options?.runType !== undefined) this.set('langsmith.span.kind', options.runType)
     if (options?.links !== undefined) for (const l of options.links) this.link(l)
@@ -273,20 +274,19 @@ export class Span {
    */
   headers(destination?: string | URL): Record<string, string> {
     const out: Record<string, string> = {}
-    if (destination !== undefined && !this.mayReceive(destination)) return out
-    inject(this.context(), recordSetter(out), this.scope.tracer.config.write)
+    let url: URL | undefined
+    if (destination !== undefined) {
+      url = toUrl(destination)
+      if (url === undefined || !this.mayReceive(url)) return out
+    }
+    inject(this.scope.contextOf(this, url), recordSetter(out), this.scope.tracer.config.write)
     return out
   }
 
   /** Whether `destination` may receive this trace's headers under the configured policy. */
   mayReceive(destination: string | URL): boolean {
-    let url: URL
-    try {
-      url = typeof destination === 'string' ? new URL(destination) : destination
-    } catch {
-      return false
-    }
-    return isAllowedDestination(url, this.scope.tracer.config.destinations, this.scope.origin)
+    const url = toUrl(destination)
+    return url !== undefined && isAllowedDestination(url, this.scope.tracer.config.destinations, this.scope.origin)
   }
 
   /**
@@ -362,7 +362,8 @@ export async function tracedFetch(
   })
   if (target !== undefined || span.mayReceive(url)) {
     const existing = request.headers.get('baggage') ?? undefined
-    inject(span.context(), { set: (k, v) => request.headers.set(k, v) }, parent.scope.tracer.config.write, existing)
+    const ctx = parent.scope.contextOf(span, target ? undefined : url)
+    inject(ctx, { set: (k, v) => request.headers.set(k, v) }, parent.scope.tracer.config.write, existing)
   }
   try {
     const doFetch = target ? target.fetch : parent.scope.tracer.fetchImpl()
@@ -376,6 +377,15 @@ export async function tracedFetch(
     span.error(err)
     span.end()
     throw err
+  }
+}
+
+function toUrl(destination: string | URL): URL | undefined {
+  if (typeof destination !== 'string') return destination
+  try {
+    return new URL(destination)
+  } catch {
+    return undefined
   }
 }
 

@@ -1,3 +1,4 @@
+import { type BaggageConfig, type BaggagePolicy, resolveBaggagePolicy } from './baggage-policy.js'
 import { type CarrierInput, toCarrier } from './carrier.js'
 import { type DestinationPolicy, type DestinationRule, normalizeRule } from './destinations.js'
 import { TracehopError } from './errors.js'
@@ -32,6 +33,8 @@ export interface PropagationConfig {
    * through `tracestate` `ot=rv:` instead. Incoming flags are always passed through.
    */
   readonly randomFlag?: boolean
+  /** Which baggage keys are accepted, where each may travel, and which become span attributes. */
+  readonly baggage?: BaggageConfig
 }
 
 export interface FlushConfig {
@@ -81,6 +84,7 @@ export interface ResolvedConfig {
   readonly destinations: DestinationPolicy
   readonly ingress: Ingress
   readonly randomFlag: boolean
+  readonly baggage: BaggagePolicy
   readonly limits: Limits
   readonly flush: Required<FlushConfig>
 }
@@ -128,6 +132,7 @@ export class Tracer {
       destinations: { allow: (p.allow ?? []).map(normalizeRule), sameOrigin: p.sameOrigin ?? true },
       ingress,
       randomFlag: p.randomFlag ?? false,
+      baggage: resolveBaggagePolicy(p.baggage),
       limits: resolveLimits(config.limits),
       flush: {
         budgetMs,

@@ -3,7 +3,7 @@ import { hexToUuid } from '../ids.js'
 import { getTracestateMember, setTracestateMember, deleteTracestateMember } from '../propagation/tracestate.js'
 import { TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, type TraceState } from '../trace-context.js'
 import { langsmithSampled } from './langsmith-sampler.js'
-import { decideProbability } from './probability.js'
+import { consistentParentOt, decideProbability } from './probability.js'
 
 /**
  * Which consistent rule turns (trace id, ratio) into a decision. Pick the one the other
@@ -60,7 +60,17 @@ export function decideHead(
   followParent: boolean,
 ): HeadDecision {
   if (followParent) {
-    return { sampled: (flags & TRACE_FLAG_SAMPLED) !== 0, flags, traceState }
+    const sampled = (flags & TRACE_FLAG_SAMPLED) !== 0
+    const ot = getTracestateMember(traceState, 'ot')
+    if (ot !== undefined) {
+      // OTel probability sampling: an inconsistent incoming `th` is erased, not forwarded.
+      const fixed = consistentParentOt({ traceId, randomFlag: (flags & TRACE_FLAG_RANDOM) !== 0, sampled, ot })
+      if (fixed !== ot) {
+        traceState =
+          fixed === undefined ? deleteTracestateMember(traceState, 'ot') : setTracestateMember(traceState, 'ot', fixed)
+      }
+    }
+    return { sampled, flags, traceState }
   }
   let sampled: boolean
   if (sampling.algorithm === 'langsmith') {

@@ -359,3 +359,38 @@ describe('concurrency in one isolate', () => {
     expect(a.traceId).not.toBe(b.traceId)
   })
 })
+
+describe('identity baggage', () => {
+  const incoming = { traceparent: TP, baggage: 'session.id=s-1,user.id=u-9,tenant=acme' }
+
+  it('drops keys that are not allowed: neither sent nor recorded', async () => {
+    const { tracer, memory } = setup({ propagation: { baggage: { keys: ['session.id'], attributes: true } } })
+    const scope = tracer.start(incoming)
+    expect(scope.root.headers().baggage).toBe('session.id=s-1')
+    await scope.end()
+    expect(memory.spans()[0]?.attributes).toMatchObject({ 'session.id': 's-1' })
+    expect(memory.spans()[0]?.attributes['user.id']).toBeUndefined()
+  })
+
+  it('sends a routed key only to its destinations, and to bindings and queues', () => {
+    const { tracer } = setup({
+      propagation: {
+        allow: ['https://retrieval.internal', 'https://billing.internal'],
+        baggage: { keys: ['session.id', { key: 'user.id', to: ['https://retrieval.internal'] }] },
+      },
+    })
+    const span = tracer.start(incoming).root
+    expect(span.headers('https://retrieval.internal/q').baggage).toBe('session.id=s-1,user.id=u-9')
+    expect(span.headers('https://billing.internal/x').baggage).toBe('session.id=s-1')
+    expect(span.headers().baggage).toBe('session.id=s-1,user.id=u-9')
+    expect(span.headers('https://third.party/')).toEqual({})
+  })
+
+  it('copies allowed keys onto every span of the scope', async () => {
+    const { tracer, memory } = setup({ propagation: { baggage: { attributes: ['session.id'] } } })
+    const scope = tracer.start(incoming)
+    scope.root.child('deep', (s) => s.child('deeper', () => 1))
+    await scope.end()
+    for (const s of memory.spans()) expect(s.attributes['session.id']).toBe('s-1')
+  })
+})

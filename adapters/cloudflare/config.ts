@@ -1,0 +1,79 @@
+import { createTracer, TracehopError, type Tracer, type TracerConfig } from '../../src/index.js'
+import type { StreamingMode } from './response.js'
+
+/** Options of the Workers adapter, on top of the tracer's configuration. */
+export interface WorkerOptions {
+  /**
+   * Which responses keep the server span open until their body has been sent:
+   * `auto` (default) for bodies that look streamed (`text/event-stream`, NDJSON/JSON Lines,
+   * `multipart/x-mixed-replace`, or an explicit `transfer-encoding: chunked`); `always` for
+   * every body (e.g. a `text/plain` LLM token stream); `never` to end it at the return.
+   * Spans that end inside a stream are kept either way: the flush waits for them.
+   */
+  readonly streaming?: StreamingMode
+}
+
+/** A tracer configuration plus the adapter's options. */
+export type WorkerTracerConfig = TracerConfig & WorkerOptions
+
+/**
+ * The configuration `instrument()` and the Hono middleware take: an object, or a function
+ * of `env` (where Workers keep secrets), resolved once per `env` object (once per isolate
+ * on Workers), never per request.
+ *
+ * @example
+ * const config: WorkerConfig<Env> = (env) => ({ service: 'gateway', exporters: [otlp({ url: env.OTLP_URL })] })
+ */
+export type WorkerConfig<Env = any> = WorkerTracerConfig | ((env: Env) => WorkerTracerConfig)
+
+/** @internal What a handler needs per invocation, resolved once per `env`. */
+export interface Resolved {
+  readonly tracer: Tracer
+  readonly streaming: StreamingMode
+  /** True until the first invocation of this tracer has started (`faas.coldstart`). */
+  coldStart: boolean
+}
+
+/** @internal */
+export type Resolver<Env> = (env: Env) => Resolved
+
+function resolveOnce(config: WorkerTracerConfig): Resolved {
+  if (config === null || typeof config !== 'object') {
+    throw new TracehopError('the config function must return a tracer config, e.g. { service: "gateway" }')
+  }
+  const streaming = config.streaming ?? 'auto'
+  if (streaming !== 'auto' && streaming !== 'always' && streaming !== 'never') {
+    throw new TracehopError(`streaming must be 'auto', 'always' or 'never', got ${String(streaming)}`)
+  }
+  return { tracer: createTracer(config), streaming, coldStart: true }
+}
+
+/**
+ * @internal Turns a {@link WorkerConfig} into a resolver. An object is resolved now, so a
+ * configuration mistake throws at module load; a function is resolved on first use of
+ * each `env` object and cached in a WeakMap (no module-global per-request state).
+ */
+export function createResolver<Env>(config: WorkerConfig<Env>): Resolver<Env> {
+  if (typeof config === 'function') {
+    const byEnv = new WeakMap<object, Resolved>()
+    let noEnv: Resolved | undefined
+    return function resolveTracer(env: Env): Resolved {
+      if (env === null || (typeof env !== 'object' && typeof env !== 'function')) {
+        return (noEnv ??= resolveOnce(config(env)))
+      }
+      let r = byEnv.get(env)
+      if (r === undefined) {
+        r = resolveOnce(config(env))
+        byEnv.set(env, r)
+      }
+      return r
+    }
+  }
+  if (config === null || typeof config !== 'object') {
+    throw new TracehopError('instrument() needs a config: { service: "name", … } or (env) => ({ … })')
+  }
+  const fixed = resolveOnce(config)
+  return function resolveTracer(): Resolved {
+    return fixed
+  }
+}

@@ -1,0 +1,80 @@
+import { type Attributes, bindSpan, SpanKind, type WaitUntil } from '../../src/index.js'
+import type { Resolved } from './config.js'
+import { endWithResponse } from './response.js'
+import { startServerScope } from './server-span.js'
+import type { ExecutionContextLike, ScheduledControllerLike } from './types.js'
+
+type AnyFunction = (...args: any[]) => any
+
+/** @internal `ctx.waitUntil`, called on its own `ctx` (a detached one throws "Illegal invocation"). */
+export function waitUntilOf(ctx: unknown): WaitUntil | undefined {
+  if (ctx === null || typeof ctx !== 'object') return undefined
+  const c = ctx as ExecutionContextLike
+  return typeof c.waitUntil === 'function' ? (promise) => c.waitUntil(promise) : undefined
+}
+
+/**
+ * @internal One traced `fetch` invocation: the server span, the user's handler (called
+ * with its own `this` and arguments), errors recorded and rethrown unchanged, the flush
+ * handed to `waitUntil` (nothing awaits the exporter), a streamed body kept open.
+ */
+export async function runFetch(
+  resolved: Resolved,
+  request: Request,
+  ctx: unknown,
+  fn: AnyFunction,
+  thisArg: unknown,
+  args: readonly unknown[],
+): Promise<Response> {
+  const scope = startServerScope(
+    resolved,
+    request,
+    ctx !== null && typeof ctx === 'object' ? ctx : undefined,
+    waitUntilOf(ctx),
+  )
+  let response: Response
+  try {
+    response = await fn.apply(thisArg, args)
+  } catch (err) {
+    void scope.end({ error: err })
+    throw err
+  }
+  return endWithResponse(scope, response, resolved.streaming).response
+}
+
+/** @internal One traced `scheduled` invocation (a Cron Trigger): a SERVER span `scheduled <cron>`. */
+export async function runScheduled(
+  resolved: Resolved,
+  controller: ScheduledControllerLike,
+  ctx: unknown,
+  fn: AnyFunction,
+  thisArg: unknown,
+  args: readonly unknown[],
+): Promise<void> {
+  const cron = typeof controller?.cron === 'string' ? controller.cron : ''
+  // OTel FaaS semconv: a timer-triggered invocation.
+  const attributes: Attributes = { 'faas.trigger': 'timer' }
+  if (cron !== '') attributes['faas.cron'] = cron
+  const time = controller?.scheduledTime
+  if (typeof time === 'number' && Number.isFinite(time)) attributes['faas.time'] = new Date(time).toISOString()
+  if (resolved.coldStart) {
+    resolved.coldStart = false
+    attributes['faas.coldstart'] = true
+  }
+  const waitUntil = waitUntilOf(ctx)
+  const scope = resolved.tracer.start(undefined, {
+    name: cron !== '' ? `scheduled ${cron}` : 'scheduled',
+    kind: SpanKind.SERVER,
+    attributes,
+    ...(waitUntil !== undefined ? { waitUntil } : {}),
+  })
+  if (controller !== null && typeof controller === 'object') bindSpan(controller, scope.root)
+  if (ctx !== null && typeof ctx === 'object') bindSpan(ctx, scope.root)
+  try {
+    await fn.apply(thisArg, args)
+  } catch (err) {
+    void scope.end({ error: err })
+    throw err
+  }
+  void scope.end()
+}

@@ -1,0 +1,51 @@
+import { type Attributes, bindSpan, type Scope, SpanKind, type WaitUntil } from '../../src/index.js'
+import type { Resolved } from './config.js'
+
+/**
+ * @internal Starts the scope of one incoming HTTP request: a SERVER span named
+ * `GET /path` with the OpenTelemetry HTTP server attributes, continuing the request's
+ * trace context, bound to the request (and to `owner`, the invocation's context) so
+ * `traceOf(request)` / `traceOf(ctx)` find it. `http.route` and the name are refined by a
+ * router that knows the matched route (the Hono middleware).
+ */
+export function startServerScope(
+  resolved: Resolved,
+  request: Request,
+  owner: object | undefined,
+  waitUntil: WaitUntil | undefined,
+): Scope {
+  const url = new URL(request.url)
+  const method = request.method
+  // OTel HTTP semconv (server): url.path and url.scheme required; url.full kept for search.
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.full': url.href,
+    'url.path': url.pathname,
+    'url.scheme': url.protocol.slice(0, -1),
+    'server.address': url.hostname,
+  }
+  if (url.port !== '') attributes['server.port'] = Number(url.port)
+  const ua = request.headers.get('user-agent')
+  if (ua !== null) attributes['user_agent.original'] = ua
+  if (resolved.coldStart) {
+    // Per tracer (per isolate and env), not a module global: only the first invocation.
+    resolved.coldStart = false
+    attributes['faas.coldstart'] = true
+  }
+  const scope = resolved.tracer.start(request, {
+    name: `${method} ${url.pathname}`,
+    kind: SpanKind.SERVER,
+    attributes,
+    origin: url.origin,
+    ...(waitUntil !== undefined ? { waitUntil } : {}),
+  })
+  bindSpan(request, scope.root)
+  if (owner !== undefined) bindSpan(owner, scope.root)
+  return scope
+}
+
+/** @internal Sets the matched route on a server span: `http.route` and the name `GET /users/:id`. */
+export function setRoute(scope: Scope, method: string, route: string): void {
+  scope.root.set('http.route', route)
+  scope.root.name = `${method} ${route}`
+}

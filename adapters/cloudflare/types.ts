@@ -1,0 +1,102 @@
+/**
+ * What the adapter needs from the Workers platform, described structurally: the real types
+ * live in `@cloudflare/workers-types` and fit these shapes, as do test doubles, with no
+ * version lock-step and no run-time import.
+ */
+
+// Ref: @cloudflare/workers-types ExecutionContext (and DurableObjectState, which also has it).
+/** An invocation's context: what keeps the isolate alive after the response. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
+// Ref: @cloudflare/workers-types QueueRetryOptions
+export interface QueueRetryOptionsLike {
+  readonly delaySeconds?: number
+}
+
+// Ref: @cloudflare/workers-types Message
+/** One queue message as the consumer sees it. */
+export interface MessageLike<Body = unknown> {
+  readonly id: string
+  readonly timestamp: Date
+  readonly body: Body
+  readonly attempts: number
+  retry(options?: QueueRetryOptionsLike): void
+  ack(): void
+}
+
+// Ref: @cloudflare/workers-types MessageBatch
+/** The batch a queue consumer receives. */
+export interface MessageBatchLike<Body = unknown> {
+  readonly messages: readonly MessageLike<Body>[]
+  readonly queue: string
+  retryAll(options?: QueueRetryOptionsLike): void
+  ackAll(): void
+}
+
+// Ref: @cloudflare/workers-types ScheduledController
+export interface ScheduledControllerLike {
+  readonly scheduledTime: number
+  readonly cron: string
+}
+
+// Ref: @cloudflare/workers-types QueueContentType, QueueSendOptions, MessageSendRequest
+export type QueueContentTypeLike = 'text' | 'bytes' | 'json' | 'v8'
+export interface QueueSendOptionsLike {
+  readonly contentType?: QueueContentTypeLike
+  readonly delaySeconds?: number
+}
+export interface MessageSendRequestLike<Body = unknown> {
+  readonly body: Body
+  readonly contentType?: QueueContentTypeLike
+  readonly delaySeconds?: number
+}
+
+// Ref: @cloudflare/workers-types Queue
+/** A Queue producer binding. */
+export interface QueueLike<Body = unknown> {
+  send(message: Body, options?: QueueSendOptionsLike): Promise<unknown>
+  sendBatch(messages: Iterable<MessageSendRequestLike<Body>>, options?: { readonly delaySeconds?: number }): Promise<unknown>
+}
+
+// Ref: @cloudflare/workers-types Fetcher, DurableObjectStub
+/** A service binding or a Durable Object stub: `fetch` plus, over RPC, any method. */
+export interface FetcherLike {
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
+}
+
+// Ref: @cloudflare/workers-types ExportedHandlerFetchHandler & co.
+export type FetchHandlerLike<Env> = (
+  request: Request,
+  env: Env,
+  ctx: ExecutionContextLike,
+) => Response | Promise<Response>
+export type QueueHandlerLike<Env, Body = unknown> = (
+  batch: MessageBatchLike<Body>,
+  env: Env,
+  ctx: ExecutionContextLike,
+) => void | Promise<void>
+export type ScheduledHandlerLike<Env> = (
+  controller: ScheduledControllerLike,
+  env: Env,
+  ctx: ExecutionContextLike,
+) => void | Promise<void>
+
+// Ref: @cloudflare/workers-types ExportedHandler
+/**
+ * A module Worker's default export: the handlers tracehop traces, plus any others (kept as
+ * is). Method syntax on purpose: a handler typed with the platform's richer
+ * `ExecutionContext` or `MessageBatch<Body>` still fits.
+ */
+export interface ExportedHandlerLike<Env = any> {
+  fetch?(request: Request, env: Env, ctx: ExecutionContextLike): Response | Promise<Response>
+  queue?(batch: MessageBatchLike<any>, env: Env, ctx: ExecutionContextLike): void | Promise<void>
+  scheduled?(controller: ScheduledControllerLike, env: Env, ctx: ExecutionContextLike): void | Promise<void>
+}
+
+// Ref: cloudflare:workers WorkerEntrypoint, DurableObject
+/** A `WorkerEntrypoint` or `DurableObject` class: constructed with `(ctx, env)`, which it keeps. */
+export type EntrypointClass = abstract new (
+  ...args: any[]
+) => { readonly ctx?: unknown; readonly env?: unknown }

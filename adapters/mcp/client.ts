@@ -1,0 +1,188 @@
+import { type Span, SpanKind, StatusCode } from '../../src/index.js'
+import {
+  describe,
+  forceEnd,
+  idOf,
+  isRecord,
+  type McpSpanOptions,
+  methodOf,
+  recordOutcome,
+  remember,
+  responseId,
+  withContext,
+} from './meta.js'
+import type { JsonRpcId, JsonRpcMessage, McpMessageExtra, McpSendOptions, McpTransport } from './transport.js'
+
+/** Options of {@link traceMcp}. */
+export interface McpClientOptions extends McpSpanOptions {
+  /**
+   * Write trace context into `params._meta` (default true). `false` keeps the client spans
+   * but sends nothing: for a third-party server that must not learn your trace ids or baggage.
+   */
+  readonly propagate?: boolean
+}
+
+/**
+ * The transport {@link traceMcp} returns: every member of the one it wraps, delegated.
+ * Transport-specific methods (`terminateSession()`, `finishAuth()`, …) stay on the original.
+ */
+class TracedClientTransport implements McpTransport {
+  onclose: McpTransport['onclose']
+  onerror: McpTransport['onerror']
+  onmessage: McpTransport['onmessage']
+  private readonly inner: McpTransport
+  private readonly parent: Span
+  private readonly pending = new Map<JsonRpcId, Span>()
+  private readonly max: number
+  private readonly propagate: boolean
+  private readonly uriInName: boolean | undefined
+  private version: string | undefined
+
+  constructor(inner: McpTransport, parent: Span, options: McpClientOptions | undefined) {
+    this.inner = inner
+    this.parent = parent
+    this.max = options?.maxPending ?? 1000
+    this.propagate = options?.propagate ?? true
+    this.uriInName = options?.resourceUriInName
+    // Callbacks set on the original before wrapping keep working: the SDK composes them.
+    this.onclose = inner.onclose
+    this.onerror = inner.onerror
+    this.onmessage = inner.onmessage
+    inner.onmessage = (message, extra) => this.receive(message, extra)
+    inner.onclose = () => {
+      this.endPending('transport closed')
+      this.onclose?.()
+    }
+    inner.onerror = (error) => this.onerror?.(error)
+  }
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId
+  }
+
+  setProtocolVersion(version: string): void {
+    this.version = version
+    this.inner.setProtocolVersion?.(version)
+  }
+
+  start(): Promise<void> {
+    return this.inner.start()
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.inner.close()
+    } finally {
+      this.endPending('transport closed')
+    }
+  }
+
+  async send(message: JsonRpcMessage, options?: McpSendOptions): Promise<void> {
+    let out = message
+    let span: Span | undefined
+    let id: JsonRpcId | undefined
+    try {
+      const method = methodOf(message)
+      if (method !== undefined) {
+        id = idOf(message)
+        if (id !== undefined) {
+          const d = describe(
+            message,
+            method,
+            SpanKind.CLIENT,
+            this.inner.sessionId,
+            this.version,
+            this.uriInName,
+          )
+          span = this.parent.startChild(d.name, d)
+          remember(this.pending, id, span, this.max, forceEnd)
+        } else if (method === 'notifications/cancelled') {
+          // The SDK sends this on timeout or abort; no response will come for that id.
+          this.cancelled(message.params)
+        }
+        if (this.propagate) out = withContext(message, span ?? this.parent)
+      }
+    } catch {
+      // A hostile message (throwing getters): sent as it is, untraced.
+      out = message
+    }
+    if (span === undefined) return this.inner.send(out, options)
+    try {
+      await this.inner.send(out, options)
+    } catch (err) {
+      if (id !== undefined && this.pending.get(id) === span) {
+        this.pending.delete(id)
+        span.error(err)
+        span.end()
+      }
+      throw err
+    }
+  }
+
+  private receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
+    try {
+      const id = responseId(message)
+      const span = id === undefined ? undefined : this.pending.get(id)
+      if (span !== undefined) {
+        this.pending.delete(id!)
+        recordOutcome(span, message)
+        span.end()
+      }
+    } catch {
+      // Never let tracing break the SDK's message flow.
+    }
+    this.onmessage?.(message, extra)
+  }
+
+  private cancelled(params: unknown): void {
+    const id = isRecord(params) ? params.requestId : undefined
+    const span = typeof id === 'string' || typeof id === 'number' ? this.pending.get(id) : undefined
+    if (span === undefined) return
+    this.pending.delete(id as JsonRpcId)
+    span.set('error.type', 'cancelled')
+    span.setStatus(StatusCode.ERROR, 'cancelled')
+    span.end()
+  }
+
+  private endPending(reason: string): void {
+    for (const span of this.pending.values()) {
+      span.set('error.type', 'transport_closed')
+      span.setStatus(StatusCode.ERROR, reason)
+      span.end()
+    }
+    this.pending.clear()
+  }
+}
+
+/**
+ * Wraps an MCP client transport so that every call continues the trace of `span` (the
+ * agent's hop). Each request gets a CLIENT span named `{mcp.method.name} {target}`
+ * (`tools/call search`) with the OpenTelemetry MCP attributes (`mcp.method.name`,
+ * `gen_ai.tool.name`, `gen_ai.operation.name`, `jsonrpc.request.id`, `mcp.session.id`,
+ * `mcp.protocol.version`), ended when the response with its id arrives. Every request and
+ * notification carries the context in `params._meta` under the unprefixed SEP-414 keys
+ * `traceparent`, `tracestate` and `baggage`, plus `langsmith-trace` (the `langsmith`
+ * SDKs' header name, holding the span's dotted order) when the LangSmith format is written.
+ * Your own `_meta` keys are kept (copied, never mutated); your `baggage` members are merged.
+ *
+ * Errors: a JSON-RPC error response, a tool result with `isError: true`, a cancellation or
+ * a transport that closes with calls pending mark the span as an error, so
+ * always-keep-errors keeps failed tool calls. Nothing is patched: the returned object
+ * delegates each `Transport` member (`start`, `send`, `close`, the callbacks, `sessionId`,
+ * `setProtocolVersion`) to the one you pass, which you keep for its own extra methods.
+ *
+ * Wrapping a transport is consent to send it context (as with a service binding); pass
+ * `{ propagate: false }` for a server that must not receive it.
+ *
+ * @example
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+ * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+ * import { traceMcp } from 'tracehop/mcp'
+ *
+ * const client = new Client({ name: 'agent', version: '1.0.0' })
+ * await client.connect(traceMcp(new StreamableHTTPClientTransport(new URL(MCP_URL)), scope.root))
+ * const result = await client.callTool({ name: 'search', arguments: { q: 'tracing' } })
+ */
+export function traceMcp(transport: McpTransport, span: Span, options?: McpClientOptions): McpTransport {
+  return new TracedClientTransport(transport, span, options)
+}

@@ -1,0 +1,99 @@
+import type { Attributes as OtelAttributes, Link, SpanOptions as OtelSpanOptions, TimeInput } from '@opentelemetry/api'
+import type { AttributeValue, SpanLink, SpanOptions } from '../../src/index.js'
+
+/**
+ * OTel `TimeInput` to ms since epoch, as the OTel SDK reads it (`timeInputToHrTime`):
+ * an `HrTime` is `[epoch seconds, nanoseconds]`; a number below `performance.timeOrigin`
+ * is a `performance.now()` reading; a larger number is epoch ms; a `Date` is a Date.
+ */
+export function toEpochMs(time: TimeInput | undefined): number | undefined {
+  if (time === undefined || time === null) return undefined
+  if (typeof time === 'number') {
+    if (!Number.isFinite(time)) return undefined
+    const origin = typeof performance !== 'undefined' ? performance.timeOrigin : 0
+    return origin > 0 && time < origin ? origin + time : time
+  }
+  if (Array.isArray(time)) {
+    const [s, ns] = time
+    return typeof s === 'number' && typeof ns === 'number' ? s * 1e3 + ns / 1e6 : undefined
+  }
+  if (time instanceof Date) {
+    const ms = time.getTime()
+    return Number.isFinite(ms) ? ms : undefined
+  }
+  return undefined
+}
+
+/**
+ * An OTel attribute value as one of ours, or `undefined` to drop it. OTel allows `null`
+ * and `undefined` inside arrays (kept as gaps by its SDK); ours are dense, so the gaps are
+ * removed. Arrays must be homogeneous (OTel spec "Attribute"): a mixed one is dropped.
+ */
+export function toAttributeValue(value: unknown): AttributeValue | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return value
+  }
+  if (!Array.isArray(value)) return undefined
+  let kind: string | undefined
+  let dense = true
+  for (const v of value) {
+    if (v === null || v === undefined) {
+      dense = false
+      continue
+    }
+    const t = typeof v
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') return undefined
+    if (kind === undefined) kind = t
+    else if (kind !== t) return undefined
+  }
+  return (dense ? value : value.filter((v) => v !== null && v !== undefined)) as AttributeValue
+}
+
+/** Copies OTel attributes into ours, dropping what ours cannot hold. */
+export function toAttributes(attributes: OtelAttributes | undefined): Record<string, AttributeValue> | undefined {
+  if (attributes === undefined || attributes === null) return undefined
+  let out: Record<string, AttributeValue> | undefined
+  for (const key in attributes) {
+    const v = toAttributeValue(attributes[key])
+    if (v !== undefined) (out ??= {})[key] = v
+  }
+  return out
+}
+
+/** An OTel `Link` as one of ours. */
+export function toSpanLink(link: Link): SpanLink | undefined {
+  const ctx = link?.context
+  if (ctx === undefined || typeof ctx.traceId !== 'string' || typeof ctx.spanId !== 'string') return undefined
+  const attributes = toAttributes(link.attributes)
+  const traceState = ctx.traceState?.serialize()
+  return {
+    traceId: ctx.traceId,
+    spanId: ctx.spanId,
+    flags: ctx.traceFlags & 0xff,
+    ...(traceState ? { traceState } : {}),
+    ...(attributes !== undefined ? { attributes } : {}),
+  }
+}
+
+/** OTel `SpanOptions` as ours (the kinds are numbered alike). */
+export function toSpanOptions(options: OtelSpanOptions | undefined): SpanOptions | undefined {
+  if (options === undefined || options === null) return undefined
+  const attributes = toAttributes(options.attributes)
+  const startTime = toEpochMs(options.startTime)
+  let links: SpanLink[] | undefined
+  if (options.links !== undefined) {
+    for (const l of options.links) {
+      const link = toSpanLink(l)
+      if (link !== undefined) (links ??= []).push(link)
+    }
+  }
+  return {
+    ...(options.kind !== undefined ? { kind: options.kind } : {}),
+    ...(attributes !== undefined ? { attributes } : {}),
+    ...(startTime !== undefined ? { startTime } : {}),
+    ...(links !== undefined ? { links } : {}),
+  }
+}

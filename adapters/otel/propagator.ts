@@ -1,0 +1,172 @@
+import {
+  type BaggageEntry,
+  baggageEntryMetadataFromString,
+  type Context,
+  createContextKey,
+  createTraceState,
+  isSpanContextValid,
+  propagation,
+  type SpanContext,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api'
+import type { CarrierGetter, CarrierSetter, PropagationFormat } from '../../src/index.js'
+import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
+import { extract } from '../../src/propagation/extract.js'
+import { type ResolvedFormats, resolveFormats } from '../../src/propagation/formats.js'
+import { inject } from '../../src/propagation/inject.js'
+import { LANGSMITH_TRACE_HEADER } from '../../src/propagation/langsmith-trace.js'
+import { TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
+import { formatTracestate, parseTracestate, TRACESTATE_HEADER } from '../../src/propagation/tracestate.js'
+import { XRAY_HEADER } from '../../src/propagation/xray.js'
+import type { BaggageMember, TraceContext } from '../../src/trace-context.js'
+import { fromOtelSpan } from './otel-span.js'
+
+/** Where `extract` keeps the whole tracehop context (LangSmith parent included) in an OTel context. */
+const TRACE_CONTEXT_KEY = createContextKey('tracehop.trace-context')
+
+/** Options of {@link tracehopPropagator}. */
+export interface PropagatorOptions {
+  /**
+   * Formats read and written. Default `['w3c', 'baggage']`, as the OTel SDK's default
+   * propagator: instrumented clients call it for every destination, so the LangSmith
+   * headers are opt-in here (tracehop's own `span.fetch()` applies the allow-list).
+   */
+  readonly formats?: readonly PropagationFormat[]
+}
+
+function joinValue(value: string | string[] | undefined): string | undefined {
+  if (value === undefined || typeof value === 'string') return value
+  return Array.isArray(value) ? value.join(',') : undefined
+}
+
+/** An OTel span context as a tracehop `TraceContext` (a parent that lives outside our scopes). */
+function fromSpanContext(sc: SpanContext): TraceContext {
+  const raw = sc.traceState?.serialize()
+  const traceState = raw ? parseTracestate(raw) : undefined
+  return {
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    flags: sc.traceFlags & 0x03,
+    remote: true,
+    decided: true,
+    ...(traceState !== undefined ? { traceState } : {}),
+  }
+}
+
+/**
+ * The tracehop `TraceContext` an OTel context stands for: the span in it when it is a
+ * tracehop span, the context `extract` read (LangSmith parent included), or any other
+ * valid OTel span context. Start a scope from it to continue an OTel trace in tracehop.
+ *
+ * @example
+ * const scope = tracer.start(traceContextFromOtel(context.active()))
+ */
+export function traceContextFromOtel(ctx: Context): TraceContext | undefined {
+  const span = trace.getSpan(ctx)
+  const ours = fromOtelSpan(span)
+  if (ours !== undefined) return ours.context()
+  const sc = span?.spanContext()
+  if (sc === undefined || !isSpanContextValid(sc)) return undefined
+  const extracted = ctx.getValue(TRACE_CONTEXT_KEY) as TraceContext | undefined
+  if (extracted !== undefined && extracted.spanId === sc.spanId && extracted.traceId === sc.traceId) return extracted
+  return fromSpanContext(sc)
+}
+
+/** Our raw `;prop;k=v` suffix as OTel's metadata string (`prop;k=v`, no leading `;`). */
+function propertiesToMetadata(properties: string): string {
+  let i = 0
+  while (i < properties.length && (properties[i] === ' ' || properties[i] === '\t')) i++
+  return properties[i] === ';' ? properties.slice(i + 1) : properties.slice(i)
+}
+
+function otelBaggageMembers(ctx: Context): BaggageMember[] | undefined {
+  const bag = propagation.getBaggage(ctx)
+  if (bag === undefined) return undefined
+  let out: BaggageMember[] | undefined
+  for (const [key, entry] of bag.getAllEntries()) {
+    const meta = entry.metadata?.toString()
+    ;(out ??= []).push(meta ? { key, value: entry.value, properties: `;${meta}` } : { key, value: entry.value })
+  }
+  return out
+}
+
+/**
+ * An OpenTelemetry `TextMapPropagator` built on tracehop's own parsers and formatters:
+ * W3C `traceparent`/`tracestate` and `baggage` (and, if asked, `langsmith-trace` and
+ * X-Ray). `inject` writes the context of the span in the OTel context — a tracehop span
+ * (with its scope's tracestate and baggage) or any other OTel span — and OTel baggage;
+ * `extract` returns a context holding the remote span context and baggage, from which
+ * {@link traceContextFromOtel} recovers everything tracehop read. Malformed headers are
+ * ignored, never thrown.
+ *
+ * @example
+ * propagation.setGlobalPropagator(tracehopPropagator())
+ * propagation.inject(trace.setSpan(context.active(), otelSpan(span)), headers)
+ */
+export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagator {
+  const formats: ResolvedFormats = resolveFormats(options?.formats ?? ['w3c', 'baggage'], 'formats')
+  const fields: string[] = []
+  if (formats.w3c) fields.push(TRACEPARENT_HEADER, TRACESTATE_HEADER)
+  if (formats.baggage || formats.langsmith) fields.push(BAGGAGE_HEADER)
+  if (formats.langsmith) fields.push(LANGSMITH_TRACE_HEADER)
+  if (formats.xray) fields.push(XRAY_HEADER)
+  return {
+    inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
+      try {
+        const target: CarrierSetter = { set: (name, value) => setter.set(carrier, name, value) }
+        const tc = traceContextFromOtel(ctx)
+        const extra = formats.baggage ? otelBaggageMembers(ctx) : undefined
+        // OTel baggage set in this context wins over the scope's incoming baggage.
+        const existing = extra !== undefined ? formatBaggage(extra) : undefined
+        if (tc !== undefined) inject(tc, target, formats, existing)
+        else if (existing !== undefined) target.set(BAGGAGE_HEADER, existing)
+      } catch {
+        // A carrier whose setter throws: nothing injected, nothing thrown into the caller.
+      }
+    },
+    extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+      try {
+        const source: CarrierGetter = { get: (name) => joinValue(getter.get(carrier, name)) }
+        const incoming = extract(source, formats, 'trusted', () => {})
+        let out = ctx
+        const parent = incoming.parent
+        if (parent !== undefined) {
+          const state = parent.traceState !== undefined ? formatTracestate(parent.traceState) : undefined
+          out = trace.setSpanContext(out, {
+            traceId: parent.traceId,
+            spanId: parent.spanId,
+            traceFlags: parent.flags,
+            isRemote: true,
+            ...(state !== undefined ? { traceState: createTraceState(state) } : {}),
+          })
+          out = out.setValue(TRACE_CONTEXT_KEY, parent)
+        }
+        if (formats.baggage) {
+          // Baggage travels without a trace too (W3C Baggage is independent of Trace Context).
+          const raw = source.get(BAGGAGE_HEADER)
+          const members = raw !== undefined ? parseBaggage(raw) : undefined
+          if (members !== undefined) {
+            const entries: Record<string, BaggageEntry> = {}
+            let any = false
+            for (const m of members) {
+              if (m.key.startsWith('langsmith-')) continue
+              const props = m.properties !== undefined ? propertiesToMetadata(m.properties) : undefined
+              entries[m.key] = props ? { value: m.value, metadata: baggageEntryMetadataFromString(props) } : { value: m.value }
+              any = true
+            }
+            if (any) out = propagation.setBaggage(out, propagation.createBaggage(entries))
+          }
+        }
+        return out
+      } catch {
+        return ctx
+      }
+    },
+    fields(): string[] {
+      return fields.slice()
+    },
+  }
+}

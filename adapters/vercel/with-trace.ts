@@ -1,0 +1,117 @@
+import {
+  type Attributes,
+  bindSpan,
+  createTracer,
+  type Ingress,
+  SpanKind,
+  type Span,
+  spanOf,
+  Tracer,
+  type TracerConfig,
+} from '../../src/index.js'
+import { endWithBody } from './traced-body.js'
+import { findWaitUntil } from './wait-until.js'
+
+/** Per-route options of {@link withTrace}, on top of the tracer's configuration. */
+export interface WithTraceOptions {
+  /**
+   * The route template (`/api/chat`, `/users/[id]`): names the server span
+   * `POST /api/chat` and sets `http.route`. Without it the span is named by the method
+   * alone, as the OTel HTTP conventions ask when no low-cardinality route is known.
+   */
+  readonly route?: string
+  /** LangSmith run type of the server span (`chain` by default in LangSmith). */
+  readonly runType?: string
+  /** Overrides the tracer's `propagation.ingress` for this route (public vs internal). */
+  readonly ingress?: Ingress
+}
+
+const TRACE_OF_HINT =
+  'wrap the handler with withTrace(handler, config) from tracehop/vercel and pass the request object it received'
+
+/**
+ * Wraps a Vercel Edge / Next.js handler so each invocation is one scope: the incoming
+ * trace context is continued, the server span is available as `traceOf(request)`, and the
+ * spans are flushed after the response through `waitUntil` (found as `@vercel/functions`
+ * finds it, else on the second argument: Next middleware's `event`, an Edge Function's
+ * `context`). With no `waitUntil` the flush is awaited before the response is returned
+ * (for a streamed body, before the stream closes): never silently dropped. A streamed
+ * response keeps the server span open until the stream ends. Works for all three forms:
+ * `(request)`, `(request, context)` and middleware `(request, event)`; the handler's own
+ * errors are rethrown unchanged.
+ *
+ * @example
+ * export const runtime = 'edge'
+ * export const POST = withTrace(async (request: Request) => {
+ *   const span = traceOf(request)
+ *   return span.child('plan', { runType: 'chain' }, () => Response.json(await plan(span)))
+ * }, { service: 'orchestrator', exporters: [otlp({ url: process.env.OTLP_URL! })] }, { route: '/api/chat' })
+ */
+export function withTrace<Req extends Request, A extends unknown[], R>(
+  handler: (request: Req, ...rest: A) => R | Promise<R>,
+  config: TracerConfig | Tracer,
+  options?: WithTraceOptions,
+): (request: Req, ...rest: A) => Promise<R> {
+  // Resolved once, when the module is loaded: a bad configuration fails the build, not a request.
+  const tracer = config instanceof Tracer ? config : createTracer(config)
+  const route = options?.route
+  const runType = options?.runType
+  const ingress = options?.ingress
+  return async function tracedVercelHandler(request: Req, ...rest: A): Promise<R> {
+    const waitUntil = findWaitUntil(rest[0])
+    const method = request.method
+    const attributes: Attributes = { 'http.request.method': method }
+    let origin: string | undefined
+    try {
+      const url = new URL(request.url)
+      origin = url.origin
+      attributes['url.path'] = url.pathname
+      attributes['url.scheme'] = url.protocol.slice(0, -1)
+      attributes['server.address'] = url.hostname
+    } catch {
+      // A relative or malformed URL (a test double): no URL attributes, no same-origin rule.
+    }
+    if (route !== undefined) attributes['http.route'] = route
+    const userAgent = request.headers.get('user-agent')
+    if (userAgent !== null) attributes['user_agent.original'] = userAgent
+    const scope = tracer.start(request, {
+      name: route !== undefined ? `${method} ${route}` : method,
+      kind: SpanKind.SERVER,
+      attributes,
+      ...(waitUntil !== undefined ? { waitUntil } : {}),
+      ...(origin !== undefined ? { origin } : {}),
+      ...(runType !== undefined ? { runType } : {}),
+      ...(ingress !== undefined ? { ingress } : {}),
+    })
+    bindSpan(request, scope.root)
+    let result: R
+    try {
+      result = await handler(request, ...rest)
+    } catch (error) {
+      const flushing = scope.end({ error })
+      if (waitUntil === undefined) await flushing
+      throw error
+    }
+    if (typeof Response !== 'undefined' && result instanceof Response) {
+      const ended = endWithBody(scope, result, waitUntil === undefined)
+      if (waitUntil === undefined && !ended.streamed) await ended.flushing
+      return ended.response as R
+    }
+    // Middleware may return nothing (continue) or a non-Response value.
+    const flushing = scope.end()
+    if (waitUntil === undefined) await flushing
+    return result
+  }
+}
+
+/**
+ * The server span of a request handled by {@link withTrace}: create children from it,
+ * read its outgoing headers, or `fetch` through it. No AsyncLocalStorage: the span is
+ * found from the request object itself.
+ *
+ * @example
+ * const docs = await traceOf(request).fetch(`${process.env.RETRIEVAL_URL}/search`, { method: 'POST', body })
+ */
+export function traceOf(request: Request): Span {
+  return spanOf(request, TRACE_OF_HINT)
+}

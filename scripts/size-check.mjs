@@ -1,0 +1,105 @@
+// Size budgets per entry point, checked in `npm test`: what a user's edge bundle grows by.
+// Each case bundles a small realistic program against dist/ with esbuild (minified,
+// tree-shaken, peers external), gzips it, and compares with its budget.
+import { build } from 'esbuild'
+import { existsSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const KB = 1024
+
+/** name, budget (gzip bytes), program, entries it needs, optional baseline program to subtract. */
+const cases = [
+  {
+    name: 'tracehop (core: tracer, scope, spans, propagation, sampler)',
+    budget: 6 * KB,
+    needs: ['index'],
+    code: `import { createTracer } from './dist/index.js'
+      const t = createTracer({ service: 's', sampling: { ratio: 0.1 } })
+      export default async (req) => { const s = t.start(req); const h = s.root.child('x', (c) => c.headers()); await s.end(); return h }`,
+  },
+  {
+    name: 'tracehop + OTLP exporter',
+    budget: 10 * KB,
+    needs: ['index'],
+    code: `import { createTracer, otlp } from './dist/index.js'
+      const t = createTracer({ service: 's', sampling: { ratio: 0.1 }, exporters: [otlp({ url: 'http://c/v1/traces' })] })
+      export default async (req) => { const s = t.start(req); const h = s.root.child('x', (c) => c.headers()); await s.end(); return h }`,
+  },
+  {
+    name: 'Worker with tracehop/cloudflare + OTLP (over a bare Worker)',
+    budget: 12 * KB,
+    needs: ['index', 'cloudflare'],
+    code: `import { otlp } from './dist/index.js'
+      import { instrument, traceOf } from './dist/cloudflare.js'
+      export default instrument({ async fetch(req, env, ctx) { return traceOf(ctx).fetch('https://up.example/') } },
+        (env) => ({ service: 'gw', exporters: [otlp({ url: env.OTLP_URL })] }))`,
+    baseline: `export default { async fetch(req, env, ctx) { return fetch('https://up.example/') } }`,
+  },
+  {
+    name: 'tracehop/vercel + OTLP',
+    budget: 12 * KB,
+    needs: ['index', 'vercel'],
+    code: `import { otlp } from './dist/index.js'
+      import { withTrace, traceOf } from './dist/vercel.js'
+      export const POST = withTrace(async (req) => traceOf(req).fetch('https://up.example/'),
+        { service: 'orch', exporters: [otlp({ url: 'http://c/v1/traces' })] })`,
+  },
+  {
+    name: 'tracehop/hono middleware (over the core)',
+    budget: 3 * KB,
+    needs: ['index', 'hono'],
+    code: `import { createTracer } from './dist/index.js'
+      import { tracehop } from './dist/hono.js'
+      export const mw = tracehop({ service: 'gw' }); export const t = createTracer`,
+    baseline: `import { createTracer } from './dist/index.js'; export const t = createTracer; export const s = (r) => createTracer({service:'s'}).start(r).end()`,
+  },
+  {
+    name: 'tracehop/mcp (over the core)',
+    budget: 3 * KB,
+    needs: ['index', 'mcp'],
+    code: `import { createTracer } from './dist/index.js'
+      import * as mcp from './dist/mcp.js'
+      export const all = mcp; export const t = createTracer`,
+    baseline: `import { createTracer } from './dist/index.js'; export const t = createTracer; export const s = (r) => createTracer({service:'s'}).start(r).end()`,
+  },
+]
+
+async function gzipBytes(code) {
+  const result = await build({
+    stdin: { contents: code, resolveDir: root, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    external: ['cloudflare:*', 'node:*', '@opentelemetry/*', 'langsmith', 'langsmith/*', 'hono', 'hono/*', '@modelcontextprotocol/*'],
+    logLevel: 'silent',
+  })
+  return gzipSync(result.outputFiles[0].contents, { level: 9 }).length
+}
+
+let failed = false
+const rows = []
+for (const c of cases) {
+  const missing = c.needs.filter((e) => !existsSync(`${root}/dist/${e}.js`))
+  if (missing.length > 0) {
+    rows.push([c.name, 'not built', `${(c.budget / KB).toFixed(1)} KB`, `missing dist/${missing.join(', dist/')}.js`])
+    if (process.env.CI) failed = true
+    continue
+  }
+  const size = (await gzipBytes(c.code)) - (c.baseline ? await gzipBytes(c.baseline) : 0)
+  const ok = size <= c.budget
+  if (!ok) failed = true
+  rows.push([c.name, `${(size / KB).toFixed(2)} KB`, `${(c.budget / KB).toFixed(1)} KB`, ok ? 'ok' : 'OVER BUDGET'])
+}
+console.log('\nSize budgets (minified + gzip, esbuild, peers external)')
+for (const [name, size, budget, status] of rows) {
+  console.log(`  ${name.padEnd(64)} ${size.padStart(10)}  budget ${budget.padStart(7)}  ${status}`)
+}
+if (failed) {
+  console.error('\nsize check failed: an entry is over its budget or not built')
+  process.exit(1)
+}

@@ -1,0 +1,303 @@
+// Shared by the exporter tests: a real node:http receiver, SpanRecord builders, and the
+// equivalent OpenTelemetry ReadableSpan for the reference serializers.
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { HrTime } from '@opentelemetry/api'
+import { TraceState } from '@opentelemetry/core'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { hexToUuid, newRunIdentity, randomSpanId, uuidv7Hex } from '../../src/ids.js'
+import type { Attributes, ExportBatch, SpanRecord } from '../../src/span-record.js'
+
+export interface Recorded {
+  readonly method: string
+  readonly path: string
+  readonly headers: IncomingHttpHeaders
+  readonly body: Buffer
+  readonly at: number
+}
+
+export type Handler = (req: Recorded, res: ServerResponse) => unknown
+
+export interface Receiver {
+  readonly url: string
+  readonly requests: Recorded[]
+  handle(h: Handler): void
+  close(): Promise<void>
+}
+
+/** A real HTTP receiver on 127.0.0.1, ephemeral port; 200 `{}` unless told otherwise. */
+export async function startReceiver(handler?: Handler): Promise<Receiver> {
+  let current: Handler =
+    handler ??
+    ((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    })
+  const requests: Recorded[] = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const rec: Recorded = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        at: Date.now(),
+      }
+      requests.push(rec)
+      void Promise.resolve(current(rec, res)).catch(() => res.destroy())
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    handle(h) {
+      current = h
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A URL on 127.0.0.1 where nothing listens (the port was just released). */
+export async function refusedUrl(): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
+}
+
+/** `YYYYMMDDTHHMMSSffffffZ<uuid>` for a time given in whole µs. */
+export function dottedSegment(us: number, runId: string): string {
+  const iso = new Date(Math.floor(us / 1000)).toISOString() // 2024-05-31T10:01:00.540Z
+  const digits = iso.slice(0, 19).replace(/[-:]/g, '')
+  return `${digits}${String(us % 1_000_000).padStart(6, '0')}Z${runId}`
+}
+
+export interface SpanSpec {
+  readonly name?: string
+  /** Whole µs since the epoch (ms = us / 1000 in the record). */
+  readonly startUs?: number
+  readonly durationUs?: number
+  readonly attributes?: Attributes
+  readonly kind?: SpanRecord['kind']
+  readonly status?: SpanRecord['status']
+  readonly events?: { name: string; us: number; attributes?: Attributes }[]
+  readonly links?: SpanRecord['links']
+  readonly traceState?: string
+  readonly flags?: number
+  readonly remoteParent?: boolean
+  readonly dropped?: [number, number, number]
+  readonly langsmithProject?: string
+  readonly langsmithTags?: readonly string[]
+  readonly langsmithMetadata?: Readonly<Record<string, unknown>>
+}
+
+export interface Built {
+  readonly record: SpanRecord
+  readonly startUs: number
+  readonly endUs: number
+  readonly eventsUs: readonly number[]
+}
+
+const BASE_US = 1_764_100_000_000_123
+
+/** A root span that starts a trace: its run id is the trace id (as the core mints it). */
+export function rootSpan(spec: SpanSpec = {}): Built {
+  const startUs = spec.startUs ?? BASE_US
+  const traceHex = uuidv7Hex(startUs / 1000)
+  const runId = hexToUuid(traceHex)
+  return build(spec, startUs, {
+    traceId: traceHex,
+    spanId: traceHex.slice(16),
+    runId,
+    runTraceId: runId,
+    dottedOrder: dottedSegment(startUs, runId),
+  })
+}
+
+/** A child of `parent` (same trace), starting `afterUs` after it. */
+export function childSpan(parent: Built, spec: SpanSpec = {}, afterUs = 1_000): Built {
+  const startUs = spec.startUs ?? parent.startUs + afterUs
+  const id = newRunIdentity(startUs / 1000)
+  return build(spec, startUs, {
+    traceId: parent.record.traceId,
+    spanId: id.spanId,
+    parentSpanId: parent.record.spanId,
+    runId: id.runId,
+    runTraceId: parent.record.runTraceId,
+    parentRunId: parent.record.runId,
+    dottedOrder: `${parent.record.dottedOrder}.${dottedSegment(startUs, id.runId)}`,
+  })
+}
+
+function build(
+  spec: SpanSpec,
+  startUs: number,
+  identity: Pick<SpanRecord, 'traceId' | 'spanId' | 'runId' | 'runTraceId' | 'dottedOrder'> &
+    Partial<Pick<SpanRecord, 'parentSpanId' | 'parentRunId'>>,
+): Built {
+  const endUs = startUs + (spec.durationUs ?? 12_345)
+  const events = spec.events ?? []
+  const record: SpanRecord = {
+    ...identity,
+    name: spec.name ?? 'span',
+    kind: spec.kind ?? 0,
+    startTime: startUs / 1000,
+    endTime: endUs / 1000,
+    attributes: spec.attributes ?? {},
+    events: events.map((e) => ({
+      name: e.name,
+      time: e.us / 1000,
+      ...(e.attributes ? { attributes: e.attributes } : {}),
+    })),
+    links: spec.links ?? [],
+    status: spec.status ?? { code: 0 },
+    ...(spec.traceState ? { traceState: spec.traceState } : {}),
+    flags: spec.flags ?? 1,
+    droppedAttributes: spec.dropped?.[0] ?? 0,
+    droppedEvents: spec.dropped?.[1] ?? 0,
+    droppedLinks: spec.dropped?.[2] ?? 0,
+    remoteParent: spec.remoteParent ?? false,
+    ...(spec.langsmithProject ? { langsmithProject: spec.langsmithProject } : {}),
+    ...(spec.langsmithTags ? { langsmithTags: spec.langsmithTags } : {}),
+    ...(spec.langsmithMetadata ? { langsmithMetadata: spec.langsmithMetadata } : {}),
+  }
+  return { record, startUs, endUs, eventsUs: events.map((e) => e.us) }
+}
+
+export function batchOf(
+  spans: readonly SpanRecord[],
+  attributes: Attributes = { 'service.name': 'svc' },
+): ExportBatch {
+  return { resource: { attributes }, scopeName: 'tracehop', scopeVersion: '0.1.0', spans }
+}
+
+function hr(us: number): HrTime {
+  return [Math.floor(us / 1e6), (us % 1e6) * 1000]
+}
+
+/**
+ * The OpenTelemetry SDK's view of the same spans, built from the exact µs integers (not
+ * from our ms doubles), so the reference serializers check our time conversion too.
+ */
+export function toReadableSpans(built: readonly Built[], batch: ExportBatch): ReadableSpan[] {
+  const resource = resourceFromAttributes(
+    batch.resource.attributes as Record<string, string | number | boolean>,
+  )
+  const scope = { name: batch.scopeName, version: batch.scopeVersion }
+  return built.map(({ record: s, startUs, endUs, eventsUs }) => {
+    const traceState = s.traceState ? new TraceState(s.traceState) : undefined
+    return {
+      name: s.name,
+      kind: s.kind,
+      spanContext: () => ({
+        traceId: s.traceId,
+        spanId: s.spanId,
+        traceFlags: s.flags,
+        ...(traceState ? { traceState } : {}),
+      }),
+      ...(s.parentSpanId
+        ? {
+            parentSpanContext: {
+              traceId: s.traceId,
+              spanId: s.parentSpanId,
+              traceFlags: s.flags,
+              isRemote: s.remoteParent,
+            },
+          }
+        : {}),
+      startTime: hr(startUs),
+      endTime: hr(endUs),
+      duration: hr(endUs - startUs),
+      status: s.status,
+      attributes: s.attributes,
+      links: s.links.map((l) => ({
+        context: {
+          traceId: l.traceId,
+          spanId: l.spanId,
+          traceFlags: l.flags ?? 0,
+          ...(l.traceState ? { traceState: new TraceState(l.traceState) } : {}),
+        },
+        ...(l.attributes ? { attributes: l.attributes } : {}),
+      })),
+      events: s.events.map((e, i) => ({
+        name: e.name,
+        time: hr(eventsUs[i]!),
+        ...(e.attributes ? { attributes: e.attributes } : {}),
+      })),
+      ended: true,
+      resource,
+      instrumentationScope: scope,
+      droppedAttributesCount: s.droppedAttributes,
+      droppedEventsCount: s.droppedEvents,
+      droppedLinksCount: s.droppedLinks,
+    } as ReadableSpan
+  })
+}
+
+/** A realistic server span with a few events, as the bench and tests use. */
+export function realisticTrace(count: number, startUs = BASE_US): Built[] {
+  const root = rootSpan({
+    name: 'POST /v1/chat',
+    kind: 1,
+    startUs,
+    durationUs: 250_000,
+    attributes: {
+      'http.request.method': 'POST',
+      'url.path': '/v1/chat',
+      'http.response.status_code': 200,
+      'server.address': 'api.example.com',
+      'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36',
+    },
+    traceState: 'ot=th:f;rv:0a1b2c3d4e5f60,vendor=x',
+  })
+  const out = [root]
+  for (let i = 1; i < count; i++) {
+    const llm = i % 3 === 0
+    out.push(
+      childSpan(
+        root,
+        {
+          name: llm ? 'chat gpt-4o' : `fetch ${i}`,
+          kind: 2,
+          durationUs: 1_000 + i * 37,
+          attributes: llm
+            ? {
+                'gen_ai.operation.name': 'chat',
+                'gen_ai.request.model': 'gpt-4o',
+                'gen_ai.usage.input_tokens': 812 + i,
+                'gen_ai.usage.output_tokens': 120,
+                'gen_ai.request.temperature': 0.2,
+                'gen_ai.response.finish_reasons': ['stop'],
+              }
+            : {
+                'http.request.method': 'GET',
+                'url.full': `https://retrieval.internal/q?id=${i}`,
+                'http.response.status_code': 200,
+                'server.port': 443,
+                'retrieval.cached': i % 2 === 0,
+              },
+          events:
+            i % 4 === 0
+              ? [
+                  { name: 'retry', us: startUs + i * 10 + 5, attributes: { 'http.request.resend_count': 1 } },
+                  { name: 'first-byte', us: startUs + i * 10 + 9 },
+                ]
+              : [],
+          status: i % 10 === 0 ? { code: 2, message: 'upstream 503' } : { code: 1 },
+          links: i % 25 === 0 ? [{ traceId: root.record.traceId, spanId: randomSpanId(), flags: 1 }] : [],
+        },
+        i * 10,
+      ),
+    )
+  }
+  return out
+}
