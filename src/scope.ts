@@ -313,7 +313,7 @@ export class Scope {
     } else if (this.failedFlag && config.sampling.keepErrors) {
       reason = 'error'
       this.stats.scopesKeptForError++
-      this.root.set('tracehop.kept_reason', 'error')
+      this.root.setAfterEnd('tracehop.kept_reason', 'error')
     } else {
       this.stats.scopesNotSampled++
       return { ...NOT_KEPT, spans, forceEnded }

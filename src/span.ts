@@ -177,6 +177,11 @@ export class Span {
     return this
   }
 
+  /** @internal The flush marks why a scope was kept, after its root has ended. */
+  setAfterEnd(key: string, value: AttributeValue): void {
+    this.attrs[key] = value
+  }
+
   /** Sets several attributes; `undefined` values are skipped. */
   setAttributes(attributes: Readonly<Record<string, AttributeValue | undefined>>): this {
     for (const key in attributes) this.set(key, attributes[key])

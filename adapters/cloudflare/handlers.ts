@@ -34,7 +34,7 @@ export async function runFetch(
   )
   let response: Response
   try {
-    response = await fn.apply(thisArg, args)
+    response = await Reflect.apply(fn, thisArg, args)
   } catch (err) {
     void scope.end({ error: err })
     throw err
@@ -71,7 +71,7 @@ export async function runScheduled(
   if (controller !== null && typeof controller === 'object') bindSpan(controller, scope.root)
   if (ctx !== null && typeof ctx === 'object') bindSpan(ctx, scope.root)
   try {
-    await fn.apply(thisArg, args)
+    await Reflect.apply(fn, thisArg, args)
   } catch (err) {
     void scope.end({ error: err })
     throw err

@@ -183,7 +183,7 @@ export async function runQueue(
   const traced = new TracedBatch(batch, resolved, ctx)
   args[0] = traced
   try {
-    await fn.apply(thisArg, args)
+    await Reflect.apply(fn, thisArg, args)
   } catch (err) {
     traced.finish(true, err)
     throw err

@@ -4,10 +4,16 @@
  * version lock-step and no run-time import.
  */
 
-// Ref: @cloudflare/workers-types ExecutionContext (and DurableObjectState, which also has it).
-/** An invocation's context: what keeps the isolate alive after the response. */
+// Ref: @cloudflare/workers-types ExecutionContext
+/**
+ * An invocation's context. tracehop uses `waitUntil` (what keeps the isolate alive after
+ * the response); the other members make the platform's and Hono's `ExecutionContext`
+ * interchangeable with it in handler signatures.
+ */
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void
+  passThroughOnException(): void
+  readonly props: unknown
 }
 
 // Ref: @cloudflare/workers-types QueueRetryOptions
@@ -96,7 +102,8 @@ export interface ExportedHandlerLike<Env = any> {
 }
 
 // Ref: cloudflare:workers WorkerEntrypoint, DurableObject
-/** A `WorkerEntrypoint` or `DurableObject` class: constructed with `(ctx, env)`, which it keeps. */
-export type EntrypointClass = abstract new (
-  ...args: any[]
-) => { readonly ctx?: unknown; readonly env?: unknown }
+/**
+ * A `WorkerEntrypoint` or `DurableObject` class: constructed with `(ctx, env)`, which the
+ * platform base keeps as (protected) `this.ctx` and `this.env`.
+ */
+export type EntrypointClass = abstract new (...args: any[]) => object

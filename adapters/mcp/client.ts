@@ -3,6 +3,7 @@ import {
   describe,
   forceEnd,
   idOf,
+  isBatch,
   isRecord,
   type McpSpanOptions,
   methodOf,
@@ -77,7 +78,8 @@ class TracedClientTransport implements McpTransport {
     }
   }
 
-  async send(message: JsonRpcMessage, options?: McpSendOptions): Promise<void> {
+  async send(message: JsonRpcMessage | readonly JsonRpcMessage[], options?: McpSendOptions): Promise<void> {
+    if (isBatch(message)) return this.inner.send(message, options)
     let out = message
     let span: Span | undefined
     let id: JsonRpcId | undefined

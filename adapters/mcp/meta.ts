@@ -49,6 +49,13 @@ export function idOf(message: JsonRpcMessage): JsonRpcId | undefined {
   return typeof id === 'string' || typeof id === 'number' ? id : undefined
 }
 
+/** A JSON-RPC batch: passed through untraced (the SDK's Client and Server never send one). */
+export function isBatch(
+  message: JsonRpcMessage | readonly JsonRpcMessage[],
+): message is readonly JsonRpcMessage[] {
+  return Array.isArray(message)
+}
+
 /** The method of a request or notification; `undefined` for a response or a non-message. */
 export function methodOf(message: JsonRpcMessage): string | undefined {
   const method = typeof message === 'object' && message !== null ? message.method : undefined

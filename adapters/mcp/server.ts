@@ -15,6 +15,7 @@ import {
   describe,
   forceEnd,
   idOf,
+  isBatch,
   isRecord,
   type McpSpanOptions,
   metaCarrier,
@@ -107,7 +108,8 @@ class TracedServerTransport implements McpTransport {
     }
   }
 
-  send(message: JsonRpcMessage, options?: McpSendOptions): Promise<void> {
+  send(message: JsonRpcMessage | readonly JsonRpcMessage[], options?: McpSendOptions): Promise<void> {
+    if (isBatch(message)) return this.inner.send(message, options)
     try {
       // A response ends its request's scope before it leaves, so the flush is handed to
       // `waitUntil` while the HTTP request that carried it is still being served.
@@ -146,10 +148,13 @@ class TracedServerTransport implements McpTransport {
   ): void {
     const params = message.params
     const meta = isRecord(params) ? params._meta : undefined
-    const stats = this.tracer.statsRecorder
-    let carrier: ReturnType<typeof metaCarrier> | undefined
-    if (isRecord(meta)) carrier = metaCarrier(meta, stats)
-    else if (meta !== undefined) stats.countInvalid('envelope')
+    if (meta !== undefined && !isRecord(meta)) {
+      // Not a valid request (`_meta` must be an object): the SDK drops it and never answers,
+      // so no scope is started that nothing would end.
+      this.tracer.statsRecorder.countInvalid('envelope')
+      return
+    }
+    const carrier = meta === undefined ? undefined : metaCarrier(meta, this.tracer.statsRecorder)
     const info: McpMessageExtra | undefined = typeof extra === 'object' && extra !== null ? extra : undefined
     const requestInfo = info?.requestInfo
     if (this.version === undefined && isRecord(requestInfo) && isRecord(requestInfo.headers)) {

@@ -10,9 +10,9 @@ export type JsonRpcId = string | number
 
 /** Any JSON-RPC 2.0 message: a request, a notification, a result or an error response. */
 export interface JsonRpcMessage {
-  readonly jsonrpc?: string
-  readonly id?: JsonRpcId | null
-  readonly method?: string
+  readonly jsonrpc?: string | undefined
+  readonly id?: JsonRpcId | null | undefined
+  readonly method?: string | undefined
   readonly params?: unknown
   readonly result?: unknown
   readonly error?: unknown
@@ -25,9 +25,10 @@ export interface McpMessageExtra {
   readonly authInfo?: unknown
 }
 
-/** Ref: SDK `TransportSendOptions`. Passed through untouched. */
+/** Ref: SDK `TransportSendOptions` (each transport adds its own). Passed through untouched. */
 export interface McpSendOptions {
   readonly relatedRequestId?: JsonRpcId | undefined
+  readonly [option: string]: unknown
 }
 
 // A method-derived function type is checked bivariantly, so the SDK's generic
@@ -43,7 +44,8 @@ type OnMessage = {
  */
 export interface McpTransport {
   start(): Promise<void>
-  send(message: JsonRpcMessage, options?: McpSendOptions): Promise<void>
+  /** A batch (an array) is passed through as it is: the SDK's Client and Server never send one. */
+  send(message: JsonRpcMessage | readonly JsonRpcMessage[], options?: McpSendOptions): Promise<void>
   close(): Promise<void>
   onclose?: (() => void) | undefined
   onerror?: ((error: Error) => void) | undefined

@@ -1,5 +1,5 @@
 import type { Attributes as OtelAttributes, Link, SpanOptions as OtelSpanOptions, TimeInput } from '@opentelemetry/api'
-import type { AttributeValue, SpanLink, SpanOptions } from '../../src/index.js'
+import type { AttributeValue, SpanKind, SpanLink, SpanOptions } from '../../src/index.js'
 
 /**
  * OTel `TimeInput` to ms since epoch, as the OTel SDK reads it (`timeInputToHrTime`):
@@ -54,7 +54,7 @@ export function toAttributeValue(value: unknown): AttributeValue | undefined {
 
 /** Copies OTel attributes into ours, dropping what ours cannot hold. */
 export function toAttributes(attributes: OtelAttributes | undefined): Record<string, AttributeValue> | undefined {
-  if (attributes === undefined || attributes === null) return undefined
+  if (attributes === null || typeof attributes !== 'object') return undefined
   let out: Record<string, AttributeValue> | undefined
   for (const key in attributes) {
     const v = toAttributeValue(attributes[key])
@@ -65,33 +65,40 @@ export function toAttributes(attributes: OtelAttributes | undefined): Record<str
 
 /** An OTel `Link` as one of ours. */
 export function toSpanLink(link: Link): SpanLink | undefined {
-  const ctx = link?.context
-  if (ctx === undefined || typeof ctx.traceId !== 'string' || typeof ctx.spanId !== 'string') return undefined
+  const ctx = link !== null && typeof link === 'object' ? link.context : undefined
+  if (ctx === null || typeof ctx !== 'object' || typeof ctx.traceId !== 'string' || typeof ctx.spanId !== 'string') {
+    return undefined
+  }
   const attributes = toAttributes(link.attributes)
-  const traceState = ctx.traceState?.serialize()
+  const traceState = typeof ctx.traceState?.serialize === 'function' ? ctx.traceState.serialize() : undefined
   return {
     traceId: ctx.traceId,
     spanId: ctx.spanId,
-    flags: ctx.traceFlags & 0xff,
+    flags: typeof ctx.traceFlags === 'number' ? ctx.traceFlags & 0xff : 0,
     ...(traceState ? { traceState } : {}),
     ...(attributes !== undefined ? { attributes } : {}),
   }
 }
 
+function isKind(k: unknown): k is SpanKind {
+  return k === 0 || k === 1 || k === 2 || k === 3 || k === 4
+}
+
 /** OTel `SpanOptions` as ours (the kinds are numbered alike). */
 export function toSpanOptions(options: OtelSpanOptions | undefined): SpanOptions | undefined {
-  if (options === undefined || options === null) return undefined
+  if (options === null || typeof options !== 'object') return undefined
   const attributes = toAttributes(options.attributes)
   const startTime = toEpochMs(options.startTime)
   let links: SpanLink[] | undefined
-  if (options.links !== undefined) {
+  if (Array.isArray(options.links)) {
     for (const l of options.links) {
       const link = toSpanLink(l)
       if (link !== undefined) (links ??= []).push(link)
     }
   }
   return {
-    ...(options.kind !== undefined ? { kind: options.kind } : {}),
+    // API SpanKind 0..4, numbered as ours; anything else stays INTERNAL.
+    ...(isKind(options.kind) ? { kind: options.kind } : {}),
     ...(attributes !== undefined ? { attributes } : {}),
     ...(startTime !== undefined ? { startTime } : {}),
     ...(links !== undefined ? { links } : {}),

@@ -12,7 +12,7 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api'
-import type { CarrierGetter, CarrierSetter, PropagationFormat } from '../../src/index.js'
+import type { CarrierGetter, CarrierSetter, PropagationFormat, Span } from '../../src/index.js'
 import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import { extract } from '../../src/propagation/extract.js'
 import { type ResolvedFormats, resolveFormats } from '../../src/propagation/formats.js'
@@ -82,6 +82,20 @@ function propertiesToMetadata(properties: string): string {
   return properties[i] === ';' ? properties.slice(i + 1) : properties.slice(i)
 }
 
+/**
+ * A tracehop span's context as sent to a destination nobody checked: an OTel propagator
+ * is called for every outgoing request, so baggage keys routed to named destinations
+ * only (`propagation.baggage.keys: [{ key, to }]`) are left out.
+ */
+function contextForAnyDestination(span: Span): TraceContext {
+  const tc = span.context()
+  const routes = span.scope.tracer.config.baggage.routes
+  if (routes.size === 0 || tc.baggage === undefined) return tc
+  const kept = tc.baggage.filter((m) => !routes.has(m.key))
+  const { baggage: _, ...rest } = tc
+  return kept.length > 0 ? { ...rest, baggage: kept } : rest
+}
+
 function otelBaggageMembers(ctx: Context): BaggageMember[] | undefined {
   const bag = propagation.getBaggage(ctx)
   if (bag === undefined) return undefined
@@ -117,7 +131,8 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
     inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
       try {
         const target: CarrierSetter = { set: (name, value) => setter.set(carrier, name, value) }
-        const tc = traceContextFromOtel(ctx)
+        const ours = fromOtelSpan(trace.getSpan(ctx))
+        const tc = ours !== undefined ? contextForAnyDestination(ours) : traceContextFromOtel(ctx)
         const extra = formats.baggage ? otelBaggageMembers(ctx) : undefined
         // OTel baggage set in this context wins over the scope's incoming baggage.
         const existing = extra !== undefined ? formatBaggage(extra) : undefined

@@ -11,6 +11,13 @@ import type { Span } from '../../src/index.js'
 import { toSpanOptions } from './convert.js'
 import { fromOtelSpan, TracehopOtelSpan } from './otel-span.js'
 
+/** A caller's context argument, or the active one when it is not a Context (never throws). */
+function contextOr(ctx: unknown): Context {
+  return ctx !== null && typeof ctx === 'object' && typeof (ctx as Context).getValue === 'function'
+    ? (ctx as Context)
+    : context.active()
+}
+
 /**
  * An `@opentelemetry/api` Tracer whose spans become tracehop spans. Bound to a span (from
  * `otelTracer(span)`): new spans join that span's scope, under the span found in the
@@ -30,8 +37,9 @@ export class TracehopTracer implements OtelTracer {
 
   startSpan(name: string, options?: OtelSpanOptions, ctx?: Context): OtelSpan {
     const bound = this.bound
+    const parentContext = contextOr(ctx)
     let parent: Span | undefined
-    const inContext = fromOtelSpan(trace.getSpan(ctx ?? context.active()))
+    const inContext = fromOtelSpan(trace.getSpan(parentContext))
     if (options?.root === true) {
       // A new trace cannot start inside a scope: a root request lands under the bound span.
       parent = bound
@@ -41,10 +49,10 @@ export class TracehopTracer implements OtelTracer {
     if (parent === undefined) {
       // No tracehop span to join (global provider, no scope active): record nothing but
       // keep propagating whatever context there is, as the OTel no-op tracer does.
-      const foreign = trace.getSpan(ctx ?? context.active())
+      const foreign = trace.getSpan(parentContext)
       return trace.wrapSpanContext(foreign?.spanContext() ?? INVALID_SPAN_CONTEXT)
     }
-    const span = parent.startChild(String(name), toSpanOptions(options))
+    const span = parent.startChild(String(name), toSpanOptions(typeof options === 'object' ? options : undefined))
     if (this.scopeName !== undefined) span.set('otel.scope.name', this.scopeName)
     return new TracehopOtelSpan(span)
   }
@@ -75,9 +83,10 @@ export class TracehopTracer implements OtelTracer {
       ctx = b
       fn = c
     }
-    const parentContext = ctx ?? context.active()
-    const span = this.startSpan(name, options, parentContext)
+    // No callback: nothing would end the span, so none is started.
     if (typeof fn !== 'function') return undefined as ReturnType<F>
+    const parentContext = contextOr(ctx)
+    const span = this.startSpan(name, options, parentContext)
     // With a context manager registered, code inside `fn` sees `span` as active; without
     // one (edge runtimes), spans it starts go under the bound span unless given a context.
     return context.with(trace.setSpan(parentContext, span), fn as (s: OtelSpan) => unknown, undefined, span) as ReturnType<F>

@@ -109,49 +109,103 @@ function isPropertyList(s: string, p: number, end: number): boolean {
   return true
 }
 
-// Non-fatal: percent-encoded bytes that are not UTF-8 become U+FFFD, as W3C Baggage §value
-// requires. ignoreBOM keeps a leading U+FEFF as part of the value.
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
-let scratch = new Uint8Array(256)
+const REPLACEMENT = '\uFFFD'
 
 /**
- * Percent-decodes `s[start, end)`. `undefined` when a `%` is not followed by two hex digits
- * (not a percent-encoding at all: the member is dropped rather than guessed at).
+ * Set by {@link decodeValue} for its caller, which reads it right after the call: whether the
+ * text decoded was already the canonical encoding of the result (what
+ * {@link encodeBaggageValue} would write), so it can be re-sent as is. A synchronous
+ * out-parameter, not state: it never outlives the call that reads it.
+ */
+let decodedCanonical = false
+
+/**
+ * Percent-decodes `s[start, end)` and decodes the bytes as UTF-8, replacing sequences that
+ * are not UTF-8 with U+FFFD exactly as the WHATWG UTF-8 decoder (and so `TextDecoder`) does,
+ * which is what W3C Baggage §value requires. Written out rather than calling `TextDecoder`:
+ * values are short, and the call alone costs more than decoding one here.
+ * `undefined` when a `%` is not followed by two hex digits: that is not a percent-encoding,
+ * and the member is dropped rather than guessed at.
  */
 function decodeValue(s: string, start: number, end: number): string | undefined {
-  let ascii = true
-  for (let i = start; i < end; i++) {
-    if (s.charCodeAt(i) !== PERCENT) continue
-    if (i + 2 >= end) return undefined
-    const h = hexValue(s.charCodeAt(i + 1))
-    const l = hexValue(s.charCodeAt(i + 2))
-    if (h < 0 || l < 0) return undefined
-    if (h >= 8) ascii = false
-    i += 2
-  }
-  if (ascii) {
-    let out = ''
-    let run = start
-    for (let i = start; i < end; i++) {
-      if (s.charCodeAt(i) !== PERCENT) continue
-      out +=
-        s.slice(run, i) +
-        String.fromCharCode((hexValue(s.charCodeAt(i + 1)) << 4) | hexValue(s.charCodeAt(i + 2)))
-      i += 2
-      run = i + 1
+  decodedCanonical = true
+  let out = ''
+  let run = start // start of the raw (unescaped ASCII) text not yet copied to `out`
+  let needed = 0
+  let seen = 0
+  let cp = 0
+  let lower = 0x80
+  let upper = 0xbf
+  let i = start
+  while (i < end) {
+    let b = s.charCodeAt(i)
+    let next = i + 1
+    if (b === PERCENT) {
+      if (i + 2 >= end) return undefined
+      const h = hexValue(s.charCodeAt(i + 1))
+      const l = hexValue(s.charCodeAt(i + 2))
+      if (h < 0 || l < 0) return undefined
+      b = (h << 4) | l
+      next = i + 3
+      // Canonical: uppercase hex, and only for a byte that must be encoded.
+      if (s.charCodeAt(i + 1) >= 0x61 || s.charCodeAt(i + 2) >= 0x61 || (b < 0x80 && (CLASS[b]! & 4) !== 0)) {
+        decodedCanonical = false
+      }
+    } else if (needed === 0) {
+      i = next // raw ASCII outside a sequence: stays in the run
+      continue
     }
-    return out + s.slice(run, end)
+    if (needed === 0) {
+      out += s.slice(run, i)
+      if (b < 0x80) out += String.fromCharCode(b)
+      else if (b >= 0xc2 && b <= 0xdf) {
+        needed = 1
+        cp = b & 0x1f
+      } else if (b >= 0xe0 && b <= 0xef) {
+        if (b === 0xe0) lower = 0xa0
+        else if (b === 0xed) upper = 0x9f // no UTF-16 surrogates
+        needed = 2
+        cp = b & 0x0f
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        if (b === 0xf0) lower = 0x90
+        else if (b === 0xf4) upper = 0x8f // nothing above U+10FFFF
+        needed = 3
+        cp = b & 0x07
+      } else {
+        out += REPLACEMENT
+        decodedCanonical = false
+      }
+      i = run = next
+      continue
+    }
+    if (b < lower || b > upper) {
+      // Not a continuation byte: the sequence so far becomes one U+FFFD, and this byte is
+      // processed again from the start state (WHATWG Encoding, UTF-8 decoder step 4).
+      needed = seen = cp = 0
+      lower = 0x80
+      upper = 0xbf
+      out += REPLACEMENT
+      decodedCanonical = false
+      run = i
+      continue
+    }
+    lower = 0x80
+    upper = 0xbf
+    cp = (cp << 6) | (b & 0x3f)
+    if (++seen === needed) {
+      out +=
+        cp < 0x10000
+          ? String.fromCharCode(cp)
+          : String.fromCharCode(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff))
+      needed = seen = cp = 0
+    }
+    i = run = next
   }
-  if (scratch.length < end - start) scratch = new Uint8Array(end - start)
-  let len = 0
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i)
-    if (c === PERCENT) {
-      scratch[len++] = (hexValue(s.charCodeAt(i + 1)) << 4) | hexValue(s.charCodeAt(i + 2))
-      i += 2
-    } else scratch[len++] = c // a baggage-octet: ASCII
+  if (needed !== 0) {
+    out += REPLACEMENT // a truncated sequence at the end
+    decodedCanonical = false
   }
-  return utf8.decode(scratch.subarray(0, len))
+  return run < end ? out + s.slice(run, end) : out
 }
 
 /** UTF-8 byte count of the code point at `i` (lone surrogates count as U+FFFD: 3 bytes). */
@@ -231,6 +285,37 @@ export function encodeBaggageValue(value: string): string {
   return out
 }
 
+/**
+ * A member minted by {@link parseBaggage}: its key and properties are known valid, and when
+ * the received value text was already canonical (no `%`, or only the escapes
+ * {@link encodeBaggageValue} writes) it is kept to be re-sent as is. It remembers what was
+ * checked; if its (readonly) fields are written anyway, it is checked again like any plain
+ * `{ key, value }` object (from a queue envelope, say).
+ */
+class Member implements BaggageMember {
+  readonly key: string
+  readonly value: string
+  declare readonly properties?: string
+  readonly #key: string
+  readonly #value: string
+  readonly #properties: string | undefined
+  readonly #encoded: string | undefined
+  constructor(key: string, value: string, properties: string | undefined, encoded: string | undefined) {
+    this.key = this.#key = key
+    this.value = this.#value = value
+    if (properties !== undefined) this.properties = properties
+    this.#properties = properties
+    this.#encoded = encoded
+  }
+  /** The encoded value if `m` is an intact parsed member, else `undefined` (check it). */
+  static encoded(m: BaggageMember): string | undefined {
+    if (#key in m && m.key === m.#key && m.value === m.#value && m.properties === m.#properties) {
+      return m.#encoded ?? encodeBaggageValue(m.value)
+    }
+    return undefined
+  }
+}
+
 function joinValues(value: readonly string[]): string {
   let out = ''
   let first = true
@@ -307,6 +392,7 @@ export function parseBaggage(
       }
     }
     let decoded: string | undefined
+    let encoded: string | undefined
     let size: number
     if (percent) {
       decoded = decodeValue(s, valueStart, valueEnd)
@@ -314,9 +400,12 @@ export function parseBaggage(
         onDrop?.('invalid percent-encoding')
         continue
       }
-      size = encodedLength(decoded)
+      if (decodedCanonical) {
+        encoded = s.slice(valueStart, valueEnd)
+        size = valueEnd - valueStart
+      } else size = encodedLength(decoded)
     } else {
-      decoded = s.slice(valueStart, valueEnd)
+      decoded = encoded = s.slice(valueStart, valueEnd)
       size = valueEnd - valueStart
     }
     size += keyEnd - keyStart + 1 + (p < end ? propsEnd - p : 0) + (members === undefined ? 0 : 1)
@@ -326,8 +415,7 @@ export function parseBaggage(
     }
     bytes += size
     const key = s.slice(keyStart, keyEnd)
-    const member: BaggageMember =
-      p < end ? { key, value: decoded, properties: s.slice(p, propsEnd) } : { key, value: decoded }
+    const member = new Member(key, decoded, p < end ? s.slice(p, propsEnd) : undefined, encoded)
     if (members === undefined) members = [member]
     else members.push(member)
   }
@@ -359,16 +447,22 @@ export function formatBaggage(
       onDrop?.('too many members')
       break
     }
-    const props = m.properties
-    if (
-      !isBaggageKey(m.key) ||
-      typeof m.value !== 'string' ||
-      (props !== undefined && props !== '' && !isPropertyList(props, 0, props.length))
-    ) {
-      onDrop?.('invalid member')
-      continue
+    let value = typeof m === 'object' && m !== null ? Member.encoded(m) : undefined
+    const props = m?.properties
+    if (value === undefined) {
+      if (
+        typeof m?.key !== 'string' ||
+        typeof m.value !== 'string' ||
+        !isBaggageKey(m.key) ||
+        (props !== undefined &&
+          props !== '' &&
+          (typeof props !== 'string' || !isPropertyList(props, 0, props.length)))
+      ) {
+        onDrop?.('invalid member')
+        continue
+      }
+      value = encodeBaggageValue(m.value)
     }
-    const value = encodeBaggageValue(m.value)
     const size =
       (kept === 0 ? 0 : 1) + m.key.length + 1 + value.length + (props === undefined ? 0 : props.length)
     if (out.length + size > BAGGAGE_LIMITS.maxBytes) {
@@ -385,8 +479,9 @@ export function formatBaggage(
   return kept === 0 ? undefined : out
 }
 
-function hasKey(baggage: Baggage, end: number, key: string): boolean {
-  for (let i = 0; i < end; i++) if (baggage[i]!.key === key) return true
+function hasKey(baggage: Baggage, end: number, key: string | undefined): boolean {
+  if (key === undefined) return false
+  for (let i = 0; i < end; i++) if (baggage[i]?.key === key) return true
   return false
 }
 
@@ -408,14 +503,14 @@ export function mergeBaggage(base: Baggage | undefined, extra: Baggage | undefin
   const out: BaggageMember[] = []
   for (let i = 0; i < base.length; i++) {
     const m = base[i]!
-    if (!hasKey(extra, extra.length, m.key)) out.push(m)
+    if (!hasKey(extra, extra.length, m?.key)) out.push(m)
     else if (!hasKey(base, i, m.key)) {
-      for (let j = 0; j < extra.length; j++) if (extra[j]!.key === m.key) out.push(extra[j]!)
+      for (let j = 0; j < extra.length; j++) if (extra[j]?.key === m.key) out.push(extra[j]!)
     }
   }
   for (let j = 0; j < extra.length; j++) {
     const m = extra[j]!
-    if (!hasKey(base, base.length, m.key)) out.push(m)
+    if (!hasKey(base, base.length, m?.key)) out.push(m)
   }
   return out
 }

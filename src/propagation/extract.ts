@@ -43,10 +43,14 @@ export function extract(
   if (formats.baggage || formats.langsmith) {
     const raw = carrier.get(BAGGAGE_HEADER)
     if (raw !== undefined) {
-      const parsed = parseBaggage(raw, () => onInvalid('baggage'))
+      let bad = false
+      const parsed = parseBaggage(raw, () => {
+        bad = true
+      })
+      // One count per malformed header, however many members it lost.
+      if (bad) onInvalid('baggage')
       const user: BaggageMember[] = []
-      if (parsed === undefined) onInvalid('baggage')
-      else {
+      if (parsed !== undefined) {
         for (const m of parsed) {
           if (m.key.startsWith('langsmith-')) (langsmithMembers ??= []).push(m)
           else if (formats.baggage) user.push(m)
@@ -87,7 +91,7 @@ export function extract(
       else {
         const rawState = carrier.get(TRACESTATE_HEADER)
         const traceState = rawState === undefined ? undefined : parseTracestate(rawState)
-        if (rawState !== undefined && traceState === undefined && rawState.trim() !== '') onInvalid('tracestate')
+        if (traceState === undefined && rawState !== undefined && !isBlankList(rawState)) onInvalid('tracestate')
         let ls = langsmith
         if (ls !== undefined && uuidToHex(ls.traceId) !== tp.traceId) {
           onInvalid('mismatch')
@@ -167,4 +171,13 @@ function applyIngress(parent: TraceContext, ingress: Ingress, xray: XRayHeader |
     links: [],
     ...tail,
   }
+}
+
+/** `""`, `" , ,"`: a list with no members is allowed (W3C §3.3.1.1), not malformed. */
+function isBlankList(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c !== 0x20 && c !== 0x09 && c !== 0x2c) return false
+  }
+  return true
 }

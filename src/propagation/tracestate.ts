@@ -3,12 +3,13 @@
  * the left-most being the most recent.
  *
  * Parsing is strict: one invalid member, more than 32 members or a duplicate key discards
- * the whole header. Level 2 §3.3.1 and the processing model (§4.2 step 3) allow either
+ * the whole header. Level 2 ("tracestate Header Field Values" and the processing model, "A traceparent is
+ * Received" step 3) allow either
  * discarding the entire header or only the invalid entries; we take the strict reading,
  * because a tracestate we cannot fully understand may be one a proxy cut in the middle,
  * and forwarding a partial list would present it as whole to every hop after us.
  *
- * Key grammar: Level 2 §3.3.1.3.1 `key = ( lcalpha / DIGIT ) 0*255 ( keychar )` with
+ * Key grammar: Level 2 §3.3.2.2.1 (Key) `key = ( lcalpha / DIGIT ) 0*255 ( keychar )` with
  * `keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`. It is a superset of the
  * Level 1 grammar (simple keys `lcalpha 0*255(...)` and multi-tenant keys `tenant@system`,
  * tenant up to 241 characters, system up to 14 starting with a letter): every Level 1 key
@@ -17,14 +18,14 @@
  */
 import type { TraceState, TraceStateMember } from '../trace-context.js'
 
-/** The header name (W3C Trace Context §3.3.1; lowercase per the spec's SHOULD). */
+/** The header name (W3C Trace Context §3.3.1 Header Name; lowercase per the spec's SHOULD). */
 export const TRACESTATE_HEADER = 'tracestate'
 
-/** §3.3.1.1: at most 32 list members. */
+/** §3.3.2 (list): at most 32 list members. */
 export const TRACESTATE_MAX_MEMBERS = 32
-/** §3.3.1.5: vendors SHOULD propagate at least 512 characters; we send at most that. */
+/** §3.3.3.1 (tracestate Limits): vendors SHOULD propagate at least 512 characters; we send at most that. */
 export const TRACESTATE_MAX_LENGTH = 512
-/** §3.3.1.5: when truncating, entries longer than this are removed first. */
+/** §3.3.3.1 (tracestate Limits): when truncating, entries longer than this are removed first. */
 const LARGE_ENTRY = 128
 const MAX_KEY = 256
 const MAX_VALUE = 256
@@ -47,7 +48,7 @@ function charClass(c: number): number {
 }
 
 /**
- * Whether `key` is a valid tracestate key (Level 2 §3.3.1.3.1).
+ * Whether `key` is a valid tracestate key (Level 2 §3.3.2.2.1, Key).
  *
  * @example
  * ```ts
@@ -64,7 +65,7 @@ export function isValidTracestateKey(key: string): boolean {
 }
 
 /**
- * Whether `value` is a valid tracestate value (§3.3.1.3.2): 1–256 printable ASCII
+ * Whether `value` is a valid tracestate value (§3.3.2.2.2, Value): 1–256 printable ASCII
  * characters except `,` and `=`, not ending in a space (leading spaces are allowed).
  *
  * @example
@@ -83,6 +84,35 @@ export function isValidTracestateValue(value: string): boolean {
   return true
 }
 
+/**
+ * A member minted by this module (parsed or set), so already known valid. It remembers what
+ * it was validated with: if someone writes to its (readonly) fields anyway, it is simply
+ * validated again. Plain `{ key, value }` objects (e.g. from a queue envelope) always are.
+ */
+class Entry implements TraceStateMember {
+  readonly key: string
+  readonly value: string
+  readonly #key: string
+  readonly #value: string
+  constructor(key: string, value: string) {
+    this.key = this.#key = key
+    this.value = this.#value = value
+  }
+  static isValid(m: TraceStateMember): boolean {
+    if (typeof m !== 'object' || m === null) return false // the type says otherwise; JSON may not
+    return (#key in m && m.key === m.#key && m.value === m.#value) || isValidMember(m)
+  }
+}
+
+function isValidMember(m: TraceStateMember): boolean {
+  return (
+    typeof m.key === 'string' &&
+    typeof m.value === 'string' &&
+    isValidTracestateKey(m.key) &&
+    isValidTracestateValue(m.value)
+  )
+}
+
 function joinValues(value: readonly string[]): string {
   let out = ''
   let first = true
@@ -97,7 +127,7 @@ function joinValues(value: readonly string[]): string {
 /**
  * Parses a `tracestate` value (or the values of several `tracestate` fields, combined with
  * `,` as RFC 9110 §5.3 requires). Empty and whitespace-only list members are skipped
- * (§3.3.1.1). Returns `undefined` when there is nothing to keep: an empty or blank header,
+ * (§3.3.2). Returns `undefined` when there is nothing to keep: an empty or blank header,
  * or one that must be discarded (an invalid member, more than 32 members, a duplicate key).
  *
  * @example
@@ -115,7 +145,7 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
   let i = 0
   while (i < n) {
     let c = s.charCodeAt(i)
-    // OWS before a member, and empty members (§3.3.1.1).
+    // OWS before a member, and empty members (§3.3.2).
     if (c === SPACE || c === TAB || c === COMMA) {
       i++
       continue
@@ -146,20 +176,20 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
     const key = s.slice(keyStart, keyEnd)
     if (members === undefined) members = []
     else {
-      if (members.length === TRACESTATE_MAX_MEMBERS) return undefined // §3.3.1.1: at most 32
+      if (members.length === TRACESTATE_MAX_MEMBERS) return undefined // §3.3.2: at most 32
       for (let k = 0; k < members.length; k++) if (members[k]!.key === key) return undefined
     }
-    members.push({ key, value: s.slice(valueStart, valueEnd) })
+    members.push(new Entry(key, s.slice(valueStart, valueEnd)))
   }
   return members
 }
 
 /**
  * Serializes a tracestate, or returns `undefined` when it has no members (an empty
- * `tracestate` SHOULD NOT be sent, §3.3.1.1). Members that are not valid (bad key or value,
+ * `tracestate` SHOULD NOT be sent, §3.3.2). Members that are not valid (bad key or value,
  * a repeated key, past the 32nd) are left out. Longer than 512 characters, whole entries
- * are removed (§3.3.1.5): entries over 128 characters first, right-most first, then entries
- * from the right until it fits.
+ * are removed (§3.3.3.1, tracestate Limits): entries over 128 characters first, right-most
+ * first, then entries from the right until it fits.
  *
  * @example
  * ```ts
@@ -174,12 +204,7 @@ export function formatTracestate(state: TraceState): string | undefined {
   let clean = true
   for (let i = 0; i < n; i++) {
     const m = state[i]!
-    if (
-      i >= TRACESTATE_MAX_MEMBERS ||
-      !isValidTracestateKey(m.key) ||
-      !isValidTracestateValue(m.value) ||
-      hasKeyBefore(state, i, m.key)
-    ) {
+    if (i >= TRACESTATE_MAX_MEMBERS || !Entry.isValid(m) || hasKeyBefore(state, i, m.key)) {
       clean = false
       continue
     }
@@ -198,7 +223,7 @@ export function formatTracestate(state: TraceState): string | undefined {
 }
 
 function hasKeyBefore(state: TraceState, end: number, key: string): boolean {
-  for (let k = 0; k < end; k++) if (state[k]!.key === key) return true
+  for (let k = 0; k < end; k++) if (state[k]?.key === key) return true
   return false
 }
 
@@ -206,14 +231,14 @@ function keptMembers(state: TraceState): TraceStateMember[] {
   const kept: TraceStateMember[] = []
   for (let i = 0; i < state.length && kept.length < TRACESTATE_MAX_MEMBERS; i++) {
     const m = state[i]!
-    if (isValidTracestateKey(m.key) && isValidTracestateValue(m.value) && !hasKeyBefore(state, i, m.key)) {
+    if (Entry.isValid(m) && !hasKeyBefore(state, i, m.key)) {
       kept.push(m)
     }
   }
   return kept
 }
 
-/** §3.3.1.5 truncation of valid, unique members (the rare path: only when over 512). */
+/** §3.3.3.1 truncation of valid, unique members (the rare path: only when over 512). */
 function truncate(members: TraceState): string | undefined {
   const n = members.length
   const keep: boolean[] = new Array(n).fill(true)
@@ -256,8 +281,8 @@ function entryLength(m: TraceStateMember): number {
 export function getTracestateMember(state: TraceState | undefined, key: string): string | undefined {
   if (state === undefined) return undefined
   for (let i = 0; i < state.length; i++) {
-    const m = state[i]!
-    if (m.key === key) return m.value
+    const m = state[i]
+    if (m?.key === key) return m.value
   }
   return undefined
 }
@@ -265,7 +290,7 @@ export function getTracestateMember(state: TraceState | undefined, key: string):
 /**
  * A tracestate with `key` set to `value` as its left-most (most recent) member; the other
  * members keep their order (§3.5 "Mutating the tracestate Field"). When that would make
- * more than 32 members, the right-most is dropped (§3.3.1.1). An invalid key or value
+ * more than 32 members, the right-most is dropped (§3.3.2). An invalid key or value
  * leaves the state unchanged (an empty one when `state` is undefined).
  *
  * @example
@@ -276,11 +301,11 @@ export function getTracestateMember(state: TraceState | undefined, key: string):
  */
 export function setTracestateMember(state: TraceState | undefined, key: string, value: string): TraceState {
   if (!isValidTracestateKey(key) || !isValidTracestateValue(value)) return state ?? []
-  const out: TraceStateMember[] = [{ key, value }]
+  const out: TraceStateMember[] = [new Entry(key, value)]
   if (state !== undefined) {
     for (let i = 0; i < state.length && out.length < TRACESTATE_MAX_MEMBERS; i++) {
       const m = state[i]!
-      if (m.key !== key) out.push(m)
+      if (m?.key !== key) out.push(m)
     }
   }
   return out
@@ -298,9 +323,9 @@ export function setTracestateMember(state: TraceState | undefined, key: string, 
 export function deleteTracestateMember(state: TraceState | undefined, key: string): TraceState | undefined {
   if (state === undefined) return undefined
   let found = false
-  for (let i = 0; i < state.length; i++) if (state[i]!.key === key) found = true
+  for (let i = 0; i < state.length; i++) if (state[i]?.key === key) found = true
   if (!found) return state.length > 0 ? state : undefined
   const out: TraceStateMember[] = []
-  for (let i = 0; i < state.length; i++) if (state[i]!.key !== key) out.push(state[i]!)
+  for (let i = 0; i < state.length; i++) if (state[i]?.key !== key) out.push(state[i]!)
   return out.length > 0 ? out : undefined
 }

@@ -177,6 +177,38 @@ describe('baggage', () => {
       ])
     })
 
+    it('decodes percent-encoded bytes exactly as TextDecoder does (WHATWG UTF-8, with U+FFFD)', () => {
+      const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+      // Bytes near the UTF-8 boundaries, plus raw ASCII, which is a byte of its own too.
+      const piece = fc.oneof(
+        fc.tuple(fc.integer({ min: 0, max: 255 }), fc.boolean()).map(([b, upper]) => {
+          const hex = b.toString(16).padStart(2, '0')
+          return { bytes: [b], text: `%${upper ? hex.toUpperCase() : hex}` }
+        }),
+        fc
+          .constantFrom(0x80, 0xbf, 0xc0, 0xc2, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xa0, 0x9f, 0x8f, 0x90)
+          .map((b) => ({
+            bytes: [b],
+            text: `%${b.toString(16).toUpperCase()}`,
+          })),
+        chars(
+          octets.filter((c) => c !== '%'),
+          1,
+          3,
+        ).map((t) => ({ bytes: [...t].map((c) => c.charCodeAt(0)), text: t })),
+      )
+      fc.assert(
+        fc.property(fc.array(piece, { minLength: 1, maxLength: 12 }), (pieces) => {
+          const expected = decoder.decode(new Uint8Array(pieces.flatMap((p) => p.bytes)))
+          const parsed = parseBaggage(`k=${pieces.map((p) => p.text).join('')}`)
+          expect(parsed).toEqual([{ key: 'k', value: expected }])
+          // Re-sent in the canonical encoding, whether or not the received text was canonical.
+          expect(formatBaggage(parsed!)).toBe(`k=${referenceEncode(expected)}`)
+        }),
+        { numRuns: 3000 },
+      )
+    })
+
     it('keeps a leading byte order mark', () => {
       expect(parseBaggage('k=%EF%BB%BFx')).toEqual([{ key: 'k', value: '\uFEFFx' }])
     })
@@ -267,6 +299,18 @@ describe('baggage', () => {
       expect(isBaggageKey('user id')).toBe(false)
     })
 
+    it('checks a parsed member again when its fields were overwritten', () => {
+      const parsed = parseBaggage('a=1;p,b=2')!
+      ;(parsed[0] as { key: string }).key = 'not a token'
+      ;(parsed[1] as { value: string }).value = 'x y'
+      expect(formatBaggage(parsed)).toBe('b=x%20y')
+    })
+
+    it('skips entries that are not objects (from JSON, say) without throwing', () => {
+      const junk = [null, 5, 'a=1', { key: 'ok', value: '1' }] as unknown as Baggage
+      expect(formatBaggage(junk)).toBe('ok=1')
+    })
+
     it('returns undefined when empty', () => {
       expect(formatBaggage([])).toBeUndefined()
       expect(formatBaggage([{ key: '', value: 'x' }])).toBeUndefined()
@@ -319,6 +363,12 @@ describe('baggage', () => {
         { key: 'a', value: 'y' },
         { key: 'b', value: '2' },
       ])
+    })
+
+    it('passes entries that are not objects through without throwing (format drops them)', () => {
+      const junk = [null, { key: 'a', value: '1' }] as unknown as Baggage
+      const merged = mergeBaggage(junk, [null, { key: 'a', value: '2' }] as unknown as Baggage)
+      expect(formatBaggage(merged!)).toBe('a=2')
     })
 
     it('handles missing or empty sides', () => {

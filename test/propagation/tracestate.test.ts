@@ -80,7 +80,7 @@ describe('tracestate', () => {
     })
 
     it('accepts the keys Level 2 allows beyond Level 1: digit first, @ anywhere, longer system', () => {
-      // Level 2 §3.3.1.3.1: key = ( lcalpha / DIGIT ) 0*255 ( keychar ), keychar includes "@".
+      // Level 2 §3.3.2.2.1 (Key): key = ( lcalpha / DIGIT ) 0*255 ( keychar ), keychar includes "@".
       expect(isValidTracestateKey('0abc')).toBe(true)
       expect(isValidTracestateKey('a@b@c')).toBe(true)
       expect(isValidTracestateKey('tenant@')).toBe(true)
@@ -194,6 +194,18 @@ describe('tracestate', () => {
       ).toBe('a=1')
       expect(formatTracestate(members(40))).toBe(header(members(32)))
       expect(formatTracestate([{ key: 'B', value: '1' }])).toBeUndefined()
+    })
+
+    it('checks a parsed member again when its fields were overwritten', () => {
+      const parsed = parseTracestate('a=1,b=2')!
+      ;(parsed[0] as { value: string }).value = 'x,y'
+      ;(parsed[1] as { value: string }).value = '3'
+      expect(formatTracestate(parsed)).toBe('b=3')
+    })
+
+    it('skips entries that are not objects (from JSON, say) without throwing', () => {
+      const junk = [null, 5, 'a=1', { key: 'ok', value: '1' }] as unknown as TraceState
+      expect(formatTracestate(junk)).toBe('ok=1')
     })
 
     it('keeps a header of exactly 512 characters', () => {
@@ -353,7 +365,7 @@ describe('tracestate', () => {
   // - Duplicate keys: OTel keeps one (first position, last value); we discard the whole header.
   // - Keys: OTel implements the Level 1 grammar, so it drops Level 2 keys such as `0abc`.
   // - Length: OTel skips members that would take the parsed list past 512 characters while
-  //   parsing; we parse everything and truncate when formatting, per §3.3.1.5 (entries over
+  //   parsing; we parse everything and truncate when formatting, per §3.3.3.1 (entries over
   //   128 characters first).
   // Where we accept a header of Level 1 keys within 512 characters, both serialize it the same.
   describe('interop with @opentelemetry/core TraceState', () => {
@@ -404,7 +416,7 @@ describe('tracestate', () => {
       expect(formatTracestate(parseTracestate('0abc=x,a=1')!)).toBe('0abc=x,a=1')
     })
 
-    it('differs: OTel cuts at 512 characters while parsing, we truncate per §3.3.1.5 when formatting', () => {
+    it('differs: OTel cuts at 512 characters while parsing, we truncate per §3.3.3.1 when formatting', () => {
       const m = (k: string, len: number) => `${k}=${'v'.repeat(len - 2)}`
       const text = [m('a', 100), m('b', 200), m('c', 100), m('d', 150), m('e', 50)].join(',')
       expect(otelSerialize(text)).toBe([m('a', 100), m('b', 200), m('c', 100), m('e', 50)].join(','))

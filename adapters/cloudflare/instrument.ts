@@ -1,0 +1,102 @@
+import { TracehopError } from '../../src/index.js'
+import { createResolver, type WorkerConfig } from './config.js'
+import { instrumentClass } from './entrypoint.js'
+import { runFetch, runScheduled } from './handlers.js'
+import { runQueue } from './queue-consumer.js'
+import type { EntrypointClass, ExportedHandlerLike, MessageBatchLike, ScheduledControllerLike } from './types.js'
+
+type AnyFunction = (...args: any[]) => any
+
+// Handlers a module Worker may export besides the traced ones: kept, bound to the handler.
+const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect'] as const
+
+/**
+ * Traces a Worker. Wraps a module Worker's exported handler (`fetch`, `queue`,
+ * `scheduled`; other handlers are kept as they are) or a `WorkerEntrypoint` /
+ * `DurableObject` class (its `fetch`, `queue`, `scheduled` and Workers RPC methods), and
+ * returns the same type.
+ *
+ * - `fetch`: a SERVER span `GET /path` with HTTP semantic conventions, continuing the
+ *   incoming trace context (per `propagation.ingress`); status from the response (5xx is
+ *   an error); a thrown error is recorded and rethrown unchanged. A streamed body keeps
+ *   the span open until it has been sent (see `streaming`).
+ * - `queue`: a batch span linked to one process span per message, each parented to the
+ *   message's producer; the handler sees the original bodies (`traced(queue, span)`
+ *   wraps them in an envelope).
+ * - `scheduled`: a SERVER span `scheduled <cron>`.
+ *
+ * Spans are flushed through `ctx.waitUntil` after the response: nothing awaits the
+ * exporter first. The handler finds its span with `traceOf(ctx)` / `traceOf(request)` /
+ * `traceOf(message)`; there is no ambient context. `config` may be a function of `env`,
+ * resolved once per `env` (once per isolate).
+ *
+ * @example
+ * import { instrument, traceOf, traced } from 'tracehop/cloudflare'
+ * import { otlp } from 'tracehop'
+ *
+ * export default instrument(
+ *   {
+ *     async fetch(request, env, ctx) {
+ *       const span = traceOf(ctx)
+ *       await traced(env.JOBS, span, { name: 'jobs' }).send({ doc: 42 })
+ *       return span.child('orchestrate', (s) => traced(env.ORCHESTRATOR, s).fetch(request))
+ *     },
+ *     async queue(batch, env, ctx) {
+ *       for (const msg of batch.messages) await traceOf(msg).child('index', () => index(msg.body))
+ *     },
+ *   } satisfies ExportedHandler<Env>,
+ *   (env: Env) => ({ service: 'gateway', exporters: [otlp({ url: env.OTLP_URL })] }),
+ * )
+ *
+ * @example
+ * // Workers RPC: the callee strips the caller's context marker before `plan` runs.
+ * class Orchestrator extends WorkerEntrypoint<Env> {
+ *   async plan(question: string) {
+ *     return traceOf(this.ctx).child('plan', () => makePlan(question))
+ *   }
+ * }
+ * export default instrument(Orchestrator, { service: 'orchestrator' })
+ */
+export function instrument<C extends EntrypointClass>(handler: C, config: WorkerConfig<any>): C
+export function instrument<H extends ExportedHandlerLike<Env>, Env = any>(handler: H, config: WorkerConfig<Env>): H
+export function instrument(handler: object, config: WorkerConfig<any>): object {
+  if (typeof handler === 'function') {
+    return instrumentClass(handler as EntrypointClass, createResolver(config))
+  }
+  if (handler === null || typeof handler !== 'object') {
+    throw new TracehopError('instrument() wraps an exported handler ({ fetch, queue, … }) or an entrypoint class')
+  }
+  const resolve = createResolver(config)
+  const h = handler as ExportedHandlerLike<unknown> & Record<string, unknown>
+  // A plain object: own members are copied; handlers found on a prototype (a class
+  // instance) are wrapped or bound below.
+  const out: Record<string, unknown> = { ...h }
+  const fetch = h.fetch
+  if (typeof fetch === 'function') {
+    out['fetch'] = function fetch$(request: Request, env: unknown, ctx: unknown): Promise<Response> {
+      // biome-ignore lint/complexity/noArguments: handlers may take more arguments in future runtimes.
+      return runFetch(resolve(env), request, ctx, fetch, handler, arguments as unknown as unknown[])
+    }
+  }
+  const queue = h.queue
+  if (typeof queue === 'function') {
+    out['queue'] = function queue$(batch: MessageBatchLike<unknown>, env: unknown, ctx: unknown): Promise<void> {
+      // biome-ignore lint/complexity/noArguments: the batch is replaced, the rest passed on.
+      return runQueue(resolve(env), batch, ctx, queue, handler, Array.prototype.slice.call(arguments))
+    }
+  }
+  const scheduled = h.scheduled
+  if (typeof scheduled === 'function') {
+    out['scheduled'] = function scheduled$(controller: ScheduledControllerLike, env: unknown, ctx: unknown): Promise<void> {
+      // biome-ignore lint/complexity/noArguments: passed on unchanged.
+      return runScheduled(resolve(env), controller, ctx, scheduled, handler, arguments as unknown as unknown[])
+    }
+  }
+  for (const name of OTHER_HANDLERS) {
+    const other = h[name]
+    if (typeof other === 'function' && !Object.hasOwn(h, name)) {
+      out[name] = (...args: unknown[]) => Reflect.apply(other as AnyFunction, handler, args)
+    }
+  }
+  return out
+}

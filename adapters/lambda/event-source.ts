@@ -1,0 +1,189 @@
+/**
+ * Which service invoked the function, read from the event's shape (Lambda says nothing
+ * else), and the invocation span's name, kind and attributes for it.
+ *
+ * Ref: AWS Lambda developer guide, "Invoking Lambda with events from other AWS services";
+ * OpenTelemetry semantic conventions, "Instrumenting AWS Lambda" and FaaS spans
+ * (`faas.trigger`: http, pubsub, datasource, timer, other).
+ */
+import { type Attributes, SpanKind } from '../../src/index.js'
+
+/** The event sources the adapter tells apart. `invoke` is a direct `Lambda.Invoke` (or any other shape). */
+export type EventSourceKind =
+  | 'apigw-rest'
+  | 'apigw-http'
+  | 'alb'
+  | 'function-url'
+  | 'sqs'
+  | 'sns'
+  | 'eventbridge'
+  | 'schedule'
+  | 'kinesis'
+  | 'dynamodb'
+  | 's3'
+  | 'invoke'
+
+/** What the invocation span is made of. */
+export interface InvocationShape {
+  readonly source: EventSourceKind
+  readonly name: string
+  readonly kind: SpanKind
+  readonly attributes: Attributes
+  /** The records of a batch event (SQS, SNS, Kinesis, DynamoDB, S3), else undefined. */
+  readonly records: readonly unknown[] | undefined
+}
+
+type Obj = Record<string, unknown>
+
+/** A plain (non-array) object, or undefined. Never throws on hostile input. */
+export function asObject(value: unknown): Obj | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : undefined
+}
+
+/** A string, or undefined. */
+export function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+/** `arn:aws:sqs:us-east-2:123456789012:my-queue` → `my-queue` (the last `:` segment). */
+export function arnResource(arn: string | undefined): string | undefined {
+  if (arn === undefined) return undefined
+  const i = arn.lastIndexOf(':')
+  return i >= 0 && i < arn.length - 1 ? arn.slice(i + 1) : undefined
+}
+
+/** The account id: the fifth `:`-separated field of an ARN (OTel "Instrumenting AWS Lambda"). */
+export function arnAccount(arn: string | undefined): string | undefined {
+  if (arn === undefined) return undefined
+  const parts = arn.split(':', 6)
+  return parts.length >= 5 && parts[4] !== '' ? parts[4] : undefined
+}
+
+/** Which service produced `event`; `invoke` when no known shape matches. */
+export function detectSource(event: unknown): EventSourceKind {
+  const e = asObject(event)
+  if (e === undefined) return 'invoke'
+  const records = e['Records']
+  if (Array.isArray(records)) {
+    const first = asObject(records[0])
+    if (first !== undefined) {
+      const src = asString(first['eventSource']) ?? asString(first['EventSource'])
+      if (src === 'aws:sqs') return 'sqs'
+      if (src === 'aws:sns') return 'sns'
+      if (src === 'aws:kinesis') return 'kinesis'
+      if (src === 'aws:dynamodb') return 'dynamodb'
+      if (src === 'aws:s3') return 's3'
+    }
+    return 'invoke'
+  }
+  const rc = asObject(e['requestContext'])
+  if (rc !== undefined) {
+    if (asObject(rc['elb']) !== undefined) return 'alb'
+    if (asObject(rc['http']) !== undefined) {
+      // Function URLs use payload 2.0 with a `*.lambda-url.<region>.on.aws` domain.
+      const domain = asString(rc['domainName'])
+      return domain?.includes('.lambda-url.') ? 'function-url' : 'apigw-http'
+    }
+    if (typeof e['httpMethod'] === 'string') return 'apigw-rest'
+  }
+  if (typeof e['detail-type'] === 'string' && typeof e['source'] === 'string' && 'detail' in e) {
+    return e['source'] === 'aws.events' && e['detail-type'] === 'Scheduled Event' ? 'schedule' : 'eventbridge'
+  }
+  return 'invoke'
+}
+
+const HTTP_SOURCES: ReadonlySet<EventSourceKind> = new Set(['apigw-rest', 'apigw-http', 'alb', 'function-url'])
+
+/** Whether the source is an HTTP front door (its result may carry `statusCode`). */
+export function isHttpSource(source: EventSourceKind): boolean {
+  return HTTP_SOURCES.has(source)
+}
+
+/**
+ * The invocation span for `event`. HTTP: `METHOD route` (OTel HTTP server spans), kind
+ * SERVER. SQS/SNS batches: `process <queue|topic>`, kind CONSUMER. Anything else: the
+ * function name, kind SERVER (OTel "Instrumenting AWS Lambda").
+ */
+export function describeInvocation(event: unknown, functionName: string): InvocationShape {
+  const source = detectSource(event)
+  const e = asObject(event) ?? {}
+  switch (source) {
+    case 'apigw-rest':
+    case 'alb': {
+      const method = asString(e['httpMethod']) ?? 'GET'
+      const rc = asObject(e['requestContext']) ?? {}
+      const route = source === 'apigw-rest' ? (asString(e['resource']) ?? asString(rc['resourcePath'])) : undefined
+      const path = asString(e['path'])
+      const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
+      if (route !== undefined) attributes['http.route'] = route
+      if (path !== undefined) attributes['url.path'] = path
+      return { source, name: route !== undefined ? `${method} ${route}` : method, kind: SpanKind.SERVER, attributes, records: undefined }
+    }
+    case 'apigw-http':
+    case 'function-url': {
+      const rc = asObject(e['requestContext']) ?? {}
+      const http = asObject(rc['http']) ?? {}
+      const method = asString(http['method']) ?? 'GET'
+      const routeKey = asString(e['routeKey'])
+      // `POST /items/{id}` → route `/items/{id}`; `$default` has no route template.
+      const space = routeKey?.indexOf(' ') ?? -1
+      const route = routeKey !== undefined && space > 0 ? routeKey.slice(space + 1) : undefined
+      const path = asString(e['rawPath']) ?? asString(http['path'])
+      const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
+      if (route !== undefined) attributes['http.route'] = route
+      if (path !== undefined) attributes['url.path'] = path
+      return { source, name: route !== undefined ? `${method} ${route}` : method, kind: SpanKind.SERVER, attributes, records: undefined }
+    }
+    case 'sqs':
+    case 'sns': {
+      const records = e['Records'] as unknown[]
+      const destination = batchDestination(records, source)
+      const attributes: Attributes = {
+        'faas.trigger': 'pubsub',
+        'messaging.system': source === 'sqs' ? 'aws_sqs' : 'aws.sns',
+        'messaging.operation.type': 'process',
+        'messaging.batch.message_count': records.length,
+      }
+      if (destination !== undefined) attributes['messaging.destination.name'] = destination
+      return {
+        source,
+        name: `process ${destination ?? 'multiple_sources'}`,
+        kind: SpanKind.CONSUMER,
+        attributes,
+        records,
+      }
+    }
+    case 'kinesis':
+    case 'dynamodb':
+    case 's3': {
+      const records = e['Records'] as unknown[]
+      return { source, name: functionName, kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'datasource' }, records }
+    }
+    case 'eventbridge':
+    case 'schedule': {
+      const attributes: Attributes = { 'faas.trigger': source === 'schedule' ? 'timer' : 'pubsub' }
+      const detailType = asString(e['detail-type'])
+      const src = asString(e['source'])
+      if (detailType !== undefined) attributes['aws.eventbridge.detail_type'] = detailType
+      if (src !== undefined) attributes['aws.eventbridge.source'] = src
+      const id = asString(e['id'])
+      if (id !== undefined) attributes['messaging.message.id'] = id
+      return { source, name: functionName, kind: SpanKind.SERVER, attributes, records: undefined }
+    }
+    default:
+      return { source, name: functionName, kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'other' }, records: undefined }
+  }
+}
+
+/** The queue (SQS) or topic (SNS) every record came from, or undefined when they differ. */
+function batchDestination(records: readonly unknown[], source: 'sqs' | 'sns'): string | undefined {
+  let name: string | undefined
+  for (const r of records) {
+    const o = asObject(r)
+    const arn = source === 'sqs' ? asString(o?.['eventSourceARN']) : asString(asObject(o?.['Sns'])?.['TopicArn'])
+    const n = arnResource(arn)
+    if (n === undefined || (name !== undefined && n !== name)) return undefined
+    name = n
+  }
+  return name
+}

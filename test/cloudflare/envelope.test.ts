@@ -1,0 +1,145 @@
+// The queue envelope and the RPC call marker (src/envelope.ts): shapes, round trips, and
+// malformed input that never throws.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  CALL_MARKER,
+  callMarker,
+  ENVELOPE_KEY,
+  ENVELOPE_VERSION,
+  takeCallMarker,
+  unwrapEnvelope,
+  wrapEnvelope,
+} from '../../src/envelope.js'
+import { createTracer } from '../../src/index.js'
+
+function span() {
+  const tracer = createTracer({ service: 'envelope-test', propagation: { write: ['w3c', 'baggage', 'langsmith'] } })
+  return tracer.start({
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    baggage: 'session.id=s1',
+  }).root
+}
+
+describe('queue message envelope', () => {
+  it('has the documented shape: { __tracehop: 1, ctx: headers, body }', () => {
+    const s = span()
+    const env = wrapEnvelope(s, { doc: 42 })
+    expect(Object.keys(env).sort()).toEqual(['__tracehop', 'body', 'ctx'])
+    expect(env[ENVELOPE_KEY]).toBe(ENVELOPE_VERSION)
+    expect(env.body).toEqual({ doc: 42 })
+    expect(env.ctx['traceparent']).toBe(`00-${s.traceId}-${s.spanId}-${s.scope.sampled ? '01' : '00'}`)
+    expect(env.ctx['langsmith-trace']).toBe(s.dottedOrder)
+    expect(env.ctx['baggage']).toContain('session.id=s1')
+  })
+
+  it('round-trips any JSON body through JSON and structured clone', () => {
+    const s = span()
+    fc.assert(
+      fc.property(fc.jsonValue(), (body) => {
+        for (const copy of [JSON.parse(JSON.stringify(wrapEnvelope(s, body))), structuredClone(wrapEnvelope(s, body))]) {
+          const out = unwrapEnvelope(copy)
+          expect(out.valid).toBe(true)
+          expect(out.body).toEqual(JSON.parse(JSON.stringify(body)))
+          expect(out.carrier?.['traceparent']).toContain(s.spanId)
+        }
+      }),
+    )
+  })
+
+  it('the unwrapped context continues the producer’s trace', () => {
+    const s = span()
+    const { carrier } = unwrapEnvelope(structuredClone(wrapEnvelope(s, 'x')))
+    const consumer = createTracer({ service: 'consumer' }).start(carrier)
+    expect(consumer.traceId).toBe(s.traceId)
+    expect(consumer.root.parentSpanId).toBe(s.spanId)
+  })
+
+  it('passes a body that is no envelope through untouched (valid, no carrier)', () => {
+    for (const v of [null, undefined, 0, 'text', [1, 2], { a: 1 }, { __tracehop: 2, body: 1 }, new Uint8Array(2)]) {
+      const out = unwrapEnvelope(v)
+      expect(out.body).toBe(v)
+      expect(out.valid).toBe(true)
+      expect(out.carrier).toBeUndefined()
+    }
+  })
+
+  it('reports an envelope with a malformed ctx as invalid and still returns its body', () => {
+    for (const ctx of ['garbage', null, [], { traceparent: 42 }, { a: 'x'.repeat(10_000) }]) {
+      const out = unwrapEnvelope({ __tracehop: 1, ctx, body: { keep: true } })
+      expect(out).toEqual({ body: { keep: true }, valid: false })
+    }
+  })
+
+  it('reports an envelope without a body as invalid and returns the value itself', () => {
+    const v = { __tracehop: 1, ctx: {} }
+    expect(unwrapEnvelope(v)).toEqual({ body: v, valid: false })
+  })
+
+  it('caps the context at 16 entries', () => {
+    const ctx = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))
+    expect(unwrapEnvelope({ __tracehop: 1, ctx, body: 1 }).valid).toBe(false)
+  })
+
+  it('never throws, whatever the body (property)', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), fc.anything(), (ctx, body, other) => {
+        unwrapEnvelope(other)
+        unwrapEnvelope({ __tracehop: 1, ctx, body })
+        unwrapEnvelope({ __tracehop: 1, ctx })
+      }),
+    )
+  })
+
+  it('never throws on a hostile object whose getters throw', () => {
+    const hostile = new Proxy(
+      { traceparent: 'x' },
+      {
+        get() {
+          throw new Error('no')
+        },
+      },
+    )
+    expect(unwrapEnvelope(hostile).valid).toBe(true)
+    expect(unwrapEnvelope({ __tracehop: 1, ctx: hostile, body: 1 }).valid).toBe(false)
+  })
+})
+
+describe('RPC call marker', () => {
+  it('is { __tracehop: "ctx", ctx } and is removed from the argument list', () => {
+    const s = span()
+    const marker = callMarker(s)
+    expect(marker[ENVELOPE_KEY]).toBe(CALL_MARKER)
+    const args: unknown[] = ['a', 2, structuredClone(marker)]
+    const taken = takeCallMarker(args)
+    expect(args).toEqual(['a', 2])
+    expect(taken.found).toBe(true)
+    expect(taken.valid).toBe(true)
+    expect(taken.carrier?.['traceparent']).toContain(s.spanId)
+  })
+
+  it('leaves arguments without a marker alone, including a trailing queue envelope', () => {
+    const s = span()
+    const envelope = wrapEnvelope(s, 1)
+    for (const args of [[], [1], [{ a: 1 }], [null], [envelope]] as unknown[][]) {
+      const copy = [...args]
+      expect(takeCallMarker(copy)).toEqual({ found: false, valid: true })
+      expect(copy).toEqual(args)
+    }
+  })
+
+  it('strips a malformed marker and reports it invalid', () => {
+    const args: unknown[] = [1, { __tracehop: 'ctx', ctx: 'nope' }]
+    expect(takeCallMarker(args)).toEqual({ found: true, valid: false })
+    expect(args).toEqual([1])
+  })
+
+  it('never throws, whatever the arguments (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.anything()), fc.anything(), (args, ctx) => {
+        takeCallMarker([...args])
+        takeCallMarker([...args, { __tracehop: 'ctx', ctx }])
+      }),
+    )
+  })
+})

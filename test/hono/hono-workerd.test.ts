@@ -1,0 +1,95 @@
+// The Hono middleware inside workerd: on its own, and inside instrument() (one span).
+import { Miniflare } from 'miniflare'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleWorker, nodeImports } from '../cloudflare/helpers/bundle.js'
+import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../cloudflare/helpers/otlp-receiver.js'
+
+let mf: Miniflare
+let receiver: OtlpReceiver
+
+async function call(worker: string, path: string, init?: RequestInit): Promise<Response> {
+  const w = await mf.getWorker(worker)
+  return (await w.fetch(`http://worker.test${path}`, init as never)) as unknown as Response
+}
+
+async function spansOf(res: Response, count: number): Promise<ReceivedSpan[]> {
+  const id = res.headers.get('x-trace-id')
+  if (id === null) throw new Error('no x-trace-id')
+  await receiver.waitFor((spans) => spans.filter((s) => s.traceId === id).length >= count)
+  return receiver.spans.filter((s) => s.traceId === id)
+}
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver()
+  const [plain, wrapped] = await Promise.all([
+    bundleWorker('test/cloudflare/workers/hono-app.ts'),
+    bundleWorker('test/cloudflare/workers/hono-instrumented.ts'),
+  ])
+  expect(nodeImports(plain)).toEqual([])
+  const common = { modules: true, compatibilityDate: '2025-01-01', bindings: { OTLP_URL: receiver.url } }
+  mf = new Miniflare({
+    workers: [
+      { name: 'hono', ...common, script: plain },
+      { name: 'hono-instrumented', ...common, script: wrapped },
+    ],
+  })
+  await mf.ready
+})
+
+afterAll(async () => {
+  await mf?.dispose()
+  await receiver?.close()
+})
+
+describe.each(['hono', 'hono-instrumented'])('tracehop() Hono middleware in workerd (%s)', (worker) => {
+  it('names the server span after the matched route and sets c.var.span / c.var.scope', async () => {
+    const res = await call(worker, '/users/42')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ user: { id: '42' }, sameScope: true })
+    const spans = await spansOf(res, 2)
+    const servers = spans.filter((s) => s.kind === KIND.SERVER)
+    expect(servers.length).toBe(1)
+    const server = servers[0]!
+    expect(server.service).toBe(worker)
+    expect(server.name).toBe('GET /users/:id')
+    expect(server.attributes['http.route']).toBe('/users/:id')
+    expect(server.attributes['url.path']).toBe('/users/42')
+    expect(server.attributes['http.response.status_code']).toBe(200)
+    const child = spans.find((s) => s.name === 'load user')!
+    expect(child.parentSpanId).toBe(server.spanId)
+  })
+
+  it('a thrown error (a 500 in Hono, kept in c.error) still fails the scope', async () => {
+    const res = await call(worker, '/boom')
+    expect(res.status).toBe(500)
+    const [server] = await spansOf(res, 1)
+    expect(server!.name).toBe('GET /boom')
+    expect(server!.status).toBe(2)
+    const exception = server!.events.find((e) => e.name === 'exception')!
+    expect(exception.attributes['exception.message']).toBe('kaboom')
+  })
+
+  it('an unmatched path keeps the path name and gets no http.route', async () => {
+    const res = await call(worker, '/no/such/thing')
+    expect(res.status).toBe(404)
+    const [server] = await spansOf(res, 1)
+    expect(server!.name).toBe('GET /no/such/thing')
+    expect(server!.attributes['http.route']).toBeUndefined()
+    expect(server!.status).not.toBe(2)
+  })
+
+  it('an SSE stream keeps the server span open until the last event', async () => {
+    const res = await call(worker, '/sse')
+    const text = await res.text()
+    expect(text.match(/data: token/g)?.length).toBe(3)
+    const spans = await spansOf(res, 4)
+    const server = spans.find((s) => s.kind === KIND.SERVER)!
+    const tokens = spans.filter((s) => s.name === 'token')
+    expect(tokens.length).toBe(3)
+    for (const t of tokens) {
+      expect(t.parentSpanId).toBe(server.spanId)
+      expect(server.endMs).toBeGreaterThanOrEqual(t.endMs)
+    }
+    expect(server.endMs - server.startMs).toBeGreaterThanOrEqual(100)
+  })
+})
