@@ -40,3 +40,5 @@ export { createLangSmithExporter, langsmith } from './export/langsmith-exporter.
 export type { LangSmithExporterOptions } from './export/langsmith-exporter.js'
 export { createConsoleExporter, consoleExporter } from './export/console-exporter.js'
 export type { ConsoleExporterOptions } from './export/console-exporter.js'
+export { langsmithSampling } from './sampling/langsmith-rule.js'
+export type { SamplingRule } from './sampling/head-sampler.js'

@@ -66,7 +66,11 @@ interface Operation {
   /** Span name and attributes from the input. */
   describe(input: Record<string, unknown>): { name: string; attributes: Attributes }
   /** A copy of `input` carrying `headers`; counts what did not fit on `span`. */
-  inject(input: Record<string, unknown>, headers: Readonly<Record<string, string>>, span: Span): Record<string, unknown>
+  inject(
+    input: Record<string, unknown>,
+    headers: Readonly<Record<string, string>>,
+    span: Span,
+  ): Record<string, unknown>
   /** Attributes from the output (message id). */
   output?(output: Record<string, unknown>, span: Span): void
 }
@@ -89,7 +93,11 @@ export function traced<C extends AwsClientLike>(client: C, span: Span): C {
   Object.defineProperty(wrapper, 'send', {
     configurable: true,
     writable: true,
-    value: function tracedSend(command: CommandLike, optionsOrCallback?: unknown, callback?: unknown): unknown {
+    value: function tracedSend(
+      command: CommandLike,
+      optionsOrCallback?: unknown,
+      callback?: unknown,
+    ): unknown {
       const stack = command?.middlewareStack
       if (stack === undefined || typeof stack.add !== 'function' || typeof stack.remove !== 'function') {
         return client.send(command, optionsOrCallback, callback)
@@ -97,7 +105,8 @@ export function traced<C extends AwsClientLike>(client: C, span: Span): C {
       // Passing options (even `{}`) keeps the SDK from reusing a handler resolved for
       // another command of the same class (`cacheMiddleware`), which would carry another span.
       const cb = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback
-      const options = typeof optionsOrCallback === 'function' || optionsOrCallback == null ? {} : optionsOrCallback
+      const options =
+        typeof optionsOrCallback === 'function' || optionsOrCallback == null ? {} : optionsOrCallback
       stack.add(propagationMiddleware(span), { step: 'initialize', name: MIDDLEWARE_NAME, override: true })
       try {
         return cb === undefined ? client.send(command, options) : client.send(command, options, cb)
@@ -111,7 +120,10 @@ export function traced<C extends AwsClientLike>(client: C, span: Span): C {
 }
 
 function propagationMiddleware(parent: Span) {
-  return function tracehopInitialize(next: InitializeHandler, context: HandlerContextLike): InitializeHandler {
+  return function tracehopInitialize(
+    next: InitializeHandler,
+    context: HandlerContextLike,
+  ): InitializeHandler {
     const operation = OPERATIONS.get(`${context.clientName}.${context.commandName}`)
     if (operation === undefined) return next
     return async function tracehopPropagate(args) {
@@ -150,7 +162,12 @@ function propagationMiddleware(parent: Span) {
   }
 }
 
-function messagingAttributes(system: string, destination: string | undefined, service: string, method: string): Attributes {
+function messagingAttributes(
+  system: string,
+  destination: string | undefined,
+  service: string,
+  method: string,
+): Attributes {
   const attributes: Attributes = {
     'messaging.system': system,
     'messaging.operation.type': 'send',
@@ -172,17 +189,26 @@ function queueName(url: string | undefined): string | undefined {
 
 function skipped(span: Span, n: number): void {
   if (n <= 0) return
-  span.set('tracehop.propagation.skipped', ((span.get('tracehop.propagation.skipped') as number | undefined) ?? 0) + n)
+  span.set(
+    'tracehop.propagation.skipped',
+    ((span.get('tracehop.propagation.skipped') as number | undefined) ?? 0) + n,
+  )
   countSkipped(span.scope.tracer, n)
 }
 
 /** SQS: X-Ray travels as the `AWSTraceHeader` system attribute (not counted in the 10). */
-function withTraceHeader(entry: Record<string, unknown>, headers: Readonly<Record<string, string>>): Record<string, unknown> {
+function withTraceHeader(
+  entry: Record<string, unknown>,
+  headers: Readonly<Record<string, string>>,
+): Record<string, unknown> {
   const xray = headers[XRAY]
   if (xray === undefined) return entry
   const system = asObject(entry['MessageSystemAttributes'])
   if (system?.['AWSTraceHeader'] !== undefined) return entry
-  return { ...entry, MessageSystemAttributes: { ...system, AWSTraceHeader: { DataType: 'String', StringValue: xray } } }
+  return {
+    ...entry,
+    MessageSystemAttributes: { ...system, AWSTraceHeader: { DataType: 'String', StringValue: xray } },
+  }
 }
 
 function sqsEntry(
@@ -205,7 +231,10 @@ function snsEntry(
 ): { entry: Record<string, unknown>; grew: number } {
   const fitted = addContextAttributes(entry['MessageAttributes'], headers, counted)
   skipped(span, fitted.skipped)
-  return { entry: fitted.added > 0 ? { ...entry, MessageAttributes: fitted.attributes } : entry, grew: fitted.grew }
+  return {
+    entry: fitted.added > 0 ? { ...entry, MessageAttributes: fitted.attributes } : entry,
+    grew: fitted.grew,
+  }
 }
 
 /** A batch: every entry carries the batch span's context; the whole request stays within its size limit. */
@@ -275,7 +304,10 @@ const SQS_SEND_BATCH: Operation = {
   },
 }
 
-function snsDescribe(input: Record<string, unknown>, method: string): { name: string; attributes: Attributes } {
+function snsDescribe(
+  input: Record<string, unknown>,
+  method: string,
+): { name: string; attributes: Attributes } {
   const arn = asString(input['TopicArn']) ?? asString(input['TargetArn'])
   const name = arnResource(arn)
   const attributes = messagingAttributes('aws.sns', name, 'SNS', method)
@@ -323,7 +355,8 @@ function eventEntrySize(e: Record<string, unknown>): number {
     const v = e[k]
     if (typeof v === 'string') n += utf8Length(v)
   }
-  if (Array.isArray(e['Resources'])) for (const r of e['Resources']) if (typeof r === 'string') n += utf8Length(r)
+  if (Array.isArray(e['Resources']))
+    for (const r of e['Resources']) if (typeof r === 'string') n += utf8Length(r)
   return n
 }
 
@@ -373,7 +406,8 @@ const PUT_EVENTS: Operation = {
   },
   output(output, span) {
     const failed = output['FailedEntryCount']
-    if (typeof failed === 'number' && failed > 0) span.setStatus(StatusCode.ERROR, `${failed} event(s) failed`)
+    if (typeof failed === 'number' && failed > 0)
+      span.setStatus(StatusCode.ERROR, `${failed} event(s) failed`)
   },
 }
 

@@ -15,7 +15,7 @@
  *   `traced(eventBridgeClient, span)` writes).
  * - `Lambda.Invoke`: `context.clientContext.custom` (the `ClientContext` JSON's `custom`).
  */
-import { type CarrierGetter, recordCarrier, type HeaderRecord } from '../../src/index.js'
+import { type CarrierGetter, type HeaderRecord, recordCarrier } from '../../src/index.js'
 import { asObject, asString } from './event-source.js'
 
 type Obj = Record<string, unknown>
@@ -155,7 +155,11 @@ export function snsEnvelopeAttributes(body: unknown): Obj | undefined {
     return undefined
   }
   const envelope = asObject(parsed)
-  if (envelope === undefined || envelope['Type'] !== 'Notification' || typeof envelope['TopicArn'] !== 'string') {
+  if (
+    envelope === undefined ||
+    envelope['Type'] !== 'Notification' ||
+    typeof envelope['TopicArn'] !== 'string'
+  ) {
     return undefined
   }
   return asObject(envelope['MessageAttributes'])

@@ -92,7 +92,12 @@ export function detectSource(event: unknown): EventSourceKind {
   return 'invoke'
 }
 
-const HTTP_SOURCES: ReadonlySet<EventSourceKind> = new Set(['apigw-rest', 'apigw-http', 'alb', 'function-url'])
+const HTTP_SOURCES: ReadonlySet<EventSourceKind> = new Set([
+  'apigw-rest',
+  'apigw-http',
+  'alb',
+  'function-url',
+])
 
 /** Whether the source is an HTTP front door (its result may carry `statusCode`). */
 export function isHttpSource(source: EventSourceKind): boolean {
@@ -112,12 +117,19 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
     case 'alb': {
       const method = asString(e['httpMethod']) ?? 'GET'
       const rc = asObject(e['requestContext']) ?? {}
-      const route = source === 'apigw-rest' ? (asString(e['resource']) ?? asString(rc['resourcePath'])) : undefined
+      const route =
+        source === 'apigw-rest' ? (asString(e['resource']) ?? asString(rc['resourcePath'])) : undefined
       const path = asString(e['path'])
       const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
       if (route !== undefined) attributes['http.route'] = route
       if (path !== undefined) attributes['url.path'] = path
-      return { source, name: route !== undefined ? `${method} ${route}` : method, kind: SpanKind.SERVER, attributes, records: undefined }
+      return {
+        source,
+        name: route !== undefined ? `${method} ${route}` : method,
+        kind: SpanKind.SERVER,
+        attributes,
+        records: undefined,
+      }
     }
     case 'apigw-http':
     case 'function-url': {
@@ -132,7 +144,13 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
       const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
       if (route !== undefined) attributes['http.route'] = route
       if (path !== undefined) attributes['url.path'] = path
-      return { source, name: route !== undefined ? `${method} ${route}` : method, kind: SpanKind.SERVER, attributes, records: undefined }
+      return {
+        source,
+        name: route !== undefined ? `${method} ${route}` : method,
+        kind: SpanKind.SERVER,
+        attributes,
+        records: undefined,
+      }
     }
     case 'sqs':
     case 'sns': {
@@ -157,7 +175,13 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
     case 'dynamodb':
     case 's3': {
       const records = e['Records'] as unknown[]
-      return { source, name: functionName, kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'datasource' }, records }
+      return {
+        source,
+        name: functionName,
+        kind: SpanKind.SERVER,
+        attributes: { 'faas.trigger': 'datasource' },
+        records,
+      }
     }
     case 'eventbridge':
     case 'schedule': {
@@ -171,7 +195,13 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
       return { source, name: functionName, kind: SpanKind.SERVER, attributes, records: undefined }
     }
     default:
-      return { source, name: functionName, kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'other' }, records: undefined }
+      return {
+        source,
+        name: functionName,
+        kind: SpanKind.SERVER,
+        attributes: { 'faas.trigger': 'other' },
+        records: undefined,
+      }
   }
 }
 
@@ -180,7 +210,8 @@ function batchDestination(records: readonly unknown[], source: 'sqs' | 'sns'): s
   let name: string | undefined
   for (const r of records) {
     const o = asObject(r)
-    const arn = source === 'sqs' ? asString(o?.['eventSourceARN']) : asString(asObject(o?.['Sns'])?.['TopicArn'])
+    const arn =
+      source === 'sqs' ? asString(o?.['eventSourceARN']) : asString(asObject(o?.['Sns'])?.['TopicArn'])
     const n = arnResource(arn)
     if (n === undefined || (name !== undefined && n !== name)) return undefined
     name = n

@@ -13,8 +13,8 @@ import {
   type InvocationResult,
   type Span,
   SpanKind,
-  Tracer,
   TracehopError,
+  Tracer,
   type TracerConfig,
 } from '../../src/index.js'
 import { parseXRay, xrayRootToTraceId } from '../../src/propagation/xray.js'
@@ -117,25 +117,38 @@ export class Invoker {
     const now = Date.now()
     let remaining: number | undefined
     try {
-      const r = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined
+      const r =
+        typeof context?.getRemainingTimeInMillis === 'function'
+          ? context.getRemainingTimeInMillis()
+          : undefined
       if (typeof r === 'number' && Number.isFinite(r)) remaining = r
     } catch {
       // A context double without a working clock: the tracer's own budget applies.
     }
     const configured = tracer.config.flush.budgetMs
-    const flushBudgetMs = remaining === undefined ? configured : Math.max(0, Math.min(configured, remaining - this.marginMs))
+    const flushBudgetMs =
+      remaining === undefined ? configured : Math.max(0, Math.min(configured, remaining - this.marginMs))
     const hardDeadline = remaining === undefined ? Number.POSITIVE_INFINITY : now + remaining - this.marginMs
 
     const ctx = asObject(context)
     let shape: InvocationShape
     let carrier: CarrierGetter | undefined
     try {
-      shape = describeInvocation(event, stringOf(ctx?.['functionName']) ?? lambdaEnv()['AWS_LAMBDA_FUNCTION_NAME'] ?? 'lambda')
+      shape = describeInvocation(
+        event,
+        stringOf(ctx?.['functionName']) ?? lambdaEnv()['AWS_LAMBDA_FUNCTION_NAME'] ?? 'lambda',
+      )
       carrier = carrierFor(shape.source, event, ctx)
     } catch {
       // A hostile event (throwing getters): a fresh trace, counted.
       tracer.statsRecorder.countInvalid('event')
-      shape = { source: 'invoke', name: 'lambda', kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'other' }, records: undefined }
+      shape = {
+        source: 'invoke',
+        name: 'lambda',
+        kind: SpanKind.SERVER,
+        attributes: { 'faas.trigger': 'other' },
+        records: undefined,
+      }
       carrier = undefined
     }
     const attributes = this.invocationAttributes(shape, ctx)
@@ -264,7 +277,12 @@ function linkXRayEnvironment(root: Span): void {
   if (xray.parent === undefined) return
   const traceId = xrayRootToTraceId(xray.root)
   if (traceId !== undefined) {
-    root.link({ traceId, spanId: xray.parent, ...(xray.sampled ? { flags: 1 } : {}), attributes: { source: 'x-ray-env' } })
+    root.link({
+      traceId,
+      spanId: xray.parent,
+      ...(xray.sampled ? { flags: 1 } : {}),
+      attributes: { source: 'x-ray-env' },
+    })
   }
 }
 

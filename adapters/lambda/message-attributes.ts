@@ -124,7 +124,8 @@ export function sizeLimitFor(size: number): number {
 export function messageSize(body: unknown, attributes: unknown): number {
   let n = typeof body === 'string' ? utf8Length(body) : 0
   if (attributes !== null && typeof attributes === 'object') {
-    for (const key in attributes as Record<string, unknown>) n += attributeSize(key, (attributes as Record<string, unknown>)[key])
+    for (const key in attributes as Record<string, unknown>)
+      n += attributeSize(key, (attributes as Record<string, unknown>)[key])
   }
   return n
 }

@@ -17,7 +17,10 @@ import type { MiddyMiddlewareLike, MiddyRequestLike } from './types.js'
  * export const handler = middy(async (event, context) => traceOf(context).child('work', () => work(event)))
  *   .use(tracehopMiddleware({ service: 'retrieval', exporters: [otlp({ url: process.env.OTLP_URL! })] }))
  */
-export function tracehopMiddleware(config: LambdaConfig | Tracer, options?: LambdaOptions): MiddyMiddlewareLike {
+export function tracehopMiddleware(
+  config: LambdaConfig | Tracer,
+  options?: LambdaOptions,
+): MiddyMiddlewareLike {
   const invoker = new Invoker(config, options)
   return {
     before: function tracehopBefore(request: MiddyRequestLike): void {

@@ -8,8 +8,9 @@
  *   subsegment (an X-Ray segment id is a valid span id; the root maps to a W3C trace id).
  * X-Ray annotation keys allow only alphanumerics and underscores, hence the spelling.
  */
-import { xrayRootToTraceId } from '../../src/propagation/xray.js'
+
 import type { Span } from '../../src/index.js'
+import { xrayRootToTraceId } from '../../src/propagation/xray.js'
 import type { PowertoolsTracerLike, XRaySegmentLike } from './types.js'
 
 export const ANNOTATION_TRACE_ID = 'tracehop_trace_id'

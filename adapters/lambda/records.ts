@@ -7,12 +7,12 @@
  */
 import {
   type Attributes,
+  bindSpan,
   type FlushReport,
   type Span,
   SpanKind,
   StatusCode,
   TracehopError,
-  bindSpan,
 } from '../../src/index.js'
 import { recordCarrierOf } from './carriers.js'
 import { arnResource, asObject, asString, type EventSourceKind } from './event-source.js'
@@ -28,7 +28,14 @@ export function registerRecords(invocation: Invocation, records: readonly unknow
   let linked = 0
   for (const record of records) {
     if (record === null || typeof record !== 'object') continue
-    const entry: RecordEntry = { record, invocation, incoming: undefined, span: undefined, scope: undefined, ended: false }
+    const entry: RecordEntry = {
+      record,
+      invocation,
+      incoming: undefined,
+      span: undefined,
+      scope: undefined,
+      ended: false,
+    }
     recordEntries.set(record, entry)
     if (linked >= limit) continue
     const incoming = readIncoming(entry)
@@ -183,7 +190,8 @@ export interface ForEachRecordOptions {
   readonly parallel?: boolean
 }
 
-const FOR_EACH_HINT = 'call forEachRecord(event, context, fn) inside a handler wrapped with withTrace, traceLambdaHandler or tracehopMiddleware, with the context it received'
+const FOR_EACH_HINT =
+  'call forEachRecord(event, context, fn) inside a handler wrapped with withTrace, traceLambdaHandler or tracehopMiddleware, with the context it received'
 
 /**
  * Runs `fn` for every record of a batch event (SQS, SNS, Kinesis, DynamoDB Streams), each in
@@ -205,7 +213,8 @@ export async function forEachRecord<R>(
   options?: ForEachRecordOptions,
 ): Promise<BatchResponse> {
   const inv = context !== null && typeof context === 'object' ? invocations.get(context) : undefined
-  if (inv === undefined) throw new TracehopError(`forEachRecord() found no traced invocation for this context; ${FOR_EACH_HINT}`)
+  if (inv === undefined)
+    throw new TracehopError(`forEachRecord() found no traced invocation for this context; ${FOR_EACH_HINT}`)
   const failures: { itemIdentifier: string }[] = []
   let records: readonly unknown[]
   try {

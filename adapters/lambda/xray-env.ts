@@ -29,7 +29,8 @@ export function invocationXRayHeader(): string | undefined {
     const fromStore = typeof store?.getXRayTraceId === 'function' ? store.getXRayTraceId() : undefined
     if (typeof fromStore === 'string' && fromStore !== '') return fromStore
     const env = lambdaEnv()
-    if (env['AWS_LAMBDA_MAX_CONCURRENCY'] !== undefined && env['AWS_LAMBDA_MAX_CONCURRENCY'] !== '') return undefined
+    if (env['AWS_LAMBDA_MAX_CONCURRENCY'] !== undefined && env['AWS_LAMBDA_MAX_CONCURRENCY'] !== '')
+      return undefined
     const value = env['_X_AMZN_TRACE_ID']
     return value === undefined || value === '' ? undefined : value
   } catch {

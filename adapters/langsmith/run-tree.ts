@@ -25,7 +25,11 @@ function clampStart(config: RunTreeConfig, notBefore: number): RunTreeConfig {
   const start = config.start_time
   if (typeof start === 'string') return config
   const at = start ?? Date.now()
-  return at >= notBefore ? (start === undefined ? { ...config, start_time: at } : config) : { ...config, start_time: notBefore }
+  return at >= notBefore
+    ? start === undefined
+      ? { ...config, start_time: at }
+      : config
+    : { ...config, start_time: notBefore }
 }
 
 /**

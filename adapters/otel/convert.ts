@@ -1,4 +1,9 @@
-import type { Attributes as OtelAttributes, Link, SpanOptions as OtelSpanOptions, TimeInput } from '@opentelemetry/api'
+import type {
+  Link,
+  Attributes as OtelAttributes,
+  SpanOptions as OtelSpanOptions,
+  TimeInput,
+} from '@opentelemetry/api'
 import type { AttributeValue, SpanKind, SpanLink, SpanOptions } from '../../src/index.js'
 
 /**
@@ -53,7 +58,9 @@ export function toAttributeValue(value: unknown): AttributeValue | undefined {
 }
 
 /** Copies OTel attributes into ours, dropping what ours cannot hold. */
-export function toAttributes(attributes: OtelAttributes | undefined): Record<string, AttributeValue> | undefined {
+export function toAttributes(
+  attributes: OtelAttributes | undefined,
+): Record<string, AttributeValue> | undefined {
   if (attributes === null || typeof attributes !== 'object') return undefined
   let out: Record<string, AttributeValue> | undefined
   for (const key in attributes) {
@@ -66,7 +73,12 @@ export function toAttributes(attributes: OtelAttributes | undefined): Record<str
 /** An OTel `Link` as one of ours. */
 export function toSpanLink(link: Link): SpanLink | undefined {
   const ctx = link !== null && typeof link === 'object' ? link.context : undefined
-  if (ctx === null || typeof ctx !== 'object' || typeof ctx.traceId !== 'string' || typeof ctx.spanId !== 'string') {
+  if (
+    ctx === null ||
+    typeof ctx !== 'object' ||
+    typeof ctx.traceId !== 'string' ||
+    typeof ctx.spanId !== 'string'
+  ) {
     return undefined
   }
   const attributes = toAttributes(link.attributes)

@@ -107,7 +107,8 @@ export class TracehopOtelSpan implements OtelSpan {
     const attributes: Attributes = {}
     if (typeof exception === 'string') attributes['exception.message'] = exception
     else if (exception !== null && typeof exception === 'object') {
-      if (exception.code !== undefined && exception.code !== null) attributes['exception.type'] = String(exception.code)
+      if (exception.code !== undefined && exception.code !== null)
+        attributes['exception.type'] = String(exception.code)
       else if (typeof exception.name === 'string') attributes['exception.type'] = exception.name
       if (typeof exception.message === 'string') attributes['exception.message'] = exception.message
       if (typeof exception.stack === 'string') attributes['exception.stacktrace'] = exception.stack

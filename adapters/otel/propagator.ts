@@ -71,7 +71,8 @@ export function traceContextFromOtel(ctx: Context): TraceContext | undefined {
   const sc = span?.spanContext()
   if (sc === undefined || !isSpanContextValid(sc)) return undefined
   const extracted = ctx.getValue(TRACE_CONTEXT_KEY) as TraceContext | undefined
-  if (extracted !== undefined && extracted.spanId === sc.spanId && extracted.traceId === sc.traceId) return extracted
+  if (extracted !== undefined && extracted.spanId === sc.spanId && extracted.traceId === sc.traceId)
+    return extracted
   return fromSpanContext(sc)
 }
 
@@ -102,7 +103,9 @@ function otelBaggageMembers(ctx: Context): BaggageMember[] | undefined {
   let out: BaggageMember[] | undefined
   for (const [key, entry] of bag.getAllEntries()) {
     const meta = entry.metadata?.toString()
-    ;(out ??= []).push(meta ? { key, value: entry.value, properties: `;${meta}` } : { key, value: entry.value })
+    ;(out ??= []).push(
+      meta ? { key, value: entry.value, properties: `;${meta}` } : { key, value: entry.value },
+    )
   }
   return out
 }
@@ -169,7 +172,9 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
             for (const m of members) {
               if (m.key.startsWith('langsmith-')) continue
               const props = m.properties !== undefined ? propertiesToMetadata(m.properties) : undefined
-              entries[m.key] = props ? { value: m.value, metadata: baggageEntryMetadataFromString(props) } : { value: m.value }
+              entries[m.key] = props
+                ? { value: m.value, metadata: baggageEntryMetadataFromString(props) }
+                : { value: m.value }
               any = true
             }
             if (any) out = propagation.setBaggage(out, propagation.createBaggage(entries))

@@ -75,7 +75,9 @@ export function registerGlobal(options?: RegisterOptions): Registration {
   const manager =
     cm === undefined || cm === false
       ? undefined
-      : new AsyncLocalStorageContextManager(resolveAsyncLocalStorage(cm === true ? undefined : cm.AsyncLocalStorage))
+      : new AsyncLocalStorageContextManager(
+          resolveAsyncLocalStorage(cm === true ? undefined : cm.AsyncLocalStorage),
+        )
   const provider = options?.tracerProvider === false ? undefined : tracehopTracerProvider()
   const propagator = options?.propagator === false ? undefined : (options?.propagator ?? tracehopPropagator())
   const registered = {

@@ -52,13 +52,20 @@ export class TracehopTracer implements OtelTracer {
       const foreign = trace.getSpan(parentContext)
       return trace.wrapSpanContext(foreign?.spanContext() ?? INVALID_SPAN_CONTEXT)
     }
-    const span = parent.startChild(String(name), toSpanOptions(typeof options === 'object' ? options : undefined))
+    const span = parent.startChild(
+      String(name),
+      toSpanOptions(typeof options === 'object' ? options : undefined),
+    )
     if (this.scopeName !== undefined) span.set('otel.scope.name', this.scopeName)
     return new TracehopOtelSpan(span)
   }
 
   startActiveSpan<F extends (span: OtelSpan) => unknown>(name: string, fn: F): ReturnType<F>
-  startActiveSpan<F extends (span: OtelSpan) => unknown>(name: string, options: OtelSpanOptions, fn: F): ReturnType<F>
+  startActiveSpan<F extends (span: OtelSpan) => unknown>(
+    name: string,
+    options: OtelSpanOptions,
+    fn: F,
+  ): ReturnType<F>
   startActiveSpan<F extends (span: OtelSpan) => unknown>(
     name: string,
     options: OtelSpanOptions,
@@ -89,7 +96,12 @@ export class TracehopTracer implements OtelTracer {
     const span = this.startSpan(name, options, parentContext)
     // With a context manager registered, code inside `fn` sees `span` as active; without
     // one (edge runtimes), spans it starts go under the bound span unless given a context.
-    return context.with(trace.setSpan(parentContext, span), fn as (s: OtelSpan) => unknown, undefined, span) as ReturnType<F>
+    return context.with(
+      trace.setSpan(parentContext, span),
+      fn as (s: OtelSpan) => unknown,
+      undefined,
+      span,
+    ) as ReturnType<F>
   }
 }
 

@@ -28,7 +28,9 @@ function hasWaitUntil(x: unknown): x is HasWaitUntil {
  */
 export function findWaitUntil(second?: unknown): WaitUntil | undefined {
   try {
-    const holder = (globalThis as Record<symbol, unknown>)[REQUEST_CONTEXT] as { get?: () => unknown } | undefined
+    const holder = (globalThis as Record<symbol, unknown>)[REQUEST_CONTEXT] as
+      | { get?: () => unknown }
+      | undefined
     const context = typeof holder?.get === 'function' ? holder.get() : undefined
     if (hasWaitUntil(context)) return (promise) => context.waitUntil(promise)
   } catch {

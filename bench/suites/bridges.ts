@@ -116,6 +116,8 @@ export async function run(): Promise<void> {
     ],
   })
   await client.awaitPendingTraceBatches()
-  note('langsmith receiver', [`${receiver.posts()} ingest requests received (runs were posted for both contenders)`])
+  note('langsmith receiver', [
+    `${receiver.posts()} ingest requests received (runs were posted for both contenders)`,
+  ])
   await receiver.close()
 }

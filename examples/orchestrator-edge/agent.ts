@@ -4,7 +4,7 @@
  * turn's tool calls run in parallel (`Promise.all`), each in its own `tool` span whose
  * HTTP call carries the trace to the tool's service.
  */
-import { SpanKind, type Span } from '../../src/index.js'
+import { type Span, SpanKind } from '../../src/index.js'
 import type { ChatModel, Message, ModelReply, ToolCall } from './stub-model.js'
 
 export interface AgentTools {
@@ -80,27 +80,39 @@ function runTool(parent: Span, call: ToolCall, tools: AgentTools): Promise<Messa
  * @example
  * const result = await runAgent(traceOf(request), 'What changed in v2?', createStubModel(), tools)
  */
-export function runAgent(parent: Span, question: string, model: ChatModel, tools: AgentTools): Promise<AgentResult> {
-  return parent.child('agent', { runType: 'chain', attributes: { 'gen_ai.operation.name': 'invoke_agent' } }, async (agent) => {
-    const messages: Message[] = [
-      { role: 'system', content: 'You answer with the help of the retrieve and enqueue tools.' },
-      { role: 'user', content: question },
-    ]
-    let inputTokens = 0
-    let outputTokens = 0
-    for (let turn = 1; turn <= MAX_TURNS; turn++) {
-      const reply = await callModel(agent, model, messages)
-      inputTokens += reply.usage.inputTokens
-      outputTokens += reply.usage.outputTokens
-      if (reply.toolCalls.length === 0) {
-        agent.setAttributes({ 'gen_ai.usage.input_tokens': inputTokens, 'gen_ai.usage.output_tokens': outputTokens })
-        return { answer: reply.content, turns: turn, usage: { inputTokens, outputTokens } }
+export function runAgent(
+  parent: Span,
+  question: string,
+  model: ChatModel,
+  tools: AgentTools,
+): Promise<AgentResult> {
+  return parent.child(
+    'agent',
+    { runType: 'chain', attributes: { 'gen_ai.operation.name': 'invoke_agent' } },
+    async (agent) => {
+      const messages: Message[] = [
+        { role: 'system', content: 'You answer with the help of the retrieve and enqueue tools.' },
+        { role: 'user', content: question },
+      ]
+      let inputTokens = 0
+      let outputTokens = 0
+      for (let turn = 1; turn <= MAX_TURNS; turn++) {
+        const reply = await callModel(agent, model, messages)
+        inputTokens += reply.usage.inputTokens
+        outputTokens += reply.usage.outputTokens
+        if (reply.toolCalls.length === 0) {
+          agent.setAttributes({
+            'gen_ai.usage.input_tokens': inputTokens,
+            'gen_ai.usage.output_tokens': outputTokens,
+          })
+          return { answer: reply.content, turns: turn, usage: { inputTokens, outputTokens } }
+        }
+        messages.push({ role: 'assistant', content: reply.toolCalls.map((c) => c.name).join(',') })
+        // Fan-out: each tool span is created from `agent`, so neither can pick the wrong parent.
+        const results = await Promise.all(reply.toolCalls.map((call) => runTool(agent, call, tools)))
+        messages.push(...results)
       }
-      messages.push({ role: 'assistant', content: reply.toolCalls.map((c) => c.name).join(',') })
-      // Fan-out: each tool span is created from `agent`, so neither can pick the wrong parent.
-      const results = await Promise.all(reply.toolCalls.map((call) => runTool(agent, call, tools)))
-      messages.push(...results)
-    }
-    throw new Error(`agent: no answer after ${MAX_TURNS} turns`)
-  })
+      throw new Error(`agent: no answer after ${MAX_TURNS} turns`)
+    },
+  )
 }

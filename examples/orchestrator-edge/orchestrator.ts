@@ -63,7 +63,8 @@ export function configFromEnv(env: Env): OrchestratorConfig {
 /** The tracer configuration of the orchestrator: tools' origins may receive the trace. */
 export function tracerConfig(config: OrchestratorConfig): TracerConfig {
   const exporters: Exporter[] = []
-  if (config.otlpUrl) exporters.push(createOtlpExporter({ url: config.otlpUrl, encoding: config.otlpEncoding ?? 'json' }))
+  if (config.otlpUrl)
+    exporters.push(createOtlpExporter({ url: config.otlpUrl, encoding: config.otlpEncoding ?? 'json' }))
   if (config.langsmithUrl) {
     exporters.push(
       createLangSmithExporter({
@@ -127,7 +128,8 @@ export function createOrchestrator(
       const question = typeof body.question === 'string' ? body.question : ''
       if (question === '') return Response.json({ error: 'question is required' }, { status: 400 })
       const result = await runAgent(span, question, model, tools)
-      const stream = body.stream === true || (request.headers.get('accept') ?? '').includes('text/event-stream')
+      const stream =
+        body.stream === true || (request.headers.get('accept') ?? '').includes('text/event-stream')
       if (stream) {
         return new Response(sseAnswer(result.answer, 5), {
           headers: { 'content-type': 'text/event-stream', 'x-trace-id': span.traceId },

@@ -1,18 +1,24 @@
 import { TracehopError } from '../errors.js'
-import { hexToUuid } from '../ids.js'
 import { getTracestateMember, setTracestateMember, deleteTracestateMember } from '../propagation/tracestate.js'
 import { TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, type TraceState } from '../trace-context.js'
-import { langsmithSampled } from './langsmith-sampler.js'
 import { consistentParentOt, decideProbability } from './probability.js'
+
+/** A consistent sampling rule: a pure function of the trace id (32 hex digits) and the ratio. */
+export interface SamplingRule {
+  readonly name: string
+  sampled(traceId: string, ratio: number): boolean
+}
 
 /**
  * Which consistent rule turns (trace id, ratio) into a decision. Pick the one the other
  * services of your system use, so every hop keeps the same traces:
- * - `opentelemetry`: OpenTelemetry consistent probability sampling (`ot=th:…;rv:…` in
- *   tracestate), as OTel SDKs' `ProbabilitySampler` and the Collector's proportional mode;
- * - `langsmith`: the `langsmith` SDKs' rule (XXH3-128 of the trace id, bucket of 1e6).
+ * - `'opentelemetry'` (default): OpenTelemetry consistent probability sampling
+ *   (`ot=th:…;rv:…` in tracestate), as OTel SDKs' `ProbabilitySampler` and the Collector's
+ *   proportional mode;
+ * - `langsmithSampling` (imported from `tracehop`): the `langsmith` SDKs' rule (XXH3-128 of
+ *   the trace id, bucket of 1e6), a value rather than a string so other bundles stay small.
  */
-export type SamplingAlgorithm = 'opentelemetry' | 'langsmith'
+export type SamplingAlgorithm = 'opentelemetry' | SamplingRule
 
 export interface SamplingConfig {
   /** Head-sampling ratio in [0, 1]. Default 1 (keep everything). */
@@ -35,8 +41,13 @@ export function resolveSampling(config: SamplingConfig | undefined): ResolvedSam
     throw new TracehopError(`sampling.ratio must be within [0, 1], got ${String(ratio)}`)
   }
   const algorithm = config?.algorithm ?? 'opentelemetry'
-  if (algorithm !== 'opentelemetry' && algorithm !== 'langsmith') {
-    throw new TracehopError(`sampling.algorithm must be 'opentelemetry' or 'langsmith', got ${String(algorithm)}`)
+  if ((algorithm as unknown) === 'langsmith') {
+    throw new TracehopError(
+      "sampling.algorithm: import { langsmithSampling } from 'tracehop' and pass it instead of 'langsmith' (keeps XXH3 out of bundles that do not use it)",
+    )
+  }
+  if (algorithm !== 'opentelemetry' && typeof (algorithm as SamplingRule).sampled !== 'function') {
+    throw new TracehopError(`sampling.algorithm must be 'opentelemetry' or langsmithSampling, got ${String(algorithm)}`)
   }
   return { ratio, keepErrors: config?.keepErrors ?? true, algorithm }
 }
@@ -73,8 +84,8 @@ export function decideHead(
     return { sampled, flags, traceState }
   }
   let sampled: boolean
-  if (sampling.algorithm === 'langsmith') {
-    sampled = langsmithSampled(hexToUuid(traceId), sampling.ratio)
+  if (sampling.algorithm !== 'opentelemetry') {
+    sampled = sampling.algorithm.sampled(traceId, sampling.ratio)
   } else if (sampling.ratio >= 1 && getTracestateMember(traceState, 'ot') === undefined) {
     // Keep-all needs no threshold, and writing `ot=th:0` on every request buys nothing.
     sampled = true

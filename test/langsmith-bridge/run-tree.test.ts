@@ -63,7 +63,7 @@ function posted(source: string): Map<string, ReceivedRun> {
 
 /** A run's outputs, whether the SDK sent them in a patch or merged into its post. */
 function outputsOf(id: string): unknown {
-  return receiver.runs().findLast((r) => r.id === id && r.outputs !== undefined)?.outputs
+  return [...receiver.runs()].reverse().find((r) => r.id === id && r.outputs !== undefined)?.outputs
 }
 
 function lastSegmentTime(dotted: string): string {
@@ -78,10 +78,16 @@ const agent = traceable(
   },
   { name: 'agent', run_type: 'chain' },
 )
-const llm = traceable(async (_run: RunTree, prompt: string) => ({ text: `echo: ${prompt}`, usage_metadata: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } }), {
-  name: 'llm',
-  run_type: 'llm',
-})
+const llm = traceable(
+  async (_run: RunTree, prompt: string) => ({
+    text: `echo: ${prompt}`,
+    usage_metadata: { input_tokens: 3, output_tokens: 2, total_tokens: 5 },
+  }),
+  {
+    name: 'llm',
+    run_type: 'llm',
+  },
+)
 const tool = traceable(async (_run: RunTree, q: string) => `tool(${q})`, { name: 'tool', run_type: 'tool' })
 
 describe('runTree(span)', () => {
@@ -94,7 +100,12 @@ describe('runTree(span)', () => {
 
     const rt = runTree(root, { client })
     expect(rt).toBeInstanceOf(RunTree)
-    expect([rt.id, rt.trace_id, rt.dotted_order, rt.parent_run_id]).toEqual([root.runId, py.traceId, root.dottedOrder, py.parentId])
+    expect([rt.id, rt.trace_id, rt.dotted_order, rt.parent_run_id]).toEqual([
+      root.runId,
+      py.traceId,
+      root.dottedOrder,
+      py.parentId,
+    ])
     expect(rt.project_name).toBe('agents')
 
     const result = await agent(rt, 'what is 6*7?')

@@ -21,6 +21,15 @@ export function side(service: string): Side {
   return { memory, tracer: createTracer({ service, exporters: [memory], flush: { windowMs: 0 } }) }
 }
 
+/** A `_meta` record, with the keys the tests read named. */
+export interface Meta {
+  [key: string]: unknown
+  traceparent?: unknown
+  tracestate?: unknown
+  baggage?: unknown
+  progressToken?: unknown
+}
+
 /** What a tool handler saw: its request id, the `_meta` the SDK gave it, and its span ids. */
 export interface Seen {
   readonly requestId: string | number
@@ -45,8 +54,8 @@ export function mcpServer(seen: Seen[] = []): McpServer {
       traceId: span.traceId,
     })
     const text = await span.child('search index', async (s) => {
-      s.set('q', q)
-      s.set('meta.traceparent', String(extra._meta?.['traceparent'] ?? ''))
+      s.set('search.q', q)
+      s.set('meta.traceparent', String((extra._meta as Meta | undefined)?.traceparent ?? ''))
       // Uneven delays so parallel calls finish out of order.
       await new Promise((r) => setTimeout(r, (q.length * 7) % 13))
       return `hits for ${q}`

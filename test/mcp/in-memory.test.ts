@@ -18,7 +18,7 @@ import {
   TracehopError,
   type TracerConfig,
 } from '../../src/index.js'
-import { byName, mcpServer, names, one, parentOf, type Seen, side, until } from './helpers.js'
+import { byName, type Meta, mcpServer, names, one, parentOf, type Seen, side, until } from './helpers.js'
 
 interface Setup {
   agentScope: Scope
@@ -169,7 +169,7 @@ describe('tracehop/mcp over the in-memory transport', () => {
       const clientSpanId = parentOf(child.attributes['meta.traceparent'])
       const server = serverSpans.find((s) => s.spanId === child.parentSpanId)
       const client = clientSpans.find((s) => s.spanId === clientSpanId)
-      expect(server, `server span of ${String(child.attributes['q'])}`).toBeDefined()
+      expect(server, `server span of ${String(child.attributes['search.q'])}`).toBeDefined()
       expect(client).toBeDefined()
       expect(server!.parentSpanId).toBe(client!.spanId)
       expect(server!.attributes['jsonrpc.request.id']).toBe(client!.attributes['jsonrpc.request.id'])
@@ -238,15 +238,15 @@ describe('tracehop/mcp over the in-memory transport', () => {
     const before = structuredClone(callerMeta)
     const result = await t.client.callTool({ name: 'meta', arguments: {}, _meta: callerMeta })
     expect(callerMeta).toEqual(before)
-    const seen = JSON.parse((result.content as { text: string }[])[0]!.text) as Record<string, string>
+    const seen = JSON.parse((result.content as { text: string }[])[0]!.text) as Meta
     await t.close()
 
     const client = one(t.agent.memory.spans(), 'tools/call meta')
     expect(seen['com.example/tenant']).toBe('acme')
-    expect(seen['progressToken']).toBe(7)
-    expect(seen['traceparent']).toBe(`00-${client.traceId}-${client.spanId}-0${client.flags}`)
+    expect(seen.progressToken).toBe(7)
+    expect(seen.traceparent).toBe(`00-${client.traceId}-${client.spanId}-0${client.flags}`)
     expect(seen['langsmith-trace']).toBe(client.dottedOrder)
-    expect(seen['baggage']).toContain('user.tier=gold')
+    expect(seen.baggage).toContain('user.tier=gold')
     // Exactly the SEP-414 keys plus langsmith-trace were added; nothing else.
     expect(Object.keys(seen).sort()).toEqual(
       ['baggage', 'com.example/tenant', 'langsmith-trace', 'progressToken', 'traceparent'].sort(),
@@ -257,8 +257,8 @@ describe('tracehop/mcp over the in-memory transport', () => {
     const t = await connect({ agentConfig: { propagation: { write: ['w3c', 'baggage'] } } })
     const result = await t.client.callTool({ name: 'meta', arguments: {} })
     await t.close()
-    const seen = JSON.parse((result.content as { text: string }[])[0]!.text) as Record<string, string>
-    expect(seen['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/)
+    const seen = JSON.parse((result.content as { text: string }[])[0]!.text) as Meta
+    expect(seen.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/)
     expect(seen['langsmith-trace']).toBeUndefined()
   })
 

@@ -10,7 +10,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { traceMcp, traceMcpServer } from '../../adapters/mcp/index.js'
-import { byName, mcpServer, one, parentOf, type Seen, side } from './helpers.js'
+import { byName, type Meta, mcpServer, one, parentOf, type Seen, side } from './helpers.js'
 
 const tools = side('tools')
 const seen: Seen[] = []
@@ -144,11 +144,11 @@ describe('tracehop/mcp over Streamable HTTP', () => {
     expect(servers).toHaveLength(4)
     expect(children).toHaveLength(4)
     for (const msg of batch) {
-      const meta = (msg as { params: { _meta: Record<string, string> } }).params._meta
-      const client = clients.find((c) => c.spanId === parentOf(meta['traceparent']))!
+      const meta = (msg as { params: { _meta: Meta } }).params._meta
+      const client = clients.find((c) => c.spanId === parentOf(meta.traceparent))!
       const server = servers.find((s) => s.parentSpanId === client.spanId)!
       const child = children.find((c) => c.parentSpanId === server.spanId)!
-      expect(child.attributes['meta.traceparent']).toBe(meta['traceparent'])
+      expect(child.attributes['meta.traceparent']).toBe(meta.traceparent)
       expect(server.attributes['jsonrpc.request.id']).toBe(String((msg as { id: number }).id))
     }
   })

@@ -7,9 +7,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type JsonRpcMessage, traceMcp, traceMcpServer } from '../../adapters/mcp/index.js'
 import { StatusCode } from '../../src/index.js'
-import { byName, mcpServer, one, side } from './helpers.js'
+import { byName, type Meta, mcpServer, one, side } from './helpers.js'
 
-type Meta = Record<string, unknown>
 const TRACE_KEYS = new Set(['traceparent', 'tracestate', 'baggage', 'langsmith-trace'])
 
 /** A wrapped client transport whose peer is a raw transport recording what arrives. */
@@ -26,7 +25,7 @@ async function rawPeer(options?: Parameters<typeof traceMcp>[2]) {
 }
 
 function metaOf(m: JsonRpcMessage | undefined): Meta {
-  return (m?.params as { _meta: Meta })._meta
+  return (m?.params as { _meta: Meta } | undefined)?._meta ?? {}
 }
 
 describe('traceMcp on the wire', () => {
@@ -40,10 +39,10 @@ describe('traceMcp on the wire', () => {
     const wrapped = traceMcp(a, scope.root)
     await wrapped.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search' } })
     const meta = metaOf(got[0])
-    expect(meta['traceparent']).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/)
-    expect(meta['traceparent']).not.toContain('b7ad6b7169203331') // the client span, not the hop
-    expect(meta['tracestate']).toContain('vendor=abc')
-    expect(meta['baggage']).toBe('session.id=s1')
+    expect(meta.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/)
+    expect(meta.traceparent).not.toContain('b7ad6b7169203331') // the client span, not the hop
+    expect(meta.tracestate).toContain('vendor=abc')
+    expect(meta.baggage).toBe('session.id=s1')
     expect(typeof meta['langsmith-trace']).toBe('string')
     expect(Object.keys(meta).every((k) => k === k.toLowerCase() && !k.includes('/'))).toBe(true)
     expect(meta['x-amzn-trace-id']).toBeUndefined()
@@ -60,8 +59,8 @@ describe('traceMcp on the wire', () => {
     }
     await wrapped.send(message)
     const meta = metaOf(got[0])
-    expect(meta['baggage']).toContain('user.tier=gold')
-    expect(meta['traceparent']).toMatch(/^00-/)
+    expect(meta.baggage).toContain('user.tier=gold')
+    expect(meta.traceparent).toMatch(/^00-/)
     expect(meta['com.example/x']).toEqual({ deep: true })
     // The caller's objects are untouched.
     expect(callerMeta.traceparent).toBe('stale')
@@ -73,7 +72,7 @@ describe('traceMcp on the wire', () => {
     await wrapped.send({ jsonrpc: '2.0', id: 3, method: 'ping' })
     await wrapped.send({ jsonrpc: '2.0', id: 4, method: 'odd', params: [1, 2] })
     await wrapped.send({ jsonrpc: '2.0', id: 5, method: 'odd', params: { _meta: 'not an object' } })
-    expect(metaOf(got[0])['traceparent']).toMatch(/^00-/)
+    expect(metaOf(got[0]).traceparent).toMatch(/^00-/)
     expect(got[1]?.params).toEqual([1, 2])
     expect(got[2]?.params).toEqual({ _meta: 'not an object' })
   })
@@ -81,7 +80,7 @@ describe('traceMcp on the wire', () => {
   it('carries the hop context on notifications without starting a span for them', async () => {
     const { wrapped, got, scope, agent } = await rawPeer()
     await wrapped.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
-    expect(metaOf(got[0])['traceparent']).toContain(scope.root.spanId)
+    expect(metaOf(got[0]).traceparent).toContain(scope.root.spanId)
     await scope.end()
     expect(agent.memory.spans().map((s) => s.name)).toEqual(['agent turn'])
   })
@@ -162,7 +161,7 @@ describe('traceMcpServer with hostile _meta', () => {
     fc.anything(),
   )
 
-  it('never throws into the SDK or the handler: every request is answered and starts a span', async () => {
+  it('never throws into the SDK or the handler: valid requests are answered, each gets a span', async () => {
     const tools = side('tools')
     const server = mcpServer()
     const [peer, s] = InMemoryTransport.createLinkedPair()
@@ -213,7 +212,7 @@ describe('traceMcpServer with hostile _meta', () => {
     expect((invalid.traceparent ?? 0) + (invalid.envelope ?? 0)).toBeGreaterThan(0)
   })
 
-  it('counts a traceparent of the wrong type and a non-object _meta, and starts fresh traces', async () => {
+  it('counts a traceparent of the wrong type or a malformed one, and starts fresh traces', async () => {
     const tools = side('tools')
     const server = mcpServer()
     const [c, s] = InMemoryTransport.createLinkedPair()

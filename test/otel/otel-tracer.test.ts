@@ -1,9 +1,9 @@
 import {
   context,
   createContextKey,
-  ROOT_CONTEXT,
   type Span as OtelSpan,
   SpanKind as OtelSpanKind,
+  ROOT_CONTEXT,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api'
@@ -46,7 +46,10 @@ describe('otelTracer(span)', () => {
     const { tracer, memory } = setup()
     const scope = tracer.start()
     const t = otelTracer(scope.root)
-    const s = t.startSpan('db.query', { kind: OtelSpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } })
+    const s = t.startSpan('db.query', {
+      kind: OtelSpanKind.CLIENT,
+      attributes: { 'db.system.name': 'postgresql' },
+    })
     expect(fromOtelSpan(s)?.scope).toBe(scope)
     s.end()
     await scope.end()
@@ -147,7 +150,9 @@ describe('otelTracer(span)', () => {
 
   it('trace.setSpan / trace.getSpan round-trip our spans, and spanContext() carries the ids', async () => {
     const { tracer } = setup()
-    const scope = tracer.start(new Headers({ tracestate: 'vendor=x', traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` }))
+    const scope = tracer.start(
+      new Headers({ tracestate: 'vendor=x', traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` }),
+    )
     const s = otelTracer(scope.root).startSpan('s')
     const ctx = trace.setSpan(ROOT_CONTEXT, s)
     expect(trace.getSpan(ctx)).toBe(s)
@@ -221,7 +226,9 @@ describe('the OTel Span interface over a tracehop span', () => {
   })
 
   it('setStatus(ERROR) sets the status and marks the scope failed (so errors are kept)', async () => {
-    const { rec, failed } = await recordOne((s) => s.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' }))
+    const { rec, failed } = await recordOne((s) =>
+      s.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' }),
+    )
     expect(rec.status).toEqual({ code: StatusCode.ERROR, message: 'boom' })
     expect(failed).toBe(true)
   })

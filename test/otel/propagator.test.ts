@@ -55,13 +55,17 @@ describe('tracehopPropagator', () => {
   it('round-trips baggage metadata and OTel baggage wins over a key the scope already carries', async () => {
     const tracer = createTracer({
       service: 's',
-      propagation: { baggage: { keys: ['tenant', 'plan', { key: 'user.id', to: ['https://retrieval.internal'] }] } },
+      propagation: {
+        baggage: { keys: ['tenant', 'plan', { key: 'user.id', to: ['https://retrieval.internal'] }] },
+      },
     })
     const scope = tracer.start({ traceparent: TP, baggage: 'tenant=other,plan=pro,user.id=u-7' })
     let ctx = trace.setSpan(ROOT_CONTEXT, otelSpan(scope.root))
     ctx = propagation.setBaggage(
       ctx,
-      propagation.createBaggage({ tenant: { value: 'acme', metadata: { toString: () => 'prop1;p=v' } as never } }),
+      propagation.createBaggage({
+        tenant: { value: 'acme', metadata: { toString: () => 'prop1;p=v' } as never },
+      }),
     )
     const out: Record<string, string> = {}
     const p = tracehopPropagator()
@@ -113,7 +117,11 @@ describe('tracehopPropagator', () => {
   })
 
   it('ignores malformed headers: extract returns the context it was given', () => {
-    const ctx = tracehopPropagator().extract(ROOT_CONTEXT, { traceparent: '00-zz-bad-01' }, defaultTextMapGetter)
+    const ctx = tracehopPropagator().extract(
+      ROOT_CONTEXT,
+      { traceparent: '00-zz-bad-01' },
+      defaultTextMapGetter,
+    )
     expect(trace.getSpanContext(ctx)).toBeUndefined()
     expect(traceContextFromOtel(ctx)).toBeUndefined()
   })
@@ -139,11 +147,15 @@ describe('tracehopPropagator', () => {
     expect(p.extract(ROOT_CONTEXT, {}, throwing)).toBe(ROOT_CONTEXT)
     const sc = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }
     expect(() =>
-      p.inject(trace.setSpanContext(ROOT_CONTEXT, sc), {}, {
-        set: () => {
-          throw new Error('setter')
+      p.inject(
+        trace.setSpanContext(ROOT_CONTEXT, sc),
+        {},
+        {
+          set: () => {
+            throw new Error('setter')
+          },
         },
-      }),
+      ),
     ).not.toThrow()
   })
 })

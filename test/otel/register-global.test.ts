@@ -3,7 +3,13 @@ import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
 import { generateText } from 'ai'
 import { MockLanguageModelV3 } from 'ai/test'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fromOtelSpan, otelTracer, registerGlobal, type Registration, withActiveSpan } from '../../adapters/otel/index.js'
+import {
+  fromOtelSpan,
+  otelTracer,
+  type Registration,
+  registerGlobal,
+  withActiveSpan,
+} from '../../adapters/otel/index.js'
 import { createMemoryExporter, createTracer, type SpanRecord, TracehopError } from '../../src/index.js'
 
 function byName(spans: readonly SpanRecord[], name: string): SpanRecord {
@@ -59,7 +65,7 @@ describe('registerGlobal', () => {
     expect(call.parentSpanId).toBe(outer.spanId)
   })
 
-  it("global tracers join the tracehop span made active with withActiveSpan, across awaits", async () => {
+  it('global tracers join the tracehop span made active with withActiveSpan, across awaits', async () => {
     registration = registerGlobal({ contextManager: { AsyncLocalStorage } })
     const memory = createMemoryExporter()
     const tracer = createTracer({ service: 's', exporters: [memory], flush: { windowMs: 0 } })
@@ -116,7 +122,10 @@ describe('registerGlobal', () => {
     const tracer = createTracer({ service: 's' })
     const scope = tracer.start()
     const headers: Record<string, string> = {}
-    propagation.inject(trace.setSpan(ROOT_CONTEXT, (await import('../../adapters/otel/index.js')).otelSpan(scope.root)), headers)
+    propagation.inject(
+      trace.setSpan(ROOT_CONTEXT, (await import('../../adapters/otel/index.js')).otelSpan(scope.root)),
+      headers,
+    )
     expect(headers['traceparent']).toBe(scope.root.headers()['traceparent'])
     registration.unregister()
     registration = undefined

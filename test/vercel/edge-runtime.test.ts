@@ -31,7 +31,9 @@ async function bundle(): Promise<string> {
   return result.outputFiles[0]!.text
 }
 
-async function startEdge(extend?: (ctx: Record<string, unknown>) => void): Promise<{ runtime: EdgeRuntime; server: Server }> {
+async function startEdge(
+  extend?: (ctx: Record<string, unknown>) => void,
+): Promise<{ runtime: EdgeRuntime; server: Server }> {
   const runtime = new EdgeRuntime({
     initialCode: `globalThis.__CONFIG__ = ${JSON.stringify({ otlpUrl: receiver.url })};\n${code}`,
     ...(extend
@@ -94,7 +96,11 @@ describe('tracehop/vercel in edge-runtime', () => {
       const root = rootOf(body.traceId)
       expect(root?.name).toBe(name)
       expect(root?.spanId).toBe(body.spanId)
-      expect(root?.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.route': path, 'url.path': path })
+      expect(root?.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'http.route': path,
+        'url.path': path,
+      })
       const compute = traceSpans(body.traceId).find((s) => s.name === 'compute')
       expect(compute?.parentSpanId).toBe(body.spanId)
     } finally {

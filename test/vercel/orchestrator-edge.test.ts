@@ -53,9 +53,21 @@ beforeAll(async () => {
   retrieval = await startTool('doc-17: v2 adds streaming')
   enqueue = await startTool('queued job-3')
   const code = (
-    await build({ entryPoints: [ENTRY], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false })
+    await build({
+      entryPoints: [ENTRY],
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2022',
+      write: false,
+    })
   ).outputFiles[0]!.text
-  const env = { RETRIEVAL_URL: retrieval.url, ENQUEUE_URL: enqueue.url, OTLP_URL: receiver.url, MODEL_LATENCY_MS: '15' }
+  const env = {
+    RETRIEVAL_URL: retrieval.url,
+    ENQUEUE_URL: enqueue.url,
+    OTLP_URL: receiver.url,
+    MODEL_LATENCY_MS: '15',
+  }
   const runtime = new EdgeRuntime({ initialCode: `globalThis.__ENV__ = ${JSON.stringify(env)};\n${code}` })
   server = await runServer({ runtime, port: 0, host: '127.0.0.1' })
 })

@@ -114,7 +114,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     async waitFor(pred, ms) {
       const until = Date.now() + ms
       while (!pred(spans)) {
-        if (Date.now() > until) throw new Error(`receiver: condition not met within ${ms} ms (${spans.length} spans)`)
+        if (Date.now() > until)
+          throw new Error(`receiver: condition not met within ${ms} ms (${spans.length} spans)`)
         await new Promise((r) => setTimeout(r, 10))
       }
     },

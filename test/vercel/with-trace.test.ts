@@ -1,7 +1,13 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findWaitUntil, traceOf, withTrace } from '../../adapters/vercel/index.js'
-import { createMemoryExporter, createTracer, type Exporter, StatusCode, TracehopError } from '../../src/index.js'
+import {
+  createMemoryExporter,
+  createTracer,
+  type Exporter,
+  StatusCode,
+  TracehopError,
+} from '../../src/index.js'
 
 type Ctx = { waitUntil(p: Promise<unknown>): void }
 
@@ -79,14 +85,21 @@ describe('withTrace', () => {
   it('hands the flush to waitUntil and does not await it', async () => {
     const { memory, tracer } = setup()
     const c = collector()
-    const handler = withTrace(async (request: Request, _c: Ctx) => Response.json({ id: traceOf(request).spanId }), tracer)
+    const handler = withTrace(
+      async (request: Request, _c: Ctx) => Response.json({ id: traceOf(request).spanId }),
+      tracer,
+    )
     const res = await handler(new Request('https://app.example/api/x', { method: 'POST' }), c)
     const body = (await res.json()) as { id: string }
     expect(c.pending).toHaveLength(1)
     await Promise.all(c.pending)
     const root = memory.spans().find((s) => s.spanId === body.id)
     expect(root?.name).toBe('POST')
-    expect(root?.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/api/x', 'http.response.status_code': 200 })
+    expect(root?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'url.path': '/api/x',
+      'http.response.status_code': 200,
+    })
   })
 
   it('awaits the flush before returning when there is no waitUntil', async () => {
@@ -120,7 +133,10 @@ describe('withTrace', () => {
 
   it('marks a 5xx response as an error and leaves a 4xx unset (OTel HTTP server semantics)', async () => {
     const { memory, tracer } = setup()
-    const h = withTrace(async (r: Request) => new Response('x', { status: Number(new URL(r.url).searchParams.get('s')) }), tracer)
+    const h = withTrace(
+      async (r: Request) => new Response('x', { status: Number(new URL(r.url).searchParams.get('s')) }),
+      tracer,
+    )
     await (await h(new Request('https://a.example/?s=503'))).text()
     await (await h(new Request('https://a.example/?s=404'))).text()
     await new Promise((r) => setTimeout(r, 20))

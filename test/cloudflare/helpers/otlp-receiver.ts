@@ -1,6 +1,57 @@
-// A real OTLP/HTTP JSON receiver on 127.0.0.1 (ephemeral port) that the Workers export to.
+// A real OTLP/HTTP receiver on 127.0.0.1 (ephemeral port) that the Workers export to:
+// JSON bodies are read with JSON.parse, protobuf bodies with the OpenTelemetry JS SDK's own
+// generated decoder (the reference, not ours).
 import { createServer, type Server } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
+
+interface ProtoRoot {
+  opentelemetry: {
+    proto: {
+      collector: {
+        trace: {
+          v1: {
+            ExportTraceServiceRequest: {
+              decode(buf: Uint8Array): unknown
+              toObject(msg: unknown, options: Record<string, unknown>): unknown
+            }
+          }
+        }
+      }
+    }
+  }
+}
+const protoRoot = createRequire(import.meta.url)(
+  '@opentelemetry/otlp-transformer/build/src/generated/root.js',
+) as ProtoRoot
+const ExportTraceServiceRequest = protoRoot.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest
+
+const b64hex = (v: unknown): string => (typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('hex') : '')
+
+/** Protobuf ExportTraceServiceRequest -> the OTLP/JSON document shape (hex ids, string nanos). */
+function protobufToJson(body: Buffer): string {
+  const doc = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), {
+    longs: String,
+    enums: Number,
+    bytes: String,
+    defaults: false,
+    arrays: true,
+  }) as { resourceSpans: { scopeSpans: { spans: any[] }[] }[] }
+  for (const rs of doc.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const s of ss.spans) {
+        s.traceId = b64hex(s.traceId)
+        s.spanId = b64hex(s.spanId)
+        s.parentSpanId = b64hex(s.parentSpanId)
+        for (const l of s.links ?? []) {
+          l.traceId = b64hex(l.traceId)
+          l.spanId = b64hex(l.spanId)
+        }
+      }
+    }
+  }
+  return JSON.stringify(doc)
+}
 
 export type AttributeMap = Record<string, string | number | boolean | undefined>
 
@@ -122,7 +173,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const receivedAt = Date.now()
       let decoded: ReceivedSpan[]
       try {
-        decoded = decode(Buffer.concat(chunks).toString('utf8'))
+        const body = Buffer.concat(chunks)
+        const protobuf = String(req.headers['content-type'] ?? '').includes('protobuf')
+        decoded = decode(protobuf ? protobufToJson(body) : body.toString('utf8'))
       } catch {
         res.writeHead(400).end()
         return
