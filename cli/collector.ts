@@ -84,7 +84,8 @@ const DEFAULT_QUIET_MS = 1500
 
 // What `GET /info` answers: enough for the langsmith SDKs to batch, use multipart and gzip.
 const INFO = {
-  version: '0.10.66',
+  // At or above every minimum the langsmith JS SDK 0.12 checks (0.18.0), so it never warns.
+  version: '0.18.0',
   license_expiration_time: null,
   tenant_handle: 'tracehop-dev',
   batch_ingest_config: {
@@ -381,7 +382,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     if (method !== 'GET') throw new HttpError(405, 'use GET')
     const trace = store.get(normalizeTraceId(id))
     if (trace) sendJson(res, 200, trace)
-    else sendJson(res, 404, { error: `no trace ${id}` })
+    else sendJson(res, 404, { detail: `no trace ${id}` })
     return true
   }
 
@@ -429,7 +430,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
       }
       // A refused body is not read to its end: close the connection after answering.
       if (status === 413) res.setHeader('connection', 'close')
-      sendJson(res, status, { error: message })
+      sendJson(res, status, { detail: message })
       if (status === 413) res.on('finish', () => req.destroy())
     })
   })

@@ -11,12 +11,11 @@
  * Enums are read as `int32`: same wire encoding, and the collector maps the numbers itself.
  */
 
-type Field = { readonly type: string; readonly id: number; readonly rule?: 'repeated' }
-type Message = { readonly fields: Readonly<Record<string, Field>>; readonly oneofs?: unknown }
+import type { IField, INamespace, IType } from 'protobufjs'
 
-const repeated = (type: string, id: number): Field => ({ rule: 'repeated', type, id })
+const repeated = (type: string, id: number): IField => ({ rule: 'repeated', type, id })
 
-const messages: Readonly<Record<string, Message>> = {
+const messages: Record<string, IType> = {
   // collector/trace/v1/trace_service.proto
   ExportTraceServiceRequest: { fields: { resourceSpans: repeated('ResourceSpans', 1) } },
   ExportTraceServiceResponse: { fields: { partialSuccess: { type: 'ExportTracePartialSuccess', id: 1 } } },
@@ -125,6 +124,6 @@ const messages: Readonly<Record<string, Message>> = {
 }
 
 /** The descriptor `protobuf.Root.fromJSON` takes. */
-export const OTLP_TRACE_DESCRIPTOR: { readonly nested: Readonly<Record<string, Message>> } = {
+export const OTLP_TRACE_DESCRIPTOR: INamespace = {
   nested: messages,
 }

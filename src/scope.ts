@@ -101,6 +101,7 @@ export class Scope {
   private failedFlag = false
   private recorded = 0
   private flushing: Promise<FlushReport> | undefined
+  private deferred: (() => unknown)[] | undefined
 
   /** @internal Use `tracer.start()`. */
   constructor(tracer: Tracer, incoming: Incoming, options: ScopeOptions | undefined) {
@@ -182,6 +183,18 @@ export class Scope {
     for (const l of options?.links ?? []) root.link(l)
     for (const l of incoming.links) root.link(l)
     if (incoming.xray) root.set('aws.xray.trace_id', incoming.xray.root)
+  }
+
+  /**
+   * Registers work the flush must wait for (a bridged SDK's pending batches, say): it runs
+   * once every span has ended (a streamed body included), inside the same `waitUntil` and
+   * flush budget as the export, concurrently with it. Its failures are swallowed.
+   *
+   * @example
+   * scope.defer(() => client.awaitPendingTraceBatches())
+   */
+  defer(work: () => unknown): void {
+    ;(this.deferred ??= []).push(work)
   }
 
   /** Whether any span failed or the invocation ended in error. */
@@ -305,6 +318,34 @@ export class Scope {
       }
       this.stats.spansForceEnded += forceEnded
     }
+    const deferred = this.runDeferred(deadline)
+    const report = await this.exportSpans(deadline, forceEnded)
+    await deferred
+    return report
+  }
+
+  private runDeferred(deadline: number): Promise<void> {
+    const work = this.deferred
+    if (work === undefined) return Promise.resolve()
+    this.deferred = undefined
+    const settled = Promise.all(
+      work.map((w) => {
+        try {
+          return Promise.resolve(w()).then(noop, noop)
+        } catch {
+          return undefined
+        }
+      }),
+    )
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
+    })
+    return Promise.race([settled, timeout]).then(() => clearTimeout(timer))
+  }
+
+  private async exportSpans(deadline: number, forceEnded: number): Promise<FlushReport> {
+    const config = this.tracer.config
     const spans = this.spans.length
     let reason: FlushReport['reason']
     if (this.sampled) {
@@ -332,6 +373,8 @@ export class Scope {
     }
   }
 }
+
+function noop(): void {}
 
 function recordResult(root: Span, result: InvocationResult): void {
   if (result === undefined) return

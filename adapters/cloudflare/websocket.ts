@@ -12,8 +12,8 @@ import {
   type Span,
   SpanKind,
   type TraceContext,
-  type Tracer,
   TracehopError,
+  type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
@@ -157,7 +157,8 @@ function adoptSockets(state: unknown): void {
 }
 
 function messageAttributes(message: unknown): Attributes {
-  if (typeof message === 'string') return { 'websocket.message.type': 'text', 'websocket.message.size': message.length }
+  if (typeof message === 'string')
+    return { 'websocket.message.type': 'text', 'websocket.message.size': message.length }
   const size = message instanceof ArrayBuffer ? message.byteLength : undefined
   return size === undefined
     ? { 'websocket.message.type': 'binary' }
@@ -245,7 +246,14 @@ function runSocketEvent(
     socket = socketContext(ws as AttachableWebSocket)
   }
   const message = event === 'webSocketMessage' ? readMessageTrace(args[1]) : NO_MESSAGE_TRACE
-  const scope = startEventScope(tracer, name, eventAttributes(event, args), socket, message, waitUntilOf(state))
+  const scope = startEventScope(
+    tracer,
+    name,
+    eventAttributes(event, args),
+    socket,
+    message,
+    waitUntilOf(state),
+  )
   const root = scope.root
   if (ws !== null && typeof ws === 'object') bindSpan(ws, root)
   if (args[1] instanceof ArrayBuffer) bindSpan(args[1], root)
@@ -257,7 +265,11 @@ function runSocketEvent(
     void scope.end({ error: err })
     throw err
   }
-  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+  if (
+    result !== null &&
+    typeof result === 'object' &&
+    typeof (result as PromiseLike<unknown>).then === 'function'
+  ) {
     // Settles with the handler: nothing of ours is pending once the user's promise is.
     return Promise.resolve(result).then(
       (value) => {
@@ -339,7 +351,11 @@ export function instrumentDurableObject<C extends EntrypointClass>(Base: C, conf
       return runSocketEvent(resolve, this, spanName, event, original, args)
     }
     Object.defineProperty(wrapper, 'name', { value: event })
-    Object.defineProperty(WithSockets.prototype, event, { value: wrapper, writable: true, configurable: true })
+    Object.defineProperty(WithSockets.prototype, event, {
+      value: wrapper,
+      writable: true,
+      configurable: true,
+    })
   }
   return WithSockets as unknown as C
 }

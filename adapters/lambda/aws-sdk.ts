@@ -128,7 +128,7 @@ function propagationMiddleware(parent: Span) {
     if (operation === undefined) return next
     return async function tracehopPropagate(args) {
       const input = asObject(args.input) ?? {}
-      let span: Span
+      let span: Span | undefined
       let injected: Record<string, unknown>
       try {
         const { name, attributes } = operation.describe(input)
@@ -136,6 +136,7 @@ function propagationMiddleware(parent: Span) {
         injected = operation.inject(input, span.headers(), span)
       } catch {
         // Reading a hostile input: send what the user wrote, untraced.
+        span?.end()
         return next(args)
       }
       try {

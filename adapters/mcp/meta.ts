@@ -39,6 +39,7 @@ export interface McpSpanOptions {
   readonly resourceUriInName?: boolean
 }
 
+/** A JSON object (not an array, not null). */
 export function isRecord(x: unknown): x is Rec {
   return typeof x === 'object' && x !== null && !Array.isArray(x)
 }

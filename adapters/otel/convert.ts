@@ -57,11 +57,24 @@ export function toAttributeValue(value: unknown): AttributeValue | undefined {
   return (dense ? value : value.filter((v) => v !== null && v !== undefined)) as AttributeValue
 }
 
-/** Copies OTel attributes into ours, dropping what ours cannot hold. */
+/**
+ * OTel attributes as ours, dropping what ours cannot hold. When every value is already
+ * valid (the common case) the caller's object is used as it is: spans copy what they keep.
+ */
 export function toAttributes(
   attributes: OtelAttributes | undefined,
 ): Record<string, AttributeValue> | undefined {
   if (attributes === null || typeof attributes !== 'object') return undefined
+  let clean = true
+  for (const key in attributes) {
+    const v = attributes[key]
+    const t = typeof v
+    if (t !== 'string' && t !== 'number' && t !== 'boolean' && toAttributeValue(v) !== v) {
+      clean = false
+      break
+    }
+  }
+  if (clean) return attributes as Record<string, AttributeValue>
   let out: Record<string, AttributeValue> | undefined
   for (const key in attributes) {
     const v = toAttributeValue(attributes[key])
@@ -99,20 +112,20 @@ function isKind(k: unknown): k is SpanKind {
 /** OTel `SpanOptions` as ours (the kinds are numbered alike). */
 export function toSpanOptions(options: OtelSpanOptions | undefined): SpanOptions | undefined {
   if (options === null || typeof options !== 'object') return undefined
+  const out: { -readonly [K in keyof SpanOptions]: SpanOptions[K] } = {}
+  // API SpanKind 0..4, numbered as ours; anything else stays INTERNAL.
+  if (isKind(options.kind)) out.kind = options.kind
   const attributes = toAttributes(options.attributes)
+  if (attributes !== undefined) out.attributes = attributes
   const startTime = toEpochMs(options.startTime)
-  let links: SpanLink[] | undefined
+  if (startTime !== undefined) out.startTime = startTime
   if (Array.isArray(options.links)) {
+    let links: SpanLink[] | undefined
     for (const l of options.links) {
       const link = toSpanLink(l)
       if (link !== undefined) (links ??= []).push(link)
     }
+    if (links !== undefined) out.links = links
   }
-  return {
-    // API SpanKind 0..4, numbered as ours; anything else stays INTERNAL.
-    ...(isKind(options.kind) ? { kind: options.kind } : {}),
-    ...(attributes !== undefined ? { attributes } : {}),
-    ...(startTime !== undefined ? { startTime } : {}),
-    ...(links !== undefined ? { links } : {}),
-  }
+  return out
 }

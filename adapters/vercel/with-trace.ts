@@ -92,13 +92,16 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
       if (waitUntil === undefined) await flushing
       throw error
     }
-    if (typeof Response !== 'undefined' && result instanceof Response) {
+    // A HEAD response's body is never read by the platform: nothing to keep the span open for.
+    if (typeof Response !== 'undefined' && result instanceof Response && method !== 'HEAD') {
       const ended = endWithBody(scope, result, waitUntil === undefined)
       if (waitUntil === undefined && !ended.streamed) await ended.flushing
       return ended.response as R
     }
     // Middleware may return nothing (continue) or a non-Response value.
-    const flushing = scope.end()
+    const flushing = scope.end(
+      typeof Response !== 'undefined' && result instanceof Response ? result : undefined,
+    )
     if (waitUntil === undefined) await flushing
     return result
   }

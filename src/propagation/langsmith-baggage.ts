@@ -47,8 +47,34 @@ interface Builder {
 
 const EMPTY: LangSmithBaggage = Object.freeze({})
 
-/** A JSON object (not an array, not null), or undefined. */
+/**
+ * Deepest metadata nesting accepted. A hostile header can nest 30,000 levels in 64 KB; the
+ * object would parse, then overflow the stack in every later `JSON.stringify` (exporters).
+ */
+export const LANGSMITH_METADATA_MAX_DEPTH = 64
+
+/** Whether the brackets of a JSON text nest at most `max` deep (strings skipped). */
+function depthWithin(json: string, max: number): boolean {
+  let depth = 0
+  const n = json.length
+  for (let i = 0; i < n; i++) {
+    const c = json.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      for (i++; i < n; i++) {
+        const d = json.charCodeAt(i)
+        if (d === 0x5c /* \ */) i++
+        else if (d === 0x22) break
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return false
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return true
+}
+
+/** A JSON object (not an array, not null) nested at most 64 deep, or undefined. */
 function parseMetadata(json: string): Record<string, unknown> | undefined {
+  if (!depthWithin(json, LANGSMITH_METADATA_MAX_DEPTH)) return undefined
   let v: unknown
   try {
     v = JSON.parse(json)
@@ -130,8 +156,9 @@ function done(b: Builder): LangSmithBaggage {
 
 /**
  * Reads the LangSmith members out of already-parsed W3C baggage (values percent-decoded by
- * `parseBaggage`). A member whose metadata is not a JSON object is skipped; on repeated keys
- * the last good one wins; other keys are ignored. Never throws.
+ * `parseBaggage`). A metadata member that is not a JSON object, or nests deeper than
+ * {@link LANGSMITH_METADATA_MAX_DEPTH}, is skipped; on repeated keys the last good one wins;
+ * other keys are ignored. Never throws.
  *
  * @example
  * ```ts

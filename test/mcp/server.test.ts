@@ -26,6 +26,7 @@ async function rawServer(options?: Parameters<typeof traceMcpServer>[2]) {
   peer.onmessage = (m) => void ('id' in m && answers.set(m.id, m))
   await peer.start()
   await peer.send(INIT)
+  await until(() => answers.has('init'))
   return { tools, wrapped, peer, answers }
 }
 
@@ -38,7 +39,7 @@ describe('traceMcpServer', () => {
         id: String(meta),
         method: 'tools/call',
         params: { name: 'search', arguments: { q: 'x' }, _meta: meta },
-      } as JSONRPCMessage)
+      } as unknown as JSONRPCMessage)
     }
     await wrapped.close()
     expect(tools.tracer.stats().invalid.envelope).toBe(4)
@@ -139,6 +140,7 @@ describe('traceMcpServer', () => {
     // Two in-memory servers, clients sending no _meta, both handling request id 1 together.
     const errors: unknown[] = []
     let started = 0
+    let checked = 0
     const pairs = []
     for (let i = 0; i < 2; i++) {
       const tools = side(`tools-${i}`)
@@ -151,6 +153,8 @@ describe('traceMcpServer', () => {
         } catch (e) {
           errors.push(e)
         }
+        checked++
+        await until(() => checked === 2) // both answer only after both looked
         return { content: [] }
       })
       const [c, s] = InMemoryTransport.createLinkedPair()

@@ -85,6 +85,15 @@ describe('traceMcp on the wire', () => {
     expect(agent.memory.spans().map((s) => s.name)).toEqual(['agent turn'])
   })
 
+  it('keeps span names short when the target is huge (names must stay low-cardinality)', async () => {
+    const { wrapped, scope, agent } = await rawPeer()
+    await wrapped.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'n'.repeat(100_000) } })
+    await wrapped.close()
+    await scope.end()
+    const span = agent.memory.spans().find((s) => s.name.startsWith('tools/call '))!
+    expect(span.name).toBe(`tools/call ${'n'.repeat(100)}`)
+  })
+
   it('passes responses (to server-initiated requests) through untouched', async () => {
     const { wrapped, got } = await rawPeer()
     const response = { jsonrpc: '2.0' as const, id: 'srv-1', result: { ok: true } }

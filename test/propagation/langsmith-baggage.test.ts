@@ -17,16 +17,21 @@ const REPLICAS = { key: 'langsmith-replicas', value: '[{"projectName":"mirror"}]
 // members joined by ",", values `urllib.parse.quote(...)` (safe="/", so "/" stays and "!'()*"
 // are escaped), metadata through `_dumps_json` (orjson, compact; older releases and the
 // fallback path: `json.dumps`, with a space after ":" and ","), tags `",".join(tags)`.
-const PY_COMPACT = 'langsmith-metadata=%7B%22a%22%3A1%2C%22b%22%3A%22x%20y%22%7D,langsmith-tags=a%2Cb,langsmith-project=team/proj'
+const PY_COMPACT =
+  'langsmith-metadata=%7B%22a%22%3A1%2C%22b%22%3A%22x%20y%22%7D,langsmith-tags=a%2Cb,langsmith-project=team/proj'
 const PY_SPACED_JSON = 'langsmith-metadata=%7B%22a%22%3A%201%2C%20%22b%22%3A%20%22x%20y%22%7D'
-const PY_QUOTED_SAFE = "langsmith-project=it%27s%20%28mine%29%21"
+const PY_QUOTED_SAFE = 'langsmith-project=it%27s%20%28mine%29%21'
 
 describe('readLangSmithBaggage (members from the W3C baggage parser)', () => {
   it('reads project, tags and metadata', () => {
     const members = parseBaggage(
       'userId=alice,langsmith-metadata=%7B%22a%22%3A1%7D,langsmith-tags=x%2Cy,langsmith-project=checkout',
     )
-    expect(readLangSmithBaggage(members)).toEqual({ metadata: { a: 1 }, tags: ['x', 'y'], project: 'checkout' })
+    expect(readLangSmithBaggage(members)).toEqual({
+      metadata: { a: 1 },
+      tags: ['x', 'y'],
+      project: 'checkout',
+    })
   })
 
   it('returns an empty result for no baggage, or baggage without LangSmith members', () => {
@@ -55,6 +60,19 @@ describe('readLangSmithBaggage (members from the W3C baggage parser)', () => {
     expect(readLangSmithBaggage(parseBaggage(`${member},langsmith-project=p`))).toEqual({ project: 'p' })
   })
 
+  it('skips metadata nested deeper than 64 levels, which later JSON.stringify calls could not serialize', () => {
+    const deep = (d: number) => encodeURIComponent(`{"a":${'['.repeat(d - 1)}${']'.repeat(d - 1)}}`)
+    expect(readLangSmithBaggage(parseBaggage(`langsmith-metadata=${deep(64)}`)).metadata).toBeDefined()
+    expect(readLangSmithBaggage(parseBaggage(`langsmith-metadata=${deep(65)}`))).toEqual({})
+    expect(parseLangSmithBaggageHeader(`langsmith-metadata=${deep(20_000)}`)).toEqual({})
+    // brackets inside strings do not count
+    const text = encodeURIComponent(JSON.stringify({ s: '['.repeat(100), t: '\\"[' }))
+    expect(parseLangSmithBaggageHeader(`langsmith-metadata=${text}`).metadata).toEqual({
+      s: '['.repeat(100),
+      t: '\\"[',
+    })
+  })
+
   it('lets the last good member win when a key repeats', () => {
     const members = parseBaggage(
       'langsmith-project=a,langsmith-project=b,langsmith-metadata=%7B%22v%22%3A1%7D,langsmith-metadata=bad',
@@ -79,7 +97,10 @@ describe('readLangSmithBaggage (members from the W3C baggage parser)', () => {
 
   it('never throws, whatever the members hold', () => {
     const member = fc.record({
-      key: fc.oneof(fc.constantFrom('langsmith-metadata', 'langsmith-tags', 'langsmith-project', 'langsmith-address'), fc.string()),
+      key: fc.oneof(
+        fc.constantFrom('langsmith-metadata', 'langsmith-tags', 'langsmith-project', 'langsmith-address'),
+        fc.string(),
+      ),
       value: fc.oneof(fc.string({ unit: 'binary' }), fc.json()),
     })
     fc.assert(
@@ -105,7 +126,9 @@ describe('parseLangSmithBaggageHeader (raw header)', () => {
   })
 
   it('accepts spaces after commas and around "=" (headers joined with ", ")', () => {
-    expect(parseLangSmithBaggageHeader(`${PY_SPACED_JSON}, langsmith-tags = a%2Cb ,  langsmith-project=p`)).toEqual({
+    expect(
+      parseLangSmithBaggageHeader(`${PY_SPACED_JSON}, langsmith-tags = a%2Cb ,  langsmith-project=p`),
+    ).toEqual({
       metadata: { a: 1, b: 'x y' },
       tags: ['a', 'b'],
       project: 'p',
@@ -113,7 +136,9 @@ describe('parseLangSmithBaggageHeader (raw header)', () => {
   })
 
   it('reads the rest of an unencoded comma-separated value: langsmith-tags=a,b', () => {
-    expect(parseLangSmithBaggageHeader('langsmith-metadata=%7B%22a%22%3A%201%7D, langsmith-tags=a,b')).toEqual({
+    expect(
+      parseLangSmithBaggageHeader('langsmith-metadata=%7B%22a%22%3A%201%7D, langsmith-tags=a,b'),
+    ).toEqual({
       metadata: { a: 1 },
       tags: ['a', 'b'],
     })
@@ -146,7 +171,9 @@ describe('parseLangSmithBaggageHeader (raw header)', () => {
   })
 
   it('skips bad JSON and keeps the other members', () => {
-    expect(parseLangSmithBaggageHeader('langsmith-metadata=%7B%22a%22,langsmith-project=p')).toEqual({ project: 'p' })
+    expect(parseLangSmithBaggageHeader('langsmith-metadata=%7B%22a%22,langsmith-project=p')).toEqual({
+      project: 'p',
+    })
   })
 
   it('ignores other members, empty members and members without a key', () => {
@@ -160,7 +187,9 @@ describe('parseLangSmithBaggageHeader (raw header)', () => {
   })
 
   it('passes langsmith-address and langsmith-replicas through, decoded', () => {
-    expect(parseLangSmithBaggageHeader('langsmith-address=lrn%3Aagent%3Aabc')).toEqual({ passthrough: [ADDRESS] })
+    expect(parseLangSmithBaggageHeader('langsmith-address=lrn%3Aagent%3Aabc')).toEqual({
+      passthrough: [ADDRESS],
+    })
   })
 
   it(`reads only the first ${LANGSMITH_BAGGAGE_MAX_LENGTH} characters of a huge header, quickly`, () => {
@@ -174,7 +203,20 @@ describe('parseLangSmithBaggageHeader (raw header)', () => {
   it('never throws on arbitrary headers', () => {
     const piece = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 20 }),
-      fc.constantFrom('langsmith-metadata=', 'langsmith-tags=', 'langsmith-project=', ',', ', ', ';', '%', '%7B', '%C3', '=', '{', '"'),
+      fc.constantFrom(
+        'langsmith-metadata=',
+        'langsmith-tags=',
+        'langsmith-project=',
+        ',',
+        ', ',
+        ';',
+        '%',
+        '%7B',
+        '%C3',
+        '=',
+        '{',
+        '"',
+      ),
     )
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 20 }), (pieces) => {
@@ -187,10 +229,14 @@ describe('parseLangSmithBaggageHeader (raw header)', () => {
   })
 
   it('round-trips what formatLangSmithBaggageHeader writes', () => {
-    const tag = fc.string({ minLength: 1, maxLength: 10 }).filter((t) => !t.includes(',') && t.trim() === t && t !== '')
+    const tag = fc
+      .string({ minLength: 1, maxLength: 10 })
+      .filter((t) => !t.includes(',') && t.trim() === t && t !== '')
     fc.assert(
       fc.property(
-        fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { minKeys: 1, maxKeys: 4 }), { nil: undefined }),
+        fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { minKeys: 1, maxKeys: 4 }), {
+          nil: undefined,
+        }),
         fc.option(fc.array(tag, { minLength: 1, maxLength: 4 }), { nil: undefined }),
         fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }),
         (metadata, tags, project) => {
@@ -228,7 +274,7 @@ describe('formatLangSmithBaggageHeader', () => {
   })
 
   it('drops metadata JSON.stringify rejects instead of throwing (the SDK throws)', () => {
-    const cyclic: Record<string, unknown> = {}
+    const cyclic: { self?: unknown } = {}
     cyclic.self = cyclic
     expect(formatLangSmithBaggageHeader({ metadata: { n: 1n }, project: 'p' })).toBe('langsmith-project=p')
     expect(formatLangSmithBaggageHeader({ metadata: cyclic })).toBe('')
@@ -236,7 +282,9 @@ describe('formatLangSmithBaggageHeader', () => {
 
   it('writes a lone surrogate as U+FFFD instead of throwing (encodeURIComponent throws)', () => {
     expect(formatLangSmithBaggageHeader({ project: 'a\ud800b' })).toBe('langsmith-project=a%EF%BF%BDb')
-    expect(formatLangSmithBaggageHeader({ tags: ['\udc00', '😀'] })).toBe('langsmith-tags=%EF%BF%BD%2C%F0%9F%98%80')
+    expect(formatLangSmithBaggageHeader({ tags: ['\udc00', '😀'] })).toBe(
+      'langsmith-tags=%EF%BF%BD%2C%F0%9F%98%80',
+    )
   })
 
   it('writes passthrough members after the project, and drops the address when a project is set', () => {
@@ -249,7 +297,9 @@ describe('formatLangSmithBaggageHeader', () => {
   it('never throws on odd input from untyped callers', () => {
     expect(formatLangSmithBaggageHeader(undefined as never)).toBe('')
     expect(formatLangSmithBaggageHeader({ metadata: null, tags: null, project: 5 } as never)).toBe('')
-    expect(formatLangSmithBaggageHeader({ passthrough: [null, { key: 'langsmith-address' }] } as never)).toBe('')
+    expect(formatLangSmithBaggageHeader({ passthrough: [null, { key: 'langsmith-address' }] } as never)).toBe(
+      '',
+    )
   })
 })
 
@@ -269,7 +319,10 @@ describe('langSmithBaggageMembers', () => {
     const b: LangSmithBaggage = { metadata: { q: 'a=b, c;d' }, tags: ['t 1'], project: 'x/y' }
     const decoded = formatLangSmithBaggageHeader(b)
       .split(',')
-      .map((m) => ({ key: m.slice(0, m.indexOf('=')), value: decodeURIComponent(m.slice(m.indexOf('=') + 1)) }))
+      .map((m) => ({
+        key: m.slice(0, m.indexOf('=')),
+        value: decodeURIComponent(m.slice(m.indexOf('=') + 1)),
+      }))
     expect(langSmithBaggageMembers(b)).toEqual(decoded)
   })
 })

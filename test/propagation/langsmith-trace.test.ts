@@ -65,7 +65,9 @@ describe('parseLangSmithTrace', () => {
     expect(parseLangSmithTrace(segment('20240229T235959999999Z'))!.segments[0]!.stamp).toBe(
       '20240229T235959999999Z',
     )
-    expect(parseLangSmithTrace(segment('00010101T000000000000Z'))!.segments[0]!.time).toBe(-62_135_596_800_000)
+    expect(parseLangSmithTrace(segment('00010101T000000000000Z'))!.segments[0]!.time).toBe(
+      -62_135_596_800_000,
+    )
     expect(parseLangSmithTrace(segment('99991231T235959999999Z'))).toBeDefined()
   })
 
@@ -187,7 +189,9 @@ describe('formatDottedOrderStamp', () => {
   it('writes UTC YYYYMMDDTHHMMSS, six fractional digits and Z', () => {
     expect(formatDottedOrderStamp(T0)).toBe('20240501T120000123456Z')
     expect(formatDottedOrderStamp(0)).toBe('19700101T000000000000Z')
-    expect(formatDottedOrderStamp(Date.UTC(2024, 1, 29, 23, 59, 59, 999) + 0.999)).toBe('20240229T235959999999Z')
+    expect(formatDottedOrderStamp(Date.UTC(2024, 1, 29, 23, 59, 59, 999) + 0.999)).toBe(
+      '20240229T235959999999Z',
+    )
   })
 
   it('takes the microseconds from the fraction, rounded to the nearest', () => {
@@ -213,7 +217,8 @@ describe('formatDottedOrderStamp', () => {
         const stamp = formatDottedOrderStamp(us / 1000)
         const t = parseLangSmithTrace(`${stamp}${ROOT_ID}`)!
         return (
-          formatDottedOrderStamp(t.segments[0]!.time) === stamp && Math.abs(t.segments[0]!.time - us / 1000) < 0.0005
+          formatDottedOrderStamp(t.segments[0]!.time) === stamp &&
+          Math.abs(t.segments[0]!.time - us / 1000) < 0.0005
         )
       }),
       { numRuns: 5000 },
@@ -270,7 +275,8 @@ describe('clampChildStartTime', () => {
         fc.integer({ min: 0, max: 4_102_444_800_000_000 }),
         fc.double({ min: -1e9, max: 1e9, noNaN: true }),
         (parentUs, skew) => {
-          const parentTime = parseLangSmithTrace(`${formatDottedOrderStamp(parentUs / 1000)}${ROOT_ID}`)!.segments[0]!
+          const parentTime = parseLangSmithTrace(`${formatDottedOrderStamp(parentUs / 1000)}${ROOT_ID}`)!
+            .segments[0]!
           const start = clampChildStartTime(parentTime.time + skew, parentTime.time)
           return formatDottedOrderStamp(start) >= parentTime.stamp
         },

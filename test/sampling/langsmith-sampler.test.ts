@@ -158,7 +158,8 @@ describe('xxh3_128', () => {
         if (langsmithJsDiffers(bytes)) differing++
         else {
           compared++
-          if (ours !== theirs) expect({ n, hex: Buffer.from(bytes).toString('hex'), ours, theirs }).toBeUndefined()
+          if (ours !== theirs)
+            expect({ n, hex: Buffer.from(bytes).toString('hex'), ours, theirs }).toBeUndefined()
         }
       }
     }
@@ -181,7 +182,8 @@ describe('xxh3_128', () => {
       fc.property(fc.uint8Array({ maxLength: 400 }), fc.integer({ min: 1, max: 2 ** 21 }), (bytes, m) => {
         const v = xxh3_128(bytes)
         return (
-          xxh3_128Hex(bytes) === v.toString(16).padStart(32, '0') && xxh3_128Mod(bytes, m) === Number(v % BigInt(m))
+          xxh3_128Hex(bytes) === v.toString(16).padStart(32, '0') &&
+          xxh3_128Mod(bytes, m) === Number(v % BigInt(m))
         )
       }),
       { numRuns: 1000 },
@@ -225,7 +227,7 @@ describe('langsmithSampled', () => {
     expect(kept).toBeLessThan(ids.length * 0.7)
   })
 
-  it('equals isSampledById on arbitrary strings and ratios (outside the XXH3 port\'s two bug classes)', () => {
+  it("equals isSampledById on arbitrary strings and ratios (outside the XXH3 port's two bug classes)", () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.uuid(), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 300 })),

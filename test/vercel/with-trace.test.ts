@@ -231,6 +231,17 @@ describe('withTrace', () => {
     expect(root?.attributes['tracehop.force_ended']).toBeUndefined()
   })
 
+  it('does not wait for a HEAD response body the platform never reads', async () => {
+    const { memory, tracer } = setup()
+    const h = withTrace(
+      async () => new Response('ignored body', { headers: { 'content-length': '12' } }),
+      tracer,
+    )
+    const res = await h(new Request('https://a.example/', { method: 'HEAD' }))
+    expect(res.headers.get('content-length')).toBe('12')
+    expect(memory.spans()[0]?.attributes['http.response.status_code']).toBe(200)
+  })
+
   it('passes every argument through and keeps NextRequest-like subclasses', async () => {
     const { tracer } = setup()
     class NextRequestLike extends Request {

@@ -1,0 +1,328 @@
+/**
+ * Workers in the real runtime (workerd via miniflare): throughput, latency and workerd CPU
+ * per request for a bare Worker, the same Worker traced with tracehop/cloudflare, and with
+ * @microlabs/otel-cf-workers — each doing one outgoing fetch to a local upstream and
+ * exporting every request to a local OTLP receiver — in one run, rounds interleaved.
+ * Then bundle size: each Worker bundled the same way (esbuild, minified, gzip), reported as
+ * bytes added over the bare Worker.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
+import { note, report } from '../harness.js'
+
+/** The repository root: where `adapters/cloudflare/index.ts` is (bench runs from there). */
+function repoRoot(): string {
+  const candidates = [`${process.cwd()}/`, new URL('../../', import.meta.url).pathname]
+  for (const c of candidates) if (existsSync(`${c}adapters/cloudflare/index.ts`)) return c
+  throw new Error('bench/suites/workerd.ts: run it from the repository root')
+}
+
+// The user's code is the same in every variant: one outgoing fetch, a small response.
+const BARE = `
+export default {
+  async fetch(request, env) {
+    const r = await fetch(env.UPSTREAM)
+    await r.arrayBuffer()
+    return new Response('ok')
+  },
+}
+`
+
+const TRACEHOP = `
+import { otlp } from './src/index.ts'
+import { instrument, traceOf } from './adapters/cloudflare/index.ts'
+export default instrument(
+  {
+    async fetch(request, env, ctx) {
+      const r = await traceOf(ctx).fetch(env.UPSTREAM)
+      await r.arrayBuffer()
+      return new Response('ok')
+    },
+  },
+  (env) => ({
+    service: 'bench-tracehop',
+    propagation: { allow: [env.UPSTREAM] },
+    exporters: [otlp({ url: env.OTLP_URL, encoding: env.OTLP_ENCODING === 'json' ? 'json' : 'protobuf' })],
+    log: () => {},
+  }),
+)
+`
+
+// otel-cf-workers instruments the global fetch itself (and injects traceparent).
+const OTEL_CF = `
+import { instrument } from '@microlabs/otel-cf-workers'
+export default instrument(
+  {
+    async fetch(request, env) {
+      const r = await fetch(env.UPSTREAM)
+      await r.arrayBuffer()
+      return new Response('ok')
+    },
+  },
+  (env) => ({ exporter: { url: env.OTLP_URL }, service: { name: 'bench-otel-cf-workers' } }),
+)
+`
+
+// For size only: the leanest plain OpenTelemetry SDK setup with an OTLP/JSON fetch export.
+const PLAIN_OTEL = `
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer'
+let url = ''
+const exporter = {
+  export(spans, done) {
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JsonTraceSerializer.serializeRequest(spans) })
+      .then(() => done({ code: 0 }), (error) => done({ code: 1, error }))
+  },
+  shutdown: () => Promise.resolve(),
+}
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+const tracer = provider.getTracer('bench')
+export default {
+  async fetch(request, env) {
+    url = env.OTLP_URL
+    const span = tracer.startSpan('GET /')
+    const r = await fetch(env.UPSTREAM)
+    await r.arrayBuffer()
+    span.end()
+    return new Response('ok')
+  },
+}
+`
+
+interface Variant {
+  readonly label: string
+  readonly source: string
+  /** Needs `nodejs_compat` (node:async_hooks): `node:*` stays external, the flag is set. */
+  readonly nodeCompat: boolean
+  readonly bindings?: Record<string, string>
+}
+
+const VARIANTS = {
+  bare: { label: 'bare Worker', source: BARE, nodeCompat: false },
+  tracehop: { label: 'tracehop/cloudflare (OTLP protobuf)', source: TRACEHOP, nodeCompat: false },
+  tracehopJson: {
+    label: 'tracehop/cloudflare (OTLP JSON)',
+    source: TRACEHOP,
+    nodeCompat: false,
+    bindings: { OTLP_ENCODING: 'json' },
+  },
+  otelCf: { label: '@microlabs/otel-cf-workers 0.9 (OTLP JSON)', source: OTEL_CF, nodeCompat: true },
+} satisfies Record<string, Variant>
+
+/** Bundles a Worker source for workerd (ESM, workerd/worker/browser conditions, as wrangler does). */
+async function bundle(source: string, nodeCompat: boolean, minify: boolean): Promise<string> {
+  const result = await build({
+    stdin: { contents: source, resolveDir: repoRoot(), sourcefile: 'worker.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    // `browser`: older OpenTelemetry packages swap their Node platform files through the
+    // package.json `browser` map, which esbuild applies only on this platform.
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    external: nodeCompat ? ['cloudflare:*', 'node:*'] : ['cloudflare:*'],
+    minify,
+    legalComments: 'none',
+    logLevel: 'silent',
+  })
+  return result.outputFiles[0]!.text
+}
+
+export interface SizeRow {
+  readonly label: string
+  readonly minifiedBytes: number
+  readonly gzipBytes: number
+  /** gzip bytes added over the bare Worker. */
+  readonly addedGzipBytes: number
+}
+
+/**
+ * Bundle sizes of the same Worker bare, with tracehop/cloudflare + OTLP export, with
+ * @microlabs/otel-cf-workers, and with the plain OpenTelemetry SDK + an OTLP/JSON fetch
+ * export: esbuild (minify, workerd conditions) then gzip level 9.
+ *
+ * @example
+ * const rows = await measureWorkerSizes()
+ * rows.find((r) => r.label.startsWith('tracehop'))?.addedGzipBytes // budget: 12 KB
+ */
+export async function measureWorkerSizes(): Promise<SizeRow[]> {
+  const inputs: { label: string; source: string; nodeCompat: boolean }[] = [
+    { label: 'bare Worker', source: BARE, nodeCompat: false },
+    { label: 'tracehop/cloudflare + OTLP', source: TRACEHOP, nodeCompat: false },
+    { label: '@microlabs/otel-cf-workers 0.9', source: OTEL_CF, nodeCompat: true },
+    { label: 'plain OTel SDK 2 (sdk-trace-base) + OTLP/JSON', source: PLAIN_OTEL, nodeCompat: false },
+  ]
+  const sized = await Promise.all(
+    inputs.map(async (i) => {
+      const code = await bundle(i.source, i.nodeCompat, true)
+      return { label: i.label, minifiedBytes: Buffer.byteLength(code), gzipBytes: gzipSync(code, { level: 9 }).length }
+    }),
+  )
+  const bare = sized[0]!.gzipBytes
+  return sized.map((s) => ({ ...s, addedGzipBytes: s.gzipBytes - bare }))
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  )
+}
+
+/** CPU time (user + system, ms) of the workerd processes started by this process. */
+function workerdCpuMs(): number {
+  let total = 0
+  const ticks = 100 // USER_HZ on Linux
+  for (const pid of readChildren(process.pid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (!stat.includes('(workerd)')) continue
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks
+    } catch {
+      // The process ended or /proc is not there: CPU is then not reported.
+    }
+  }
+  return total
+}
+
+function readChildren(ppid: number): number[] {
+  try {
+    return readFileSync(`/proc/${ppid}/task/${ppid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
+}
+
+const median = (xs: readonly number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5)
+
+interface Samples {
+  latencies: number[]
+  rps: number[]
+  cpuPerReq: number[]
+}
+
+async function drive(url: string, requests: number, concurrency: number, latencies: number[]): Promise<number> {
+  let next = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        next++
+        const s = performance.now()
+        const res = await fetch(url)
+        await res.arrayBuffer()
+        if (res.status !== 200) throw new Error(`bench Worker answered ${res.status}`)
+        latencies.push(performance.now() - s)
+      }
+    }),
+  )
+  return (requests * 1000) / (performance.now() - t0)
+}
+
+/** Runs the workerd comparison and the size comparison, printing both. */
+export async function run(): Promise<void> {
+  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5)
+  const perRound = Number(process.env['BENCH_WORKERD_REQUESTS'] ?? 1500)
+  const concurrency = 8
+
+  // Export requests per Worker (each exports to its own path), to show each one exports.
+  const received = new Map<string, number>()
+  const upstream = createServer((_req, res) => res.end('upstream'))
+  const receiver = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      const path = req.url ?? ''
+      received.set(path, (received.get(path) ?? 0) + 1)
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    })
+  })
+  const [upstreamUrl, receiverUrl] = await Promise.all([listen(upstream), listen(receiver)])
+  const entries = Object.entries(VARIANTS) as [keyof typeof VARIANTS, Variant][]
+  const scripts = await Promise.all(entries.map(([, v]) => bundle(v.source, v.nodeCompat, false)))
+  const mf = new Miniflare({
+    workers: entries.map(([name, v], i) => ({
+      name,
+      modules: true,
+      script: scripts[i]!,
+      compatibilityDate: '2025-01-01',
+      compatibilityFlags: v.nodeCompat ? ['nodejs_compat'] : [],
+      bindings: { UPSTREAM: `${upstreamUrl}/`, OTLP_URL: `${receiverUrl}/${name}/v1/traces`, ...v.bindings },
+      unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+    })),
+  })
+  try {
+    await mf.ready
+    const urls = await Promise.all(entries.map(async ([name]) => (await mf.unsafeGetDirectURL(name)).href))
+    const samples: Samples[] = entries.map(() => ({ latencies: [], rps: [], cpuPerReq: [] }))
+    for (const url of urls) await drive(url, 200, concurrency, []) // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < entries.length; k++) {
+        const idx = (k + round) % entries.length
+        const cpu0 = workerdCpuMs()
+        const rps = await drive(urls[idx]!, perRound, concurrency, samples[idx]!.latencies)
+        // Let this variant's exports (after the responses, in waitUntil) finish in its own window.
+        await new Promise((r) => setTimeout(r, 150))
+        samples[idx]!.rps.push(rps)
+        samples[idx]!.cpuPerReq.push((workerdCpuMs() - cpu0) / perRound)
+      }
+    }
+    const total = 200 + rounds * perRound
+    const rows = entries.map(([name, v], i) => {
+      const s = samples[i]!
+      const sorted = [...s.latencies].sort((a, b) => a - b)
+      return {
+        label: v.label,
+        posts: received.get(`/${name}/v1/traces`) ?? 0,
+        rps: median(s.rps),
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        cpu: median(s.cpuPerReq),
+      }
+    })
+    const [bare, ...others] = rows
+    const ordered = [rows[1]!, rows[0]!, ...rows.slice(2)]
+    report(
+      `workerd: time per request at concurrency ${concurrency}, one upstream fetch + OTLP export each (1 / throughput)`,
+      ordered.map((r) => ({ label: r.label, ns: 1e9 / r.rps })),
+    )
+    const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
+    note(
+      `workerd: ${rounds} interleaved rounds x ${perRound} requests per Worker, ${concurrency} concurrent`,
+      [
+        `${'Worker'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(11)} ${'exports/1k req'.padStart(15)}`,
+        ...rows.map(
+          (r) =>
+            `${r.label.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpu.toFixed(3).padStart(11)} ${((r.posts * 1000) / total).toFixed(0).padStart(15)}`,
+        ),
+        ...others.map(
+          (r) =>
+            `${r.label}: throughput ${pct(bare!.rps / r.rps - 1)} time/req vs bare, p50 ${pct(r.p50 / bare!.p50 - 1)}, p99 ${pct(r.p99 / bare!.p99 - 1)}, workerd CPU/req ${pct(r.cpu / bare!.cpu - 1)}`,
+        ),
+        'CPU: the workerd process (all Workers of the run live in it; each round is measured alone, exports included).',
+      ],
+    )
+  } finally {
+    await mf.dispose()
+    upstream.close()
+    receiver.close()
+  }
+
+  const sizes = await measureWorkerSizes()
+  note('Worker bundle size (esbuild --minify, workerd conditions; gzip -9): added over the bare Worker', [
+    `${'Worker'.padEnd(48)} ${'minified'.padStart(10)} ${'gzip'.padStart(8)} ${'added gzip'.padStart(11)}`,
+    ...sizes.map(
+      (s) =>
+        `${s.label.padEnd(48)} ${String(s.minifiedBytes).padStart(10)} ${String(s.gzipBytes).padStart(8)} ${`${(s.addedGzipBytes / 1024).toFixed(1)} KB`.padStart(11)}`,
+    ),
+  ])
+}

@@ -1,0 +1,150 @@
+/**
+ * Command-line parsing for the `tracehop` binary. Hand-written rather than `util.parseArgs`
+ * so a mistyped flag gets a message that says what to type instead.
+ */
+
+export interface DevOptions {
+  readonly port: number
+  readonly host: string
+  readonly jsonFile?: string
+  readonly quiet: boolean
+}
+
+export type ParsedArgs =
+  | { readonly command: 'help'; readonly topic: 'main' | 'dev' }
+  | { readonly command: 'version' }
+  | { readonly command: 'dev'; readonly options: DevOptions }
+  | { readonly command: 'error'; readonly message: string; readonly topic: 'main' | 'dev' }
+
+export const MAIN_USAGE: string = `Usage: tracehop <command> [options]
+
+Commands:
+  dev         Run the local development collector (OTLP/HTTP + LangSmith ingestion,
+              terminal waterfalls, a waterfall page in the browser)
+
+Options:
+  -h, --help     Show help (also: tracehop dev --help)
+  -v, --version  Show the version`
+
+export const DEV_USAGE: string = `Usage: tracehop dev [options]
+
+Receives traces on http://HOST:PORT and draws each one as a waterfall once it is complete:
+  OTLP/HTTP   POST /v1/traces (application/json or application/x-protobuf, gzip ok)
+  LangSmith   POST /runs/multipart, /runs/batch, /runs, PATCH /runs/:id, GET /info
+  Browser     GET /  (the waterfall page; /#trace=<id> opens one trace)
+
+Options:
+  --port <n>     Port to listen on (default 4318; 0 = any free port)
+  --host <addr>  Address to bind (default 127.0.0.1)
+  --json <file>  Append every received span to <file> as one JSON line
+  --quiet        Do not print waterfalls in the terminal
+  -h, --help     Show this help
+
+Point your services at it:
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+  LANGSMITH_ENDPOINT=http://127.0.0.1:4318 LANGSMITH_TRACING=true LANGSMITH_API_KEY=dev`
+
+const DEV_FLAGS = ['--port', '--host', '--json', '--quiet', '--help'] as const
+const PORT_RE = /^\d{1,5}$/
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = cur
+    }
+  }
+  return row[b.length]!
+}
+
+function suggest(flag: string): string {
+  let best: string | undefined
+  let bestD = 3
+  for (const f of DEV_FLAGS) {
+    const d = distance(flag, f)
+    if (d < bestD) {
+      best = f
+      bestD = d
+    }
+  }
+  return best ? ` (did you mean ${best}?)` : ''
+}
+
+/**
+ * Parses `tracehop` arguments (without `node` and the script path).
+ *
+ * @example
+ * parseArgs(['dev', '--port', '4319']) // { command: 'dev', options: { port: 4319, host: '127.0.0.1', quiet: false } }
+ */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help')
+    return { command: 'help', topic: 'main' }
+  if (command === '-v' || command === '--version' || command === 'version') return { command: 'version' }
+  if (command !== 'dev') {
+    const hint = command.startsWith('-') ? `unknown option ${command}` : `unknown command '${command}'`
+    return { command: 'error', message: `${hint}; the command is 'tracehop dev'`, topic: 'main' }
+  }
+
+  let port = 4318
+  let host = '127.0.0.1'
+  let jsonFile: string | undefined
+  let quiet = false
+  const fail = (message: string): ParsedArgs => ({ command: 'error', message, topic: 'dev' })
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
+    const flag = eq > 0 ? arg.slice(0, eq) : arg
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline
+      const next = rest[i + 1]
+      if (next === undefined || (next.startsWith('-') && next !== '-')) return undefined
+      i++
+      return next
+    }
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return { command: 'help', topic: 'dev' }
+      case '-q':
+      case '--quiet':
+        if (inline !== undefined) return fail('--quiet takes no value')
+        quiet = true
+        break
+      case '-p':
+      case '--port': {
+        const v = value()
+        if (v === undefined) return fail('--port needs a value, e.g. --port 4318')
+        if (!PORT_RE.test(v) || Number(v) > 65535)
+          return fail(`--port must be an integer from 0 to 65535, got '${v}'`)
+        port = Number(v)
+        break
+      }
+      case '--host': {
+        const v = value()
+        if (v === undefined || v === '') return fail('--host needs a value, e.g. --host 127.0.0.1')
+        host = v
+        break
+      }
+      case '--json': {
+        const v = value()
+        if (v === undefined || v === '') return fail('--json needs a file name, e.g. --json spans.jsonl')
+        jsonFile = v
+        break
+      }
+      default:
+        if (flag.startsWith('-')) return fail(`unknown option ${flag}${suggest(flag)}`)
+        return fail(`unexpected argument '${arg}'`)
+    }
+  }
+  return {
+    command: 'dev',
+    options: jsonFile !== undefined ? { port, host, jsonFile, quiet } : { port, host, quiet },
+  }
+}
