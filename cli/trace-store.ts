@@ -124,8 +124,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     if (!traces.has(e.traceId) || e.finished) return
     e.finished = true
     e.snapshot = undefined
-    options.onChange()
+    // Report first, then notify: a waiter may be waiting for what onFinished does.
     options.onFinished(snapshotOf(e))
+    options.onChange()
   }
 
   function forget(e: Entry): void {

@@ -33,7 +33,7 @@ export const SERVICE_PALETTE: readonly (readonly [number, string])[] = [
   [37, '#0ea5b7'],
   [178, '#c9a000'],
   [99, '#7c5cff'],
-  [167, '#e2616b'],
+  [24, '#2a6496'],
   [66, '#5b8a8f'],
   [136, '#a3772f'],
 ]

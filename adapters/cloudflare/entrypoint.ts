@@ -43,7 +43,12 @@ function methodNames(proto: object | null): Map<string, AnyFunction> {
   return out
 }
 
-function rpcMethod(className: string, method: string, original: AnyFunction, resolve: Resolver<unknown>): AnyFunction {
+function rpcMethod(
+  className: string,
+  method: string,
+  original: AnyFunction,
+  resolve: Resolver<unknown>,
+): AnyFunction {
   const spanName = `${className}/${method}`
   const wrapper = function (this: Instance, ...args: unknown[]): unknown {
     const marker = takeCallMarker(args)
@@ -82,7 +87,11 @@ function rpcMethod(className: string, method: string, original: AnyFunction, res
       void scope.end({ error: err })
       throw err
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
       return Promise.resolve(result).then(
         (value) => {
           done()
@@ -124,11 +133,19 @@ export function instrumentClass<C extends EntrypointClass>(Base: C, resolve: Res
         return runFetch(resolve(this.env), request, this.ctx, original, this, [request, ...rest])
       }
     } else if (name === 'queue') {
-      wrapper = function queue(this: Instance, batch: MessageBatchLike<unknown>, ...rest: unknown[]): Promise<void> {
+      wrapper = function queue(
+        this: Instance,
+        batch: MessageBatchLike<unknown>,
+        ...rest: unknown[]
+      ): Promise<void> {
         return runQueue(resolve(this.env), batch, this.ctx, original, this, [batch, ...rest])
       }
     } else if (name === 'scheduled') {
-      wrapper = function scheduled(this: Instance, controller: ScheduledControllerLike, ...rest: unknown[]): Promise<void> {
+      wrapper = function scheduled(
+        this: Instance,
+        controller: ScheduledControllerLike,
+        ...rest: unknown[]
+      ): Promise<void> {
         return runScheduled(resolve(this.env), controller, this.ctx, original, this, [controller, ...rest])
       }
     } else wrapper = rpcMethod(className, name, original, resolve)

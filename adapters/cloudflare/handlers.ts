@@ -56,7 +56,8 @@ export async function runScheduled(
   const attributes: Attributes = { 'faas.trigger': 'timer' }
   if (cron !== '') attributes['faas.cron'] = cron
   const time = controller?.scheduledTime
-  if (typeof time === 'number' && Number.isFinite(time)) attributes['faas.time'] = new Date(time).toISOString()
+  if (typeof time === 'number' && Number.isFinite(time))
+    attributes['faas.time'] = new Date(time).toISOString()
   if (resolved.coldStart) {
     resolved.coldStart = false
     attributes['faas.coldstart'] = true

@@ -1,17 +1,18 @@
 // tracehop/cloudflare: Workers handlers, service bindings, Workers RPC, Durable Objects and Queues.
-export { instrument } from './instrument.js'
-export { traceOf } from './trace-of.js'
-export { traced } from './traced.js'
-export type { TracedOptions } from './traced.js'
+
 export type { WorkerConfig, WorkerOptions, WorkerTracerConfig } from './config.js'
+export { instrument } from './instrument.js'
 export type { StreamingMode } from './response.js'
+export { traceOf } from './trace-of.js'
+export type { TracedOptions } from './traced.js'
+export { traced } from './traced.js'
 export type {
   EntrypointClass,
   ExecutionContextLike,
   ExportedHandlerLike,
+  FetcherLike,
   MessageBatchLike,
   MessageLike,
   QueueLike,
-  FetcherLike,
   ScheduledControllerLike,
 } from './types.js'

@@ -3,7 +3,12 @@ import { createResolver, type WorkerConfig } from './config.js'
 import { instrumentClass } from './entrypoint.js'
 import { runFetch, runScheduled } from './handlers.js'
 import { runQueue } from './queue-consumer.js'
-import type { EntrypointClass, ExportedHandlerLike, MessageBatchLike, ScheduledControllerLike } from './types.js'
+import type {
+  EntrypointClass,
+  ExportedHandlerLike,
+  MessageBatchLike,
+  ScheduledControllerLike,
+} from './types.js'
 
 type AnyFunction = (...args: any[]) => any
 
@@ -58,38 +63,56 @@ const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect
  * export default instrument(Orchestrator, { service: 'orchestrator' })
  */
 export function instrument<C extends EntrypointClass>(handler: C, config: WorkerConfig<any>): C
-export function instrument<H extends ExportedHandlerLike<Env>, Env = any>(handler: H, config: WorkerConfig<Env>): H
+export function instrument<H extends ExportedHandlerLike<Env>, Env = any>(
+  handler: H,
+  config: WorkerConfig<Env>,
+): H
 export function instrument(handler: object, config: WorkerConfig<any>): object {
   if (typeof handler === 'function') {
     return instrumentClass(handler as EntrypointClass, createResolver(config))
   }
   if (handler === null || typeof handler !== 'object') {
-    throw new TracehopError('instrument() wraps an exported handler ({ fetch, queue, … }) or an entrypoint class')
+    throw new TracehopError(
+      'instrument() wraps an exported handler ({ fetch, queue, … }) or an entrypoint class',
+    )
   }
   const resolve = createResolver(config)
   const h = handler as ExportedHandlerLike<unknown> & Record<string, unknown>
   // A plain object: own members are copied; handlers found on a prototype (a class
   // instance) are wrapped or bound below.
-  const out: Record<string, unknown> = { ...h }
+  const out: ExportedHandlerLike<unknown> & Record<string, unknown> = { ...h }
   const fetch = h.fetch
   if (typeof fetch === 'function') {
-    out['fetch'] = function fetch$(request: Request, env: unknown, ctx: unknown): Promise<Response> {
-      // biome-ignore lint/complexity/noArguments: handlers may take more arguments in future runtimes.
-      return runFetch(resolve(env), request, ctx, fetch, handler, arguments as unknown as unknown[])
+    out.fetch = function fetch$(
+      request: Request,
+      env: unknown,
+      ctx: unknown,
+      ...rest: unknown[]
+    ): Promise<Response> {
+      return runFetch(resolve(env), request, ctx, fetch, handler, [request, env, ctx, ...rest])
     }
   }
   const queue = h.queue
   if (typeof queue === 'function') {
-    out['queue'] = function queue$(batch: MessageBatchLike<unknown>, env: unknown, ctx: unknown): Promise<void> {
-      // biome-ignore lint/complexity/noArguments: the batch is replaced, the rest passed on.
-      return runQueue(resolve(env), batch, ctx, queue, handler, Array.prototype.slice.call(arguments))
+    out.queue = function queue$(
+      batch: MessageBatchLike<unknown>,
+      env: unknown,
+      ctx: unknown,
+      ...rest: unknown[]
+    ): Promise<void> {
+      // The batch (args[0]) is replaced by the traced one; the rest is passed on.
+      return runQueue(resolve(env), batch, ctx, queue, handler, [batch, env, ctx, ...rest])
     }
   }
   const scheduled = h.scheduled
   if (typeof scheduled === 'function') {
-    out['scheduled'] = function scheduled$(controller: ScheduledControllerLike, env: unknown, ctx: unknown): Promise<void> {
-      // biome-ignore lint/complexity/noArguments: passed on unchanged.
-      return runScheduled(resolve(env), controller, ctx, scheduled, handler, arguments as unknown as unknown[])
+    out.scheduled = function scheduled$(
+      controller: ScheduledControllerLike,
+      env: unknown,
+      ctx: unknown,
+      ...rest: unknown[]
+    ): Promise<void> {
+      return runScheduled(resolve(env), controller, ctx, scheduled, handler, [controller, env, ctx, ...rest])
     }
   }
   for (const name of OTHER_HANDLERS) {

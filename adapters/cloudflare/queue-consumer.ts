@@ -1,5 +1,13 @@
 import { unwrapEnvelope } from '../../src/envelope.js'
-import { type Attributes, bindSpan, type Scope, type Span, SpanKind, type Tracer, type WaitUntil } from '../../src/index.js'
+import {
+  type Attributes,
+  bindSpan,
+  type Scope,
+  type Span,
+  SpanKind,
+  type Tracer,
+  type WaitUntil,
+} from '../../src/index.js'
 import type { Resolved } from './config.js'
 import { waitUntilOf } from './handlers.js'
 import type { MessageBatchLike, MessageLike, QueueRetryOptionsLike } from './types.js'
@@ -29,7 +37,12 @@ class TracedMessage<Body = unknown> implements MessageLike<Body> {
   private readonly scope: Scope | undefined
   private settled = false
 
-  constructor(original: MessageLike<unknown>, batch: TracedBatch<Body>, tracer: Tracer, waitUntil: WaitUntil | undefined) {
+  constructor(
+    original: MessageLike<unknown>,
+    batch: TracedBatch<Body>,
+    tracer: Tracer,
+    waitUntil: WaitUntil | undefined,
+  ) {
     this.original = original
     this.id = original.id
     this.timestamp = original.timestamp

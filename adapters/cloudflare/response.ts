@@ -30,7 +30,7 @@ export function looksStreamed(headers: Headers): boolean {
     for (const t of STREAM_TYPES) if (lower.startsWith(t)) return true
   }
   const te = headers.get('transfer-encoding')
-  return te !== null && te.toLowerCase().includes('chunked')
+  return te?.toLowerCase().includes('chunked') === true
 }
 
 /**
@@ -56,7 +56,10 @@ export function endWithResponse(scope: Scope, response: Response, streaming: Str
     // Streams spec `transformer.cancel`: the client went away. Not an error of the service.
     cancel(reason: unknown) {
       cancelled = true
-      root.event('http.response.body.cancelled', reason === undefined ? undefined : { 'tracehop.reason': String(reason) })
+      root.event(
+        'http.response.body.cancelled',
+        reason === undefined ? undefined : { 'tracehop.reason': String(reason) },
+      )
     },
   } as Transformer<Uint8Array, Uint8Array>)
   const until = body.pipeTo(pipe.writable).then(

@@ -48,11 +48,15 @@ class TracedQueue<Body> implements QueueLike<Body> {
 
   send(body: Body, options?: QueueSendOptionsLike): Promise<unknown> {
     const queue = this.queue
-    if (!envelopable(options?.contentType)) return options === undefined ? queue.send(body) : queue.send(body, options)
+    if (!envelopable(options?.contentType))
+      return options === undefined ? queue.send(body) : queue.send(body, options)
     const producer = this.startProducer(undefined)
     try {
       const envelope = { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx: producer.headers(), body }
-      return endOnSettle(producer, options === undefined ? queue.send(envelope) : queue.send(envelope, options))
+      return endOnSettle(
+        producer,
+        options === undefined ? queue.send(envelope) : queue.send(envelope, options),
+      )
     } catch (err) {
       producer.error(err)
       producer.end()
@@ -60,18 +64,30 @@ class TracedQueue<Body> implements QueueLike<Body> {
     }
   }
 
-  sendBatch(messages: Iterable<MessageSendRequestLike<Body>>, options?: { readonly delaySeconds?: number }): Promise<unknown> {
-    const list = Array.isArray(messages) ? (messages as readonly MessageSendRequestLike<Body>[]) : [...messages]
+  sendBatch(
+    messages: Iterable<MessageSendRequestLike<Body>>,
+    options?: { readonly delaySeconds?: number },
+  ): Promise<unknown> {
+    const list = Array.isArray(messages)
+      ? (messages as readonly MessageSendRequestLike<Body>[])
+      : [...messages]
     const producer = this.startProducer(list.length)
     try {
       // One producer span for the batch: every message carries its context.
       const ctx = producer.headers()
       const wrapped: MessageSendRequestLike<unknown>[] = []
       for (const m of list) {
-        wrapped.push(envelopable(m.contentType) ? { ...m, body: { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx, body: m.body } } : m)
+        wrapped.push(
+          envelopable(m.contentType)
+            ? { ...m, body: { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx, body: m.body } }
+            : m,
+        )
       }
       const queue = this.queue
-      return endOnSettle(producer, options === undefined ? queue.sendBatch(wrapped) : queue.sendBatch(wrapped, options))
+      return endOnSettle(
+        producer,
+        options === undefined ? queue.sendBatch(wrapped) : queue.sendBatch(wrapped, options),
+      )
     } catch (err) {
       producer.error(err)
       producer.end()
@@ -81,12 +97,16 @@ class TracedQueue<Body> implements QueueLike<Body> {
 
   metrics(): Promise<unknown> {
     const queue = this.queue
-    if (typeof queue.metrics !== 'function') return Promise.reject(new TypeError('queue.metrics is not a function'))
+    if (typeof queue.metrics !== 'function')
+      return Promise.reject(new TypeError('queue.metrics is not a function'))
     return queue.metrics()
   }
 
   private startProducer(count: number | undefined): Span {
-    const attributes: Attributes = { 'messaging.system': MESSAGING_SYSTEM, 'messaging.operation.type': 'send' }
+    const attributes: Attributes = {
+      'messaging.system': MESSAGING_SYSTEM,
+      'messaging.operation.type': 'send',
+    }
     if (this.name !== undefined) attributes['messaging.destination.name'] = this.name
     if (count !== undefined) attributes['messaging.batch.message_count'] = count
     return this.span.startChild(`send ${this.name ?? 'queue'}`, { kind: SpanKind.PRODUCER, attributes })

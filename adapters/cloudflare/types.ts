@@ -63,7 +63,10 @@ export interface MessageSendRequestLike<Body = unknown> {
 /** A Queue producer binding. */
 export interface QueueLike<Body = unknown> {
   send(message: Body, options?: QueueSendOptionsLike): Promise<unknown>
-  sendBatch(messages: Iterable<MessageSendRequestLike<Body>>, options?: { readonly delaySeconds?: number }): Promise<unknown>
+  sendBatch(
+    messages: Iterable<MessageSendRequestLike<Body>>,
+    options?: { readonly delaySeconds?: number },
+  ): Promise<unknown>
 }
 
 // Ref: @cloudflare/workers-types Fetcher, DurableObjectStub

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
-import { type WorkerConfig, createResolver } from '../cloudflare/config.js'
+import { findSpan, type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
+import { createResolver, type WorkerConfig } from '../cloudflare/config.js'
 import { endWithResponse } from '../cloudflare/response.js'
 import { setRoute, startServerScope } from '../cloudflare/server-span.js'
-import { findSpan, type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
 
 /**
  * The variables the middleware sets, for `new Hono<{ Variables: TracehopVariables }>()`:
@@ -68,7 +68,9 @@ function matchedRoute(c: Context, self: unknown): string | undefined {
  * app.get('/users/:id', (c) => c.var.span.child('load user', () => c.json(load(c.req.param('id')))))
  * export default app
  */
-export function tracehop<Env = any>(config?: HonoConfig<Env>): MiddlewareHandler<{ Variables: TracehopVariables }> {
+export function tracehop<Env = any>(
+  config?: HonoConfig<Env>,
+): MiddlewareHandler<{ Variables: TracehopVariables }> {
   const resolve = config === undefined ? undefined : createResolver(config)
   return async function tracehopMiddleware(c, next): Promise<void> {
     const raw = c.req.raw

@@ -206,10 +206,22 @@ const FOR_EACH_HINT =
  *     await span.child('index', { runType: 'tool' }, () => index(JSON.parse(record.body)))
  *   }), { service: 'indexer' })
  */
-export async function forEachRecord<R>(
-  event: { readonly Records: readonly R[] } | unknown,
+export function forEachRecord<R>(
+  event: { readonly Records: readonly R[] },
   context: LambdaContextLike | object,
   fn: (record: R, span: Span) => unknown,
+  options?: ForEachRecordOptions,
+): Promise<BatchResponse>
+export function forEachRecord(
+  event: unknown,
+  context: LambdaContextLike | object,
+  fn: (record: any, span: Span) => unknown,
+  options?: ForEachRecordOptions,
+): Promise<BatchResponse>
+export async function forEachRecord(
+  event: unknown,
+  context: LambdaContextLike | object,
+  fn: (record: any, span: Span) => unknown,
   options?: ForEachRecordOptions,
 ): Promise<BatchResponse> {
   const inv = context !== null && typeof context === 'object' ? invocations.get(context) : undefined
@@ -233,7 +245,7 @@ export async function forEachRecord<R>(
     const entry = entryOf(inv, record)
     const span = entry === undefined ? inv.scope.root : recordSpan(entry)
     try {
-      await fn(record as R, span)
+      await fn(record, span)
       if (entry !== undefined) endRecord(entry, undefined, false)
     } catch (error) {
       if (entry !== undefined) endRecord(entry, error, true)

@@ -52,6 +52,23 @@ export default instrument(
 )
 `
 
+// The same work with the core alone (no adapter): shows what tracehop/cloudflare itself adds.
+const CORE_ONLY = `
+import { createTracer, otlp } from './src/index.ts'
+let tracer
+export default {
+  async fetch(request, env, ctx) {
+    tracer ??= createTracer({ service: 'bench-core', exporters: [otlp({ url: env.OTLP_URL })] })
+    const scope = tracer.start(request, { waitUntil: (p) => ctx.waitUntil(p) })
+    const r = await scope.root.fetch(env.UPSTREAM)
+    await r.arrayBuffer()
+    const response = new Response('ok')
+    scope.end(response)
+    return response
+  },
+}
+`
+
 // otel-cf-workers instruments the global fetch itself (and injects traceparent).
 const OTEL_CF = `
 import { instrument } from '@microlabs/otel-cf-workers'
@@ -155,13 +172,18 @@ export async function measureWorkerSizes(): Promise<SizeRow[]> {
   const inputs: { label: string; source: string; nodeCompat: boolean }[] = [
     { label: 'bare Worker', source: BARE, nodeCompat: false },
     { label: 'tracehop/cloudflare + OTLP', source: TRACEHOP, nodeCompat: false },
+    { label: '  of which the core alone (tracehop + OTLP)', source: CORE_ONLY, nodeCompat: false },
     { label: '@microlabs/otel-cf-workers 0.9', source: OTEL_CF, nodeCompat: true },
     { label: 'plain OTel SDK 2 (sdk-trace-base) + OTLP/JSON', source: PLAIN_OTEL, nodeCompat: false },
   ]
   const sized = await Promise.all(
     inputs.map(async (i) => {
       const code = await bundle(i.source, i.nodeCompat, true)
-      return { label: i.label, minifiedBytes: Buffer.byteLength(code), gzipBytes: gzipSync(code, { level: 9 }).length }
+      return {
+        label: i.label,
+        minifiedBytes: Buffer.byteLength(code),
+        gzipBytes: gzipSync(code, { level: 9 }).length,
+      }
     }),
   )
   const bare = sized[0]!.gzipBytes
@@ -170,7 +192,9 @@ export async function measureWorkerSizes(): Promise<SizeRow[]> {
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
   )
 }
 
@@ -193,7 +217,11 @@ function workerdCpuMs(): number {
 
 function readChildren(ppid: number): number[] {
   try {
-    return readFileSync(`/proc/${ppid}/task/${ppid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return readFileSync(`/proc/${ppid}/task/${ppid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
   } catch {
     return []
   }
@@ -203,7 +231,11 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
 }
 
-const median = (xs: readonly number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5)
+const median = (xs: readonly number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  )
 
 interface Samples {
   latencies: number[]
@@ -211,7 +243,12 @@ interface Samples {
   cpuPerReq: number[]
 }
 
-async function drive(url: string, requests: number, concurrency: number, latencies: number[]): Promise<number> {
+async function drive(
+  url: string,
+  requests: number,
+  concurrency: number,
+  latencies: number[],
+): Promise<number> {
   let next = 0
   const t0 = performance.now()
   await Promise.all(
@@ -231,8 +268,9 @@ async function drive(url: string, requests: number, concurrency: number, latenci
 
 /** Runs the workerd comparison and the size comparison, printing both. */
 export async function run(): Promise<void> {
-  const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5)
-  const perRound = Number(process.env['BENCH_WORKERD_REQUESTS'] ?? 1500)
+  const env = process.env as { BENCH_ROUNDS?: string; BENCH_WORKERD_REQUESTS?: string }
+  const rounds = Number(env.BENCH_ROUNDS ?? 5)
+  const perRound = Number(env.BENCH_WORKERD_REQUESTS ?? 1500)
   const concurrency = 8
 
   // Export requests per Worker (each exports to its own path), to show each one exports.

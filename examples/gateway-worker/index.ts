@@ -18,8 +18,9 @@
  *
  * In your own project, import from 'tracehop' and 'tracehop/cloudflare'.
  */
+
+import { instrument, traced, traceOf } from '../../adapters/cloudflare/index.js'
 import { type Exporter, langsmith, otlp, type Span } from '../../src/index.js'
-import { instrument, traceOf, traced } from '../../adapters/cloudflare/index.js'
 
 export interface Env {
   OTLP_URL: string
@@ -45,7 +46,8 @@ function sameToken(a: string, b: string): boolean {
 function authorize(request: Request, env: Env, span: Span): string | undefined {
   const header = request.headers.get('authorization') ?? ''
   const token = header.startsWith('Bearer ') ? header.slice(7) : ''
-  const ok = env.API_TOKEN !== undefined && env.API_TOKEN !== '' && token !== '' && sameToken(token, env.API_TOKEN)
+  const ok =
+    env.API_TOKEN !== undefined && env.API_TOKEN !== '' && token !== '' && sameToken(token, env.API_TOKEN)
   span.set('gateway.auth.result', ok ? 'ok' : 'denied')
   // The client key for rate limiting: a hash would do too; never record the token itself.
   return ok ? (request.headers.get('cf-connecting-ip') ?? 'anonymous') : undefined
@@ -91,7 +93,8 @@ export default instrument(
       const span = traceOf(ctx)
       const url = new URL(request.url)
       if (url.pathname === '/health') return new Response('ok')
-      if (url.pathname !== '/chat' || request.method !== 'POST') return new Response('not found', { status: 404 })
+      if (url.pathname !== '/chat' || request.method !== 'POST')
+        return new Response('not found', { status: 404 })
 
       const client = span.child('auth', (s) => authorize(request, env, s))
       if (client === undefined) {

@@ -1,8 +1,8 @@
 import type { CarrierSetter } from '../carrier.js'
-import type { Baggage, BaggageMember, TraceContext } from '../trace-context.js'
+import type { Baggage, TraceContext } from '../trace-context.js'
 import { BAGGAGE_HEADER, formatBaggage, mergeBaggage, parseBaggage } from './baggage.js'
 import type { ResolvedFormats } from './formats.js'
-import { langSmithBaggageMembers } from './langsmith-baggage.js'
+import { formatLangSmithBaggageHeader } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER } from './langsmith-trace.js'
 import { formatTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
 import { formatTracestate, TRACESTATE_HEADER } from './tracestate.js'
@@ -27,24 +27,32 @@ export function inject(
       if (state !== undefined) setter.set(TRACESTATE_HEADER, state)
     }
   }
-  let members: Baggage | undefined
+  // The LangSmith members are written exactly as the `langsmith` SDKs' `toHeaders()` writes
+  // them (encodeURIComponent: their parsers split on every `=`), then the user's members.
+  let header = ''
   const ls = ctx.langsmith
-  if (formats.langsmith && ls !== undefined) {
+  const writeLangSmith = formats.langsmith && ls !== undefined
+  if (writeLangSmith) {
     setter.set(LANGSMITH_TRACE_HEADER, ls.dottedOrder)
-    const lsMembers: BaggageMember[] = langSmithBaggageMembers({
+    header = formatLangSmithBaggageHeader({
       ...(ls.project !== undefined ? { project: ls.project } : {}),
       ...(ls.tags !== undefined ? { tags: ls.tags } : {}),
       ...(ls.metadata !== undefined ? { metadata: ls.metadata } : {}),
       ...(ls.passthrough !== undefined ? { passthrough: ls.passthrough } : {}),
     })
-    if (lsMembers.length > 0) members = lsMembers
   }
-  if (formats.baggage && ctx.baggage !== undefined) members = mergeBaggage(members, ctx.baggage)
-  if (existingBaggage !== undefined) members = mergeBaggage(members, parseBaggage(existingBaggage))
-  if (members !== undefined) {
-    const header = formatBaggage(members)
-    if (header !== undefined) setter.set(BAGGAGE_HEADER, header)
+  let user: Baggage | undefined = formats.baggage ? ctx.baggage : undefined
+  if (existingBaggage !== undefined) {
+    let existing = parseBaggage(existingBaggage)
+    // Our LangSmith members describe this span; a caller's stale copy would contradict them.
+    if (writeLangSmith && existing) existing = existing.filter((m) => !m.key.startsWith('langsmith-'))
+    user = mergeBaggage(user, existing)
   }
+  if (user !== undefined) {
+    const formatted = formatBaggage(user)
+    if (formatted !== undefined) header = header === '' ? formatted : `${header},${formatted}`
+  }
+  if (header !== '') setter.set(BAGGAGE_HEADER, header)
   if (formats.xray) {
     setter.set(
       XRAY_HEADER,

@@ -26,7 +26,9 @@ function one(spans: readonly ReceivedSpan[], pred: (s: ReceivedSpan) => boolean,
 
 /** The `index` span C recorded for a message whose body has this tag. */
 function indexed(tag: string): ReceivedSpan | undefined {
-  return receiver.spans.find((s) => s.name === 'index' && String(s.attributes['test.body']).includes(`"tag":"${tag}"`))
+  return receiver.spans.find(
+    (s) => s.name === 'index' && String(s.attributes['test.body']).includes(`"tag":"${tag}"`),
+  )
 }
 
 interface Stats {
@@ -83,7 +85,9 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     const id = res.headers.get('x-trace-id')!
     // A: server + fetch client + rpc client; B: server (fetch) + 2 producers + rpc server;
     // C: 3 process spans + 3 index spans.
-    await receiver.waitFor(() => byTrace(id).filter((s) => s.service === 'c' && s.name === 'index').length === 3)
+    await receiver.waitFor(
+      () => byTrace(id).filter((s) => s.service === 'c' && s.name === 'index').length === 3,
+    )
     const spans = byTrace(id)
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['a', 'b', 'c']))
 
@@ -103,7 +107,11 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
       expect(p.parentSpanId).toBe(bServer.spanId)
       expect(p.attributes['messaging.system']).toBe('cloudflare')
     }
-    const batchProducer = one(producers, (p) => p.attributes['messaging.batch.message_count'] === 2, 'batch send')
+    const batchProducer = one(
+      producers,
+      (p) => p.attributes['messaging.batch.message_count'] === 2,
+      'batch send',
+    )
 
     const processes = spans.filter((s) => s.service === 'c' && s.name === 'process jobs')
     expect(processes.length).toBe(3)
@@ -196,8 +204,14 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     await receiver.waitFor(() => ['m1', 'm2', 'm3'].every((t) => indexed(t) !== undefined))
     expect(JSON.parse(String(indexed('m1')!.attributes['test.body']))).toEqual({ m: 'bad-ctx', tag: 'm1' })
     // An envelope without a body: the value itself is the best body there is.
-    expect(JSON.parse(String(indexed('m2')!.attributes['test.body']))).toMatchObject({ m: 'no-body', tag: 'm2' })
-    expect(JSON.parse(String(indexed('m3')!.attributes['test.body']))).toEqual({ m: 'bad-traceparent', tag: 'm3' })
+    expect(JSON.parse(String(indexed('m2')!.attributes['test.body']))).toMatchObject({
+      m: 'no-body',
+      tag: 'm2',
+    })
+    expect(JSON.parse(String(indexed('m3')!.attributes['test.body']))).toEqual({
+      m: 'bad-traceparent',
+      tag: 'm3',
+    })
     // A well-formed envelope with a bad traceparent: its own fresh trace, no parent.
     const m3 = receiver.spans.find((s) => s.spanId === indexed('m3')!.parentSpanId)!
     expect(m3.parentSpanId).toBeUndefined()
@@ -210,10 +224,15 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     const res = await call('a', '/raw?kind=retry&tag=r1')
     const id = res.headers.get('x-trace-id')!
     await receiver.waitFor(() =>
-      receiver.spans.some((s) => s.name === 'index' && s.attributes['test.attempts'] === 2 && s.traceId === id),
+      receiver.spans.some(
+        (s) => s.name === 'index' && s.attributes['test.attempts'] === 2 && s.traceId === id,
+      ),
     )
     const processes = byTrace(id).filter((s) => s.name === 'process jobs')
-    expect(processes.map((p) => p.attributes['messaging.cloudflare.outcome']).sort()).toEqual(['ack', 'retry'])
+    expect(processes.map((p) => p.attributes['messaging.cloudflare.outcome']).sort()).toEqual([
+      'ack',
+      'retry',
+    ])
   })
 
   it('traces a Cron Trigger: a span scheduled <cron> found with traceOf(controller)', async () => {

@@ -14,7 +14,10 @@ import {
 import { createTracer } from '../../src/index.js'
 
 function span() {
-  const tracer = createTracer({ service: 'envelope-test', propagation: { write: ['w3c', 'baggage', 'langsmith'] } })
+  const tracer = createTracer({
+    service: 'envelope-test',
+    propagation: { write: ['w3c', 'baggage', 'langsmith'] },
+  })
   return tracer.start({
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     baggage: 'session.id=s1',
@@ -25,23 +28,27 @@ describe('queue message envelope', () => {
   it('has the documented shape: { __tracehop: 1, ctx: headers, body }', () => {
     const s = span()
     const env = wrapEnvelope(s, { doc: 42 })
+    const ctx = env.ctx as { traceparent?: string; baggage?: string; 'langsmith-trace'?: string }
     expect(Object.keys(env).sort()).toEqual(['__tracehop', 'body', 'ctx'])
     expect(env[ENVELOPE_KEY]).toBe(ENVELOPE_VERSION)
     expect(env.body).toEqual({ doc: 42 })
-    expect(env.ctx['traceparent']).toBe(`00-${s.traceId}-${s.spanId}-${s.scope.sampled ? '01' : '00'}`)
-    expect(env.ctx['langsmith-trace']).toBe(s.dottedOrder)
-    expect(env.ctx['baggage']).toContain('session.id=s1')
+    expect(ctx.traceparent).toBe(`00-${s.traceId}-${s.spanId}-${s.scope.sampled ? '01' : '00'}`)
+    expect(ctx['langsmith-trace']).toBe(s.dottedOrder)
+    expect(ctx.baggage).toContain('session.id=s1')
   })
 
   it('round-trips any JSON body through JSON and structured clone', () => {
     const s = span()
     fc.assert(
       fc.property(fc.jsonValue(), (body) => {
-        for (const copy of [JSON.parse(JSON.stringify(wrapEnvelope(s, body))), structuredClone(wrapEnvelope(s, body))]) {
+        for (const copy of [
+          JSON.parse(JSON.stringify(wrapEnvelope(s, body))),
+          structuredClone(wrapEnvelope(s, body)),
+        ]) {
           const out = unwrapEnvelope(copy)
           expect(out.valid).toBe(true)
           expect(out.body).toEqual(JSON.parse(JSON.stringify(body)))
-          expect(out.carrier?.['traceparent']).toContain(s.spanId)
+          expect((out.carrier as { traceparent?: string } | undefined)?.traceparent).toContain(s.spanId)
         }
       }),
     )
@@ -56,7 +63,16 @@ describe('queue message envelope', () => {
   })
 
   it('passes a body that is no envelope through untouched (valid, no carrier)', () => {
-    for (const v of [null, undefined, 0, 'text', [1, 2], { a: 1 }, { __tracehop: 2, body: 1 }, new Uint8Array(2)]) {
+    for (const v of [
+      null,
+      undefined,
+      0,
+      'text',
+      [1, 2],
+      { a: 1 },
+      { __tracehop: 2, body: 1 },
+      new Uint8Array(2),
+    ]) {
       const out = unwrapEnvelope(v)
       expect(out.body).toBe(v)
       expect(out.valid).toBe(true)
@@ -115,7 +131,7 @@ describe('RPC call marker', () => {
     expect(args).toEqual(['a', 2])
     expect(taken.found).toBe(true)
     expect(taken.valid).toBe(true)
-    expect(taken.carrier?.['traceparent']).toContain(s.spanId)
+    expect((taken.carrier as { traceparent?: string } | undefined)?.traceparent).toContain(s.spanId)
   })
 
   it('leaves arguments without a marker alone, including a trailing queue envelope', () => {

@@ -4,7 +4,13 @@ import fc from 'fast-check'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleWorker, nodeImports } from './helpers/bundle.js'
-import { KIND, type OtlpReceiver, type ReceivedSpan, startEchoServer, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import {
+  KIND,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startEchoServer,
+  startOtlpReceiver,
+} from './helpers/otlp-receiver.js'
 
 interface Stats {
   invalid: { traceparent?: number; tracestate?: number; baggage?: number }
@@ -131,7 +137,8 @@ describe('instrument(): fetch in workerd', () => {
         latencies.push(t1 - t0)
       }
       expect(respondedAt.size).toBe(500)
-      const ours = (spans: readonly ReceivedSpan[]): ReceivedSpan[] => spans.filter((s) => respondedAt.has(s.traceId))
+      const ours = (spans: readonly ReceivedSpan[]): ReceivedSpan[] =>
+        spans.filter((s) => respondedAt.has(s.traceId))
       await receiver.waitFor((spans) => ours(spans).length >= 1000, 20_000)
       // 0 lost: 2 spans per request (server + child), each exactly once.
       const received = ours(receiver.spans)
@@ -209,13 +216,18 @@ describe('instrument(): fetch in workerd', () => {
       expect(call.attributes['test.i']).toBe(server.attributes['test.i'])
     }
     // The cold-start flag lives in the tracer (one per isolate and env): set once.
-    const cold = receiver.spans.filter((s) => s.service === 'basic' && s.attributes['faas.coldstart'] === true)
+    const cold = receiver.spans.filter(
+      (s) => s.service === 'basic' && s.attributes['faas.coldstart'] === true,
+    )
     expect(cold.length).toBe(1)
   })
 
   it('sends trace headers to allowed destinations only, merging outgoing baggage', async () => {
     const res = await get('/baggage', {
-      headers: { traceparent: `00-${TRACE_ID.replace('4b', '5c')}-${PARENT_ID}-01`, baggage: 'session.id=abc' },
+      headers: {
+        traceparent: `00-${TRACE_ID.replace('4b', '5c')}-${PARENT_ID}-01`,
+        baggage: 'session.id=abc',
+      },
     })
     type Echo = { traceparent?: string; baggage?: string; 'langsmith-trace'?: string }
     const body = (await res.json()) as { allowed: Echo; other: Echo }
@@ -256,7 +268,10 @@ describe('instrument(): fetch in workerd', () => {
 
   it('ends the server span when the client cancels a stream, without marking it failed', async () => {
     const ac = new AbortController()
-    const res = await get('/stream?chunks=1000', { signal: ac.signal, headers: { 'accept-encoding': 'identity' } })
+    const res = await get('/stream?chunks=1000', {
+      signal: ac.signal,
+      headers: { 'accept-encoding': 'identity' },
+    })
     const id = res.headers.get('x-trace-id')!
     const reader = res.body!.getReader()
     await reader.read()
@@ -293,7 +308,10 @@ describe('instrument(): fetch in workerd', () => {
   })
 
   it('never fails a request whatever the trace headers hold (property, in workerd)', async () => {
-    const headerValue = fc.string({ unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFabcdefz_~'.split('')), maxLength: 80 })
+    const headerValue = fc.string({
+      unit: fc.constantFrom(...' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFabcdefz_~'.split('')),
+      maxLength: 80,
+    })
     await fc.assert(
       fc.asyncProperty(headerValue, headerValue, headerValue, async (traceparent, tracestate, baggage) => {
         const res = await get('/', { headers: { traceparent, tracestate, baggage } })

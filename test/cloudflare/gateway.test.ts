@@ -17,18 +17,24 @@ interface WranglerConfig {
   vars: Record<string, string>
 }
 
-const config = parse(readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8')) as unknown as WranglerConfig
+const config = parse(
+  readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8'),
+) as unknown as WranglerConfig
 
 let mf: Miniflare
 let receiver: OtlpReceiver
 let orchestrator: Server
-let seen: IncomingHttpHeaders[] = []
+let seen: (IncomingHttpHeaders & { traceparent?: string; baggage?: string })[] = []
 
 async function chat(token: string | undefined, headers: Record<string, string> = {}): Promise<Response> {
   return mf.dispatchFetch('http://gateway.test/chat', {
     method: 'POST',
     body: JSON.stringify({ q: 'hello' }),
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
   }) as unknown as Promise<Response>
 }
 
@@ -92,9 +98,9 @@ describe('example gateway Worker (wrangler.toml)', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ answer: 'hi' })
     const headers = seen[0]!
-    const traceparent = String(headers['traceparent'])
+    const traceparent = String(headers.traceparent)
     expect(traceparent.split('-')[1]).toBe(clientTrace)
-    expect(String(headers['baggage'] ?? '')).not.toContain('mallory')
+    expect(String(headers.baggage ?? '')).not.toContain('mallory')
     await receiver.waitFor((spans) => spans.some((s) => s.traceId === clientTrace && s.kind === KIND.CLIENT))
     const spans = receiver.spans.filter((s) => s.traceId === clientTrace)
     const server = spans.find((s) => s.kind === KIND.SERVER)!

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest'
 import { type TracehopVariables, tracehop } from '../../adapters/hono/index.js'
 import { createMemoryExporter, SpanKind, StatusCode, TracehopError } from '../../src/index.js'
 
-function setup(): { app: Hono<{ Variables: TracehopVariables }>; memory: ReturnType<typeof createMemoryExporter> } {
+function setup(): {
+  app: Hono<{ Variables: TracehopVariables }>
+  memory: ReturnType<typeof createMemoryExporter>
+} {
   const memory = createMemoryExporter()
   const app = new Hono<{ Variables: TracehopVariables }>()
   app.use(tracehop({ service: 'node-api', exporters: [memory], flush: { windowMs: 0 } }))
@@ -58,9 +61,9 @@ describe('tracehop() Hono middleware on Node', () => {
     const server = memory.spans()[0]!
     expect(server.name).toBe('GET /fail')
     expect(server.status.code).toBe(StatusCode.ERROR)
-    expect(server.events.some((e) => e.name === 'exception' && e.attributes?.['exception.message'] === 'nope')).toBe(
-      true,
-    )
+    expect(
+      server.events.some((e) => e.name === 'exception' && e.attributes?.['exception.message'] === 'nope'),
+    ).toBe(true)
   })
 
   it('does not hold a streamed response back for the flush, and spans the whole stream', async () => {

@@ -2,7 +2,12 @@
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleWorker, nodeImports } from '../cloudflare/helpers/bundle.js'
-import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../cloudflare/helpers/otlp-receiver.js'
+import {
+  KIND,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from '../cloudflare/helpers/otlp-receiver.js'
 
 let mf: Miniflare
 let receiver: OtlpReceiver

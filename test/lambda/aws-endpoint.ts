@@ -68,7 +68,7 @@ export async function startAwsEndpoint(): Promise<AwsEndpoint> {
       for (const [k, v] of Object.entries(req.headers)) {
         if (typeof v === 'string' && k !== 'host' && k !== 'content-length' && k !== 'connection') headers[k] = v
       }
-      fetch(`${fauxqs.address}${path}`, { method: req.method ?? 'POST', headers, body: body === '' ? undefined : body })
+      fetch(`${fauxqs.address}${path}`, { method: req.method ?? 'POST', headers, ...(body === '' ? {} : { body }) })
         .then(async (upstream) => {
           const text = await upstream.text()
           const out: Record<string, string> = {}
@@ -105,8 +105,11 @@ export function formFields(body: string): Record<string, string> {
 }
 
 /** SNS Query protocol: `MessageAttributes.entry.N.Name/Value.*` → `{ name: { DataType, StringValue } }`. */
-export function snsAttributes(fields: Record<string, string>, prefix = 'MessageAttributes'): Record<string, { DataType?: string; StringValue?: string }> {
-  const out: Record<string, { DataType?: string; StringValue?: string }> = {}
+export function snsAttributes(
+  fields: Record<string, string>,
+  prefix = 'MessageAttributes',
+): Record<string, { DataType: string | undefined; StringValue: string | undefined }> {
+  const out: Record<string, { DataType: string | undefined; StringValue: string | undefined }> = {}
   for (let i = 1; fields[`${prefix}.entry.${i}.Name`] !== undefined; i++) {
     out[fields[`${prefix}.entry.${i}.Name`]!] = {
       DataType: fields[`${prefix}.entry.${i}.Value.DataType`],

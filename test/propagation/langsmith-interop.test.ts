@@ -1,3 +1,4 @@
+import { createTracer } from '../../src/index.js'
 /**
  * The LangSmith propagation format against the REAL `langsmith` JS SDK (RunTree.toHeaders /
  * fromHeaders / createChild), and against fixtures written from the Python SDK's source.
@@ -234,16 +235,14 @@ describe('the core path: langSmithBaggageMembers merged by the W3C baggage forma
     expect(rt.project_name).toBe('team/p')
   })
 
-  // Known interop gap, outside these files: src/propagation/baggage.ts leaves "=" unencoded in
-  // values (a valid baggage-octet), and the JS SDK's Baggage.fromHeader splits each member on
-  // every "=", so RunTree.fromHeaders throws on the truncated JSON. formatLangSmithBaggageHeader
-  // (encodeURIComponent) does not have the gap. Remove `.fails` once the core encodes "=".
-  it.fails('is readable by RunTree.fromHeaders when metadata contains "="', () => {
-    const header = formatBaggage(langSmithBaggageMembers({ metadata: { q: 'a=b' } }))!
-    const rt = RunTree.fromHeaders({
-      'langsmith-trace': childDottedOrder(undefined, Date.now(), crypto.randomUUID()),
-      baggage: header,
-    })
-    expect(metadataOf(rt)).toEqual({ q: 'a=b' })
+  // The JS SDK's Baggage.fromHeader splits each member on every "=": what a span sends must
+  // encode "=" in LangSmith values the way toHeaders() does (encodeURIComponent).
+  it('span headers stay readable by RunTree.fromHeaders when metadata contains "="', () => {
+    const upstream = new RunTree({ name: 'up', metadata: { q: 'a=b', url: 'https://x/?k=v' } })
+    const tracer = createTracer({ service: 'hop' })
+    const span = tracer.start(upstream.toHeaders()).root.startChild('work')
+    const rt = RunTree.fromHeaders(span.headers())!
+    expect(metadataOf(rt)).toEqual({ q: 'a=b', url: 'https://x/?k=v' })
+    expect(rt.id).toBe(span.runId)
   })
 })

@@ -40,6 +40,7 @@ export async function bundleWorker(entry: string, options: BundleOptions = {}): 
 /** The `node:` modules a bundle imports (a Worker without `nodejs_compat` must have none). */
 export function nodeImports(code: string): string[] {
   const found = new Set<string>()
-  for (const m of code.matchAll(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](node:[^"']+)["']/g)) found.add(m[1]!)
+  for (const m of code.matchAll(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["'](node:[^"']+)["']/g))
+    found.add(m[1]!)
   return [...found]
 }

@@ -26,7 +26,8 @@ const protoRoot = createRequire(import.meta.url)(
 ) as ProtoRoot
 const ExportTraceServiceRequest = protoRoot.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest
 
-const b64hex = (v: unknown): string => (typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('hex') : '')
+const b64hex = (v: unknown): string =>
+  typeof v === 'string' && v !== '' ? Buffer.from(v, 'base64').toString('hex') : ''
 
 /** Protobuf ExportTraceServiceRequest -> the OTLP/JSON document shape (hex ids, string nanos). */
 function protobufToJson(body: Buffer): string {
@@ -108,7 +109,10 @@ function attrs(list: readonly OtlpKeyValue[] | undefined): AttributeMap {
   for (const kv of list ?? []) {
     const v = kv.value
     out[kv.key] =
-      v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue
+      v.stringValue ??
+      (v.intValue !== undefined ? Number(v.intValue) : undefined) ??
+      v.doubleValue ??
+      v.boolValue
   }
   return out
 }

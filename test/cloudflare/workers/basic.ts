@@ -1,6 +1,7 @@
 // A Worker traced with instrument(): the routes the workerd tests call.
-import { otlp } from '../../../src/index.js'
+
 import { instrument, traceOf } from '../../../adapters/cloudflare/index.js'
+import { otlp } from '../../../src/index.js'
 
 interface Env {
   OTLP_URL: string
@@ -98,7 +99,11 @@ export default instrument(
     sampling: { ratio: Number(env.RATIO ?? '1') },
     propagation: { allow: [env.UPSTREAM] },
     exporters: [
-      otlp({ url: env.OTLP_URL, encoding: 'json', ...(env.TIMEOUT_MS ? { timeoutMs: Number(env.TIMEOUT_MS) } : {}) }),
+      otlp({
+        url: env.OTLP_URL,
+        encoding: 'json',
+        ...(env.TIMEOUT_MS ? { timeoutMs: Number(env.TIMEOUT_MS) } : {}),
+      }),
     ],
     flush: { budgetMs: Number(env.FLUSH_BUDGET_MS ?? '10000') },
     log: () => {},

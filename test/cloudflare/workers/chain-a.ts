@@ -1,7 +1,8 @@
 // Worker A of the chain A -> service binding -> B -> queue -> C; also calls B over Workers
 // RPC, a Durable Object in B, and sends raw (malformed) queue messages for C.
+
+import { instrument, type QueueLike, traced, traceOf } from '../../../adapters/cloudflare/index.js'
 import { otlp } from '../../../src/index.js'
-import { instrument, type QueueLike, traceOf, traced } from '../../../adapters/cloudflare/index.js'
 
 interface BService {
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
@@ -43,7 +44,11 @@ export default instrument(
           const tag = url.searchParams.get('tag') ?? ''
           const bodies: Record<string, unknown> = {
             'bad-ctx': { __tracehop: 1, ctx: 'garbage', body: { m: 'bad-ctx', tag } },
-            'bad-traceparent': { __tracehop: 1, ctx: { traceparent: 'zz' }, body: { m: 'bad-traceparent', tag } },
+            'bad-traceparent': {
+              __tracehop: 1,
+              ctx: { traceparent: 'zz' },
+              body: { m: 'bad-traceparent', tag },
+            },
             'no-body': { __tracehop: 1, ctx: {}, m: 'no-body', tag },
             plain: { m: 'plain', tag },
             retry: { __tracehop: 1, ctx: span.headers(), body: { m: 'retry', tag } },

@@ -1,7 +1,13 @@
 // Worker B: a WorkerEntrypoint (fetch + RPC) and a Durable Object, both instrument()ed.
 import { DurableObject, WorkerEntrypoint } from 'cloudflare:workers'
+import {
+  instrument,
+  type QueueLike,
+  traced,
+  traceOf,
+  type WorkerConfig,
+} from '../../../adapters/cloudflare/index.js'
 import { otlp } from '../../../src/index.js'
-import { instrument, type QueueLike, traceOf, traced, type WorkerConfig } from '../../../adapters/cloudflare/index.js'
 
 interface Env {
   OTLP_URL: string

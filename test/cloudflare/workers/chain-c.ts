@@ -1,6 +1,7 @@
 // Worker C: the queue consumer. Records what the user's handler sees on a child span.
-import { otlp } from '../../../src/index.js'
+
 import { instrument, traceOf } from '../../../adapters/cloudflare/index.js'
+import { otlp } from '../../../src/index.js'
 
 interface Env {
   OTLP_URL: string

@@ -1,8 +1,8 @@
 // A Hono app with the tracehop middleware, run in workerd as a module Worker.
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import { otlp } from '../../../src/index.js'
 import { type TracehopVariables, tracehop } from '../../../adapters/hono/index.js'
+import { otlp } from '../../../src/index.js'
 
 interface Env {
   OTLP_URL: string
@@ -40,7 +40,11 @@ export function routes(app: Hono<{ Bindings: Env; Variables: TracehopVariables }
 
 const app = new Hono<{ Bindings: Env; Variables: TracehopVariables }>()
 app.use(
-  tracehop((env: Env) => ({ service: 'hono', exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' })], log: () => {} })),
+  tracehop((env: Env) => ({
+    service: 'hono',
+    exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' })],
+    log: () => {},
+  })),
 )
 routes(app)
 

@@ -1,8 +1,8 @@
 // The same Hono app inside instrument(): the middleware reuses the Worker's server span.
 import { Hono } from 'hono'
-import { otlp } from '../../../src/index.js'
 import { instrument } from '../../../adapters/cloudflare/index.js'
 import { type TracehopVariables, tracehop } from '../../../adapters/hono/index.js'
+import { otlp } from '../../../src/index.js'
 import { routes } from './hono-app.js'
 
 interface Env {
