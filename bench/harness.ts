@@ -30,7 +30,7 @@ export interface AsyncComparison {
   readonly iterations?: number
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7)
 
 function calibrate(fn: () => unknown): number {
   let n = 1

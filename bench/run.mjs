@@ -1,9 +1,10 @@
 // `npm run bench [-- name ...]`: bundles each bench/suites/*.ts with esbuild (so suites can
 // import src/ directly and the real competitor packages), then runs them one after another
 // in this process. Every suite measures ours and the competitors in the same run.
-import { build } from 'esbuild'
+
 import { mkdirSync, readdirSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const only = process.argv.slice(2)

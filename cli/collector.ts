@@ -69,7 +69,10 @@ export interface Collector {
    * Resolves with the traces once `predicate` holds (checked now and after every
    * change); rejects after `timeoutMs` (default 10 s) with what was collected so far.
    */
-  waitFor(predicate: (traces: readonly CollectedTrace[]) => boolean, timeoutMs?: number): Promise<CollectedTrace[]>
+  waitFor(
+    predicate: (traces: readonly CollectedTrace[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<CollectedTrace[]>
   /** Forgets every trace. */
   clear(): void
   /** Reports unfinished traces (onTrace), stops the server and closes the JSON file. */
@@ -164,7 +167,8 @@ async function decoded(req: IncomingMessage, body: Buffer): Promise<Buffer> {
     if (encoding === 'deflate') return await inflate(body, opts)
     if (encoding === 'br') return await brotli(body, opts)
     // Node ≥ 22.15 decompresses zstd; older ones answer 415 (and /info never offers it).
-    const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Buffer, o: object) => Buffer }).zstdDecompressSync
+    const zstd = (zlib as unknown as { zstdDecompressSync?: (b: Buffer, o: object) => Buffer })
+      .zstdDecompressSync
     if (encoding === 'zstd' && zstd) return zstd(body, opts)
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
@@ -218,7 +222,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     try {
       file = await open(options.jsonFile, 'a')
     } catch (e) {
-      throw new TracehopError(`cannot open ${options.jsonFile} for --json: ${(e as Error).message}`, { cause: e })
+      throw new TracehopError(`cannot open ${options.jsonFile} for --json: ${(e as Error).message}`, {
+        cause: e,
+      })
     }
   }
   let writes: Promise<void> = Promise.resolve()
@@ -272,7 +278,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     const spans: CollectedSpan[] = []
     let invalid = 0
     for (const { run } of batch.ops) {
-      const id = typeof run['id'] === 'string' ? run['id'] : ''
+      const { id: rawId } = run as { id?: unknown }
+      const id = typeof rawId === 'string' ? rawId : ''
       // A run updated twice in one request: merge over the pending form, not the stored one.
       let previous: CollectedSpan | undefined
       for (let i = spans.length - 1; i >= 0 && previous === undefined; i--)
@@ -289,14 +296,24 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
 
   async function handleOtlp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = mediaType(req)
-    const encoding = type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined
+    const encoding =
+      type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined
     const answer = (status: number, body: string | Uint8Array): void => {
       res
-        .writeHead(status, { 'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json' })
+        .writeHead(status, {
+          'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
+        })
         .end(body)
     }
     if (!encoding) {
-      answer(415, otlpStatus('json', 3, `unsupported Content-Type ${type || '(none)'}: use application/json or application/x-protobuf`))
+      answer(
+        415,
+        otlpStatus(
+          'json',
+          3,
+          `unsupported Content-Type ${type || '(none)'}: use application/json or application/x-protobuf`,
+        ),
+      )
       return
     }
     const body = await decoded(req, await readBody(req))
@@ -348,13 +365,17 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
 
   function handleUi(path: string, req: IncomingMessage, res: ServerResponse): boolean {
     const method = req.method ?? 'GET'
-    if (path !== '/' && path !== '/index.html' && path !== '/api/traces' && !TRACE_PATH.test(path)) return false
+    if (path !== '/' && path !== '/index.html' && path !== '/api/traces' && !TRACE_PATH.test(path))
+      return false
     // DNS rebinding guard: a page from elsewhere must not read local traces through a
     // hostname it controls that resolves to 127.0.0.1.
     if (loopbackOnly) {
       const hostHeader = String(req.headers.host ?? '')
-      const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!
-      if (!LOOPBACK_HOST.test(name)) throw new HttpError(403, 'this collector serves its page on localhost only')
+      const name = hostHeader.startsWith('[')
+        ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
+        : hostHeader.split(':')[0]!
+      if (!LOOPBACK_HOST.test(name))
+        throw new HttpError(403, 'this collector serves its page on localhost only')
     }
     if (path === '/' || path === '/index.html') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'use GET')
@@ -400,7 +421,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
         res
           .writeHead(204, {
             'access-control-allow-methods': 'GET, POST, PATCH, OPTIONS',
-            'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'content-type'),
+            'access-control-allow-headers': String(
+              req.headers['access-control-request-headers'] ?? 'content-type',
+            ),
             'access-control-max-age': '600',
           })
           .end()

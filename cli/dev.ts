@@ -51,7 +51,9 @@ export async function startDev(options: DevOptions, io: DevIo): Promise<Collecto
       `  LangSmith  ${url}  ${dim(`(LANGSMITH_ENDPOINT=${url} LANGSMITH_API_KEY=dev)`)}`,
       `  Waterfalls ${url}/`,
       ...(options.jsonFile !== undefined ? [`  Spans  →  ${options.jsonFile} (JSON lines)`] : []),
-      options.quiet ? dim('  --quiet: no terminal waterfalls') : dim('  Each trace is drawn here once no span arrived for 1.5 s. Ctrl+C to stop.'),
+      options.quiet
+        ? dim('  --quiet: no terminal waterfalls')
+        : dim('  Each trace is drawn here once no span arrived for 1.5 s. Ctrl+C to stop.'),
       '',
     ].join('\n'),
   )

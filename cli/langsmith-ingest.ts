@@ -18,6 +18,38 @@ import type { CollectedEvent, CollectedSpan } from './types.js'
 
 type Obj = Record<string, unknown>
 
+// The run fields read here (LangSmith `RunCreate`/`RunUpdate`), unchecked until used.
+interface RunJson {
+  readonly id?: unknown
+  readonly trace_id?: unknown
+  readonly parent_run_id?: unknown
+  readonly dotted_order?: unknown
+  readonly name?: unknown
+  readonly run_type?: unknown
+  readonly start_time?: unknown
+  readonly end_time?: unknown
+  readonly inputs?: unknown
+  readonly outputs?: unknown
+  readonly error?: unknown
+  readonly extra?: unknown
+  readonly events?: unknown
+  readonly tags?: unknown
+  readonly session_name?: unknown
+}
+interface ExtraJson {
+  readonly metadata?: unknown
+  readonly runtime?: unknown
+}
+interface RunEventJson {
+  readonly name?: unknown
+  readonly time?: unknown
+  readonly kwargs?: unknown
+}
+interface BatchJson {
+  readonly post?: unknown
+  readonly patch?: unknown
+}
+
 /** One run operation of a request, in the order the server applies them. */
 export interface RunOperation {
   readonly op: 'post' | 'patch'
@@ -25,11 +57,20 @@ export interface RunOperation {
 }
 
 /** The operations of a request, or why the request is malformed. */
-export type RunBatch = { readonly ok: true; readonly ops: RunOperation[] } | { readonly ok: false; readonly error: string }
+export type RunBatch =
+  | { readonly ok: true; readonly ops: RunOperation[] }
+  | { readonly ok: false; readonly error: string }
 
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/i
 // What the multipart part name's field suffix may be (everything else is ignored).
-const RUN_FIELDS: ReadonlySet<string> = new Set(['inputs', 'outputs', 'events', 'extra', 'error', 'serialized'])
+const RUN_FIELDS: ReadonlySet<string> = new Set([
+  'inputs',
+  'outputs',
+  'events',
+  'extra',
+  'error',
+  'serialized',
+])
 const DEFAULT_SERVICE = 'langsmith'
 
 function isObj(v: unknown): v is Obj {
@@ -81,16 +122,17 @@ function jsonAttr(v: unknown): string | undefined {
 function eventsOf(v: unknown): CollectedEvent[] | undefined {
   if (!Array.isArray(v)) return undefined
   const out: CollectedEvent[] = []
-  for (const e of v) {
-    if (!isObj(e)) continue
+  for (const item of v) {
+    if (!isObj(item)) continue
+    const e: RunEventJson = item
     const attributes: Attributes = {}
-    if (isObj(e['kwargs'])) {
-      for (const k in e['kwargs']) {
-        const value = toAttributeValue(e['kwargs'][k])
+    if (isObj(e.kwargs)) {
+      for (const k in e.kwargs) {
+        const value = toAttributeValue(e.kwargs[k])
         if (value !== undefined) attributes[k] = value
       }
     }
-    out.push({ name: str(e['name']) ?? 'event', time: parseRunTime(e['time']) ?? 0, attributes })
+    out.push({ name: str(e.name) ?? 'event', time: parseRunTime(e.time) ?? 0, attributes })
   }
   return out
 }
@@ -103,14 +145,15 @@ function eventsOf(v: unknown): CollectedEvent[] | undefined {
  * @example
  * const span = runToSpan({ id, trace_id: id, dotted_order, name: 'agent', start_time: Date.now() }, undefined)
  */
-export function runToSpan(run: Obj, previous: CollectedSpan | undefined): CollectedSpan | undefined {
-  const id = str(run['id'])
+export function runToSpan(input: Obj, previous: CollectedSpan | undefined): CollectedSpan | undefined {
+  const run: RunJson = input
+  const id = str(run.id)
   if (id === undefined || !isUuid(id)) return undefined
-  const dotted = typeof run['dotted_order'] === 'string' ? run['dotted_order'].split('.') : []
+  const dotted = typeof run.dotted_order === 'string' ? run.dotted_order.split('.') : []
   const parentRunId =
-    str(run['parent_run_id']) ?? (dotted.length >= 2 ? segmentRunId(dotted[dotted.length - 2]) : undefined)
+    str(run.parent_run_id) ?? (dotted.length >= 2 ? segmentRunId(dotted[dotted.length - 2]) : undefined)
   const traceUuid =
-    str(run['trace_id']) ??
+    str(run.trace_id) ??
     segmentRunId(dotted[0]) ??
     (parentRunId === undefined && previous === undefined ? id : undefined)
   const traceId = traceUuid !== undefined && isUuid(traceUuid) ? uuidToHex(traceUuid) : previous?.traceId
@@ -119,16 +162,16 @@ export function runToSpan(run: Obj, previous: CollectedSpan | undefined): Collec
     parentRunId !== undefined && isUuid(parentRunId) ? spanIdFromRunId(parentRunId) : previous?.parentSpanId
   const last = dotted[dotted.length - 1]
   const startTime =
-    parseRunTime(run['start_time']) ??
+    parseRunTime(run.start_time) ??
     previous?.startTime ??
     (last !== undefined ? segmentTime(last) : undefined)
   if (startTime === undefined) return undefined
-  const endTime = parseRunTime(run['end_time']) ?? previous?.endTime ?? startTime
+  const endTime = parseRunTime(run.end_time) ?? previous?.endTime ?? startTime
 
   const same = previous?.source === 'langsmith' ? previous : undefined
   const attributes: Attributes = same ? { ...same.attributes } : {}
-  const extra = isObj(run['extra']) ? run['extra'] : undefined
-  const metadata = extra && isObj(extra['metadata']) ? extra['metadata'] : undefined
+  const extra: ExtraJson | undefined = isObj(run.extra) ? run.extra : undefined
+  const metadata = extra && isObj(extra.metadata) ? extra.metadata : undefined
   let service = str(metadata?.['service.name'])
   if (metadata) {
     for (const k in metadata) {
@@ -137,18 +180,18 @@ export function runToSpan(run: Obj, previous: CollectedSpan | undefined): Collec
       if (value !== undefined) attributes[k] = value
     }
   }
-  const inputs = jsonAttr(run['inputs'])
+  const inputs = jsonAttr(run.inputs)
   if (inputs !== undefined) attributes['langsmith.inputs'] = inputs
-  const outputs = jsonAttr(run['outputs'])
+  const outputs = jsonAttr(run.outputs)
   if (outputs !== undefined) attributes['langsmith.outputs'] = outputs
-  if (Array.isArray(run['tags'])) attributes['langsmith.span.tags'] = run['tags'].map(String)
-  const project = str(run['session_name'])
+  if (Array.isArray(run.tags)) attributes['langsmith.span.tags'] = run.tags.map(String)
+  const project = str(run.session_name)
   if (project !== undefined) attributes['langsmith.project'] = project
   service ??= same?.service ?? project ?? previous?.service ?? DEFAULT_SERVICE
 
   const resource: Attributes = same ? { ...same.resource } : {}
   resource['service.name'] = service
-  const runtime = extra && isObj(extra['runtime']) ? extra['runtime'] : undefined
+  const runtime = extra && isObj(extra.runtime) ? extra.runtime : undefined
   if (runtime) {
     for (const k in runtime) {
       const value = toAttributeValue(runtime[k])
@@ -156,23 +199,23 @@ export function runToSpan(run: Obj, previous: CollectedSpan | undefined): Collec
     }
   }
 
-  const error = run['error']
+  const error = run.error
   const status: CollectedSpan['status'] =
     typeof error === 'string' && error !== ''
       ? { code: 'error', message: error }
       : (same?.status ?? { code: 'unset' })
-  const runType = str(run['run_type']) ?? previous?.runType
+  const runType = str(run.run_type) ?? previous?.runType
   return {
     traceId,
     spanId: spanIdFromRunId(id),
     ...(parentSpanId !== undefined ? { parentSpanId } : {}),
-    name: str(run['name']) ?? previous?.name ?? 'run',
+    name: str(run.name) ?? previous?.name ?? 'run',
     service,
     kind: 'internal',
     startTime,
-    endTime: endTime >= startTime ? endTime : startTime,
+    endTime: Math.max(endTime, startTime),
     attributes,
-    events: eventsOf(run['events']) ?? same?.events ?? [],
+    events: eventsOf(run.events) ?? same?.events ?? [],
     links: [],
     status,
     resource,
@@ -218,7 +261,7 @@ export function multipartRuns(parts: readonly FormPart[]): RunBatch {
     const run = get(op, id)
     if (fieldDot < 0) {
       if (!isObj(value)) return { ok: false, error: `part ${part.name}: a run must be a JSON object` }
-      Object.assign(run, value, { id: run['id'] })
+      Object.assign(run, value, { id })
     } else {
       const field = rest.slice(fieldDot + 1)
       if (RUN_FIELDS.has(field)) run[field] = value
@@ -239,9 +282,10 @@ export function multipartRuns(parts: readonly FormPart[]): RunBatch {
 export function batchRuns(body: Buffer | string): RunBatch {
   const value = parseJson(body)
   if (!isObj(value)) return { ok: false, error: 'body must be a JSON object with post and patch arrays' }
+  const batch: BatchJson = value
   const ops: RunOperation[] = []
   for (const op of ['post', 'patch'] as const) {
-    const runs = value[op]
+    const runs = batch[op]
     if (runs === undefined || runs === null) continue
     if (!Array.isArray(runs)) return { ok: false, error: `${op} must be an array` }
     for (const run of runs) {

@@ -27,7 +27,7 @@ const HEADERS_END = Buffer.from('\r\n\r\n')
  * boundaryOf('multipart/form-data; boundary=----LangSmithFormBoundaryx1') // '----LangSmithFormBoundaryx1'
  */
 export function boundaryOf(contentType: string | undefined): string | undefined {
-  if (!contentType || !contentType.toLowerCase().startsWith('multipart/form-data')) return undefined
+  if (!contentType?.toLowerCase().startsWith('multipart/form-data')) return undefined
   const m = BOUNDARY_PARAM.exec(contentType)
   const boundary = m?.[1] ?? m?.[2]
   // RFC 2046 §5.1.1: 1 to 70 characters.
@@ -74,7 +74,8 @@ export function parseMultipart(body: Buffer, boundary: string): FormPart[] | und
     pos += 2
     let contentStart: number
     let headerText = ''
-    if (body[pos] === 13 && body[pos + 1] === 10) contentStart = pos + 2 // no headers at all
+    if (body[pos] === 13 && body[pos + 1] === 10)
+      contentStart = pos + 2 // no headers at all
     else {
       const headersEnd = body.indexOf(HEADERS_END, pos)
       if (headersEnd < 0) return undefined

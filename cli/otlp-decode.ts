@@ -23,6 +23,60 @@ export interface OtlpDecodeResult {
 
 type Obj = Record<string, unknown>
 
+// The proto3 JSON shapes walked below; every field is `unknown` until checked.
+interface AnyValueJson {
+  readonly stringValue?: unknown
+  readonly boolValue?: unknown
+  readonly intValue?: unknown
+  readonly doubleValue?: unknown
+  readonly arrayValue?: unknown
+  readonly kvlistValue?: unknown
+  readonly bytesValue?: unknown
+}
+interface KeyValueJson {
+  readonly key?: unknown
+  readonly value?: unknown
+}
+interface ValuesJson {
+  readonly values?: unknown
+}
+interface AttributedJson {
+  readonly attributes?: unknown
+}
+interface EventJson extends AttributedJson {
+  readonly name?: unknown
+  readonly timeUnixNano?: unknown
+}
+interface LinkJson extends AttributedJson {
+  readonly traceId?: unknown
+  readonly spanId?: unknown
+}
+interface StatusJson {
+  readonly code?: unknown
+  readonly message?: unknown
+}
+interface SpanJson extends LinkJson {
+  readonly parentSpanId?: unknown
+  readonly name?: unknown
+  readonly kind?: unknown
+  readonly startTimeUnixNano?: unknown
+  readonly endTimeUnixNano?: unknown
+  readonly events?: unknown
+  readonly links?: unknown
+  readonly status?: unknown
+}
+interface ScopeSpansJson {
+  readonly scope?: unknown
+  readonly spans?: unknown
+}
+interface ResourceSpansJson {
+  readonly resource?: unknown
+  readonly scopeSpans?: unknown
+}
+interface RequestJson {
+  readonly resourceSpans?: unknown
+}
+
 const root = protobuf.Root.fromJSON(OTLP_TRACE_DESCRIPTOR)
 const RequestType = root.lookupType('ExportTraceServiceRequest')
 const ResponseType = root.lookupType('ExportTraceServiceResponse')
@@ -36,7 +90,14 @@ const DIGITS = /^\d{1,20}$/
 const UNKNOWN_SERVICE = 'unknown_service'
 
 // OTLP SpanKind: 0 UNSPECIFIED, 1 INTERNAL, 2 SERVER, 3 CLIENT, 4 PRODUCER, 5 CONSUMER.
-const KINDS: readonly CollectedSpanKind[] = ['internal', 'internal', 'server', 'client', 'producer', 'consumer']
+const KINDS: readonly CollectedSpanKind[] = [
+  'internal',
+  'internal',
+  'server',
+  'client',
+  'producer',
+  'consumer',
+]
 const KIND_NAMES: Readonly<Record<string, CollectedSpanKind>> = {
   SPAN_KIND_UNSPECIFIED: 'internal',
   SPAN_KIND_INTERNAL: 'internal',
@@ -48,6 +109,11 @@ const KIND_NAMES: Readonly<Record<string, CollectedSpanKind>> = {
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** `v` as the JSON object shape `T` (fields still unchecked), or undefined. */
+function obj<T>(v: unknown): T | undefined {
+  return isObj(v) ? (v as T) : undefined
 }
 
 function list(v: unknown): readonly unknown[] {
@@ -92,30 +158,27 @@ function nanosToMs(v: unknown): number | undefined {
 }
 
 /** An OTLP `AnyValue` as a plain JS value (kvlists become objects). */
-function anyValue(v: unknown): unknown {
-  if (!isObj(v)) return undefined
-  if (v['stringValue'] !== undefined) return String(v['stringValue'])
-  if (v['boolValue'] !== undefined) return v['boolValue'] === true || v['boolValue'] === 'true'
-  if (v['intValue'] !== undefined) {
-    const n = Number(v['intValue'])
+function anyValue(value: unknown): unknown {
+  const v = obj<AnyValueJson>(value)
+  if (v === undefined) return undefined
+  if (v.stringValue !== undefined) return String(v.stringValue)
+  if (v.boolValue !== undefined) return v.boolValue === true || v.boolValue === 'true'
+  if (v.intValue !== undefined) {
+    const n = Number(v.intValue)
     // Beyond 2^53 the decimal text is the only exact form.
-    return Number.isSafeInteger(n) ? n : String(v['intValue'])
+    return Number.isSafeInteger(n) ? n : String(v.intValue)
   }
-  if (v['doubleValue'] !== undefined) return Number(v['doubleValue'])
-  if (v['arrayValue'] !== undefined) {
-    const values = isObj(v['arrayValue']) ? list(v['arrayValue']['values']) : []
-    return values.map(anyValue)
-  }
-  if (v['kvlistValue'] !== undefined) {
+  if (v.doubleValue !== undefined) return Number(v.doubleValue)
+  if (v.arrayValue !== undefined) return list(obj<ValuesJson>(v.arrayValue)?.values).map(anyValue)
+  if (v.kvlistValue !== undefined) {
     const out: Obj = {}
-    if (isObj(v['kvlistValue'])) {
-      for (const kv of list(v['kvlistValue']['values'])) {
-        if (isObj(kv) && typeof kv['key'] === 'string') out[kv['key']] = anyValue(kv['value'])
-      }
+    for (const item of list(obj<ValuesJson>(v.kvlistValue)?.values)) {
+      const kv = obj<KeyValueJson>(item)
+      if (kv && typeof kv.key === 'string') out[kv.key] = anyValue(kv.value)
     }
     return out
   }
-  const bytes = v['bytesValue']
+  const bytes = v.bytesValue
   if (bytes instanceof Uint8Array) return Buffer.from(bytes).toString('base64')
   if (typeof bytes === 'string') return bytes
   return undefined
@@ -133,7 +196,10 @@ export function toAttributeValue(v: unknown): AttributeValue | undefined {
   if (Array.isArray(v)) {
     if (v.length === 0) return [] as string[]
     const first = typeof v[0]
-    if ((first === 'string' || first === 'number' || first === 'boolean') && v.every((x) => typeof x === first))
+    if (
+      (first === 'string' || first === 'number' || first === 'boolean') &&
+      v.every((x) => typeof x === first)
+    )
       return v as string[]
   }
   try {
@@ -145,10 +211,11 @@ export function toAttributeValue(v: unknown): AttributeValue | undefined {
 
 function attributesOf(kvs: unknown): Attributes {
   const out: Attributes = {}
-  for (const kv of list(kvs)) {
-    if (!isObj(kv) || typeof kv['key'] !== 'string') continue
-    const value = toAttributeValue(anyValue(kv['value']))
-    if (value !== undefined) out[kv['key']] = value
+  for (const item of list(kvs)) {
+    const kv = obj<KeyValueJson>(item)
+    if (kv === undefined || typeof kv.key !== 'string') continue
+    const value = toAttributeValue(anyValue(kv.value))
+    if (value !== undefined) out[kv.key] = value
   }
   return out
 }
@@ -159,22 +226,24 @@ function kindOf(v: unknown): CollectedSpanKind {
   return 'internal'
 }
 
-function statusOf(v: unknown): CollectedSpan['status'] {
-  if (!isObj(v)) return { code: 'unset' }
-  const c = v['code']
-  const code = c === 2 || c === 'STATUS_CODE_ERROR' ? 'error' : c === 1 || c === 'STATUS_CODE_OK' ? 'ok' : 'unset'
-  const message = v['message']
-  return typeof message === 'string' && message !== '' ? { code, message } : { code }
+function statusOf(value: unknown): CollectedSpan['status'] {
+  const v = obj<StatusJson>(value)
+  if (v === undefined) return { code: 'unset' }
+  const c = v.code
+  const code =
+    c === 2 || c === 'STATUS_CODE_ERROR' ? 'error' : c === 1 || c === 'STATUS_CODE_OK' ? 'ok' : 'unset'
+  return typeof v.message === 'string' && v.message !== '' ? { code, message: v.message } : { code }
 }
 
 function eventsOf(v: unknown): CollectedEvent[] {
   const out: CollectedEvent[] = []
-  for (const e of list(v)) {
-    if (!isObj(e)) continue
+  for (const item of list(v)) {
+    const e = obj<EventJson>(item)
+    if (e === undefined) continue
     out.push({
-      name: typeof e['name'] === 'string' ? e['name'] : '',
-      time: nanosToMs(e['timeUnixNano']) ?? 0,
-      attributes: attributesOf(e['attributes']),
+      name: typeof e.name === 'string' ? e.name : '',
+      time: nanosToMs(e.timeUnixNano) ?? 0,
+      attributes: attributesOf(e.attributes),
     })
   }
   return out
@@ -182,17 +251,18 @@ function eventsOf(v: unknown): CollectedEvent[] {
 
 function linksOf(v: unknown): CollectedLink[] {
   const out: CollectedLink[] = []
-  for (const l of list(v)) {
-    if (!isObj(l)) continue
-    const traceId = idOf(l['traceId'], 16)
-    const spanId = idOf(l['spanId'], 8)
-    if (traceId && spanId) out.push({ traceId, spanId, attributes: attributesOf(l['attributes']) })
+  for (const item of list(v)) {
+    const l = obj<LinkJson>(item)
+    if (l === undefined) continue
+    const traceId = idOf(l.traceId, 16)
+    const spanId = idOf(l.spanId, 8)
+    if (traceId && spanId) out.push({ traceId, spanId, attributes: attributesOf(l.attributes) })
   }
   return out
 }
 
 /** Walks an `ExportTraceServiceRequest` in its JSON shape. */
-function collect(request: Obj): OtlpDecodeResult {
+function collect(request: RequestJson): OtlpDecodeResult {
   const spans: CollectedSpan[] = []
   let rejected = 0
   let error: string | undefined
@@ -200,21 +270,25 @@ function collect(request: Obj): OtlpDecodeResult {
     rejected++
     error ??= why
   }
-  for (const rs of list(request['resourceSpans'])) {
-    if (!isObj(rs)) continue
-    const resource = isObj(rs['resource']) ? attributesOf(rs['resource']['attributes']) : {}
+  for (const rsItem of list(request.resourceSpans)) {
+    const rs = obj<ResourceSpansJson>(rsItem)
+    if (rs === undefined) continue
+    const resource = attributesOf(obj<AttributedJson>(rs.resource)?.attributes)
     const serviceName = resource['service.name']
     const service = typeof serviceName === 'string' && serviceName !== '' ? serviceName : UNKNOWN_SERVICE
-    for (const ss of list(rs['scopeSpans'])) {
-      if (!isObj(ss)) continue
-      const scope = isObj(ss['scope']) && typeof ss['scope']['name'] === 'string' ? ss['scope']['name'] : ''
-      for (const s of list(ss['spans'])) {
-        if (!isObj(s)) {
+    for (const ssItem of list(rs.scopeSpans)) {
+      const ss = obj<ScopeSpansJson>(ssItem)
+      if (ss === undefined) continue
+      const scopeName = obj<{ readonly name?: unknown }>(ss.scope)?.name
+      const scope = typeof scopeName === 'string' ? scopeName : ''
+      for (const item of list(ss.spans)) {
+        const s = obj<SpanJson>(item)
+        if (s === undefined) {
           reject('a span is not an object')
           continue
         }
-        const traceId = idOf(s['traceId'], 16)
-        const spanId = idOf(s['spanId'], 8)
+        const traceId = idOf(s.traceId, 16)
+        const spanId = idOf(s.spanId, 8)
         if (!traceId) {
           reject('traceId must be 16 bytes, not all zero')
           continue
@@ -224,37 +298,36 @@ function collect(request: Obj): OtlpDecodeResult {
           continue
         }
         let parentSpanId: string | undefined
-        if (!isEmptyId(s['parentSpanId'])) {
-          parentSpanId = idOf(s['parentSpanId'], 8)
+        if (!isEmptyId(s.parentSpanId)) {
+          parentSpanId = idOf(s.parentSpanId, 8)
           if (!parentSpanId) {
             reject('parentSpanId must be empty or 8 bytes')
             continue
           }
         }
-        const startTime = nanosToMs(s['startTimeUnixNano'])
+        const startTime = nanosToMs(s.startTimeUnixNano)
         if (startTime === undefined) {
           reject('startTimeUnixNano is missing')
           continue
         }
-        const end = nanosToMs(s['endTimeUnixNano'])
-        const span: CollectedSpan = {
+        const end = nanosToMs(s.endTimeUnixNano)
+        spans.push({
           traceId,
           spanId,
           ...(parentSpanId !== undefined ? { parentSpanId } : {}),
-          name: typeof s['name'] === 'string' ? s['name'] : '',
+          name: typeof s.name === 'string' ? s.name : '',
           service,
-          kind: kindOf(s['kind']),
+          kind: kindOf(s.kind),
           startTime,
           endTime: end !== undefined && end >= startTime ? end : startTime,
-          attributes: attributesOf(s['attributes']),
-          events: eventsOf(s['events']),
-          links: linksOf(s['links']),
-          status: statusOf(s['status']),
+          attributes: attributesOf(s.attributes),
+          events: eventsOf(s.events),
+          links: linksOf(s.links),
+          status: statusOf(s.status),
           resource,
           ...(scope !== '' ? { scope } : {}),
           source: 'otlp',
-        }
-        spans.push(span)
+        })
       }
     }
   }
@@ -309,7 +382,9 @@ export function otlpResponse(
 ): string | Uint8Array {
   const partial = rejected > 0 ? { rejectedSpans: rejected, errorMessage: error ?? '' } : undefined
   if (encoding === 'json')
-    return partial ? JSON.stringify({ partialSuccess: { ...partial, rejectedSpans: String(rejected) } }) : '{}'
+    return partial
+      ? JSON.stringify({ partialSuccess: { ...partial, rejectedSpans: String(rejected) } })
+      : '{}'
   return ResponseType.encode(ResponseType.fromObject(partial ? { partialSuccess: partial } : {})).finish()
 }
 
@@ -319,7 +394,11 @@ export function otlpResponse(
  * @example
  * otlpStatus('json', 3, 'body is not an ExportTraceServiceRequest')
  */
-export function otlpStatus(encoding: 'json' | 'protobuf', code: number, message: string): string | Uint8Array {
+export function otlpStatus(
+  encoding: 'json' | 'protobuf',
+  code: number,
+  message: string,
+): string | Uint8Array {
   if (encoding === 'json') return JSON.stringify({ code, message })
   return RpcStatusType.encode(RpcStatusType.fromObject({ code, message })).finish()
 }

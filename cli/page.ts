@@ -6,13 +6,13 @@
  */
 import { SERVICE_PALETTE } from './waterfall.js'
 
-const CSS = String.raw`
+const CSS = `
 :root {
   --bg: #f5f6f8; --panel: #ffffff; --text: #1b1f24; --muted: #687282; --faint: #9aa3af;
   --line: #e6e8ec; --hover: #f3f5f8; --sel: #e9f1ff; --accent: #2f6fec; --err: #e5484d;
   --err-soft: #fdecec; --warn: #b7791f; --warn-soft: #fdf4e3;
   --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
-  --namecol: 38%;
+  --namecol: 42%;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -45,8 +45,8 @@ header {
   cursor: pointer; font-size: 12px;
 }
 .btn:hover { background: var(--hover); }
-main { flex: 1; display: grid; grid-template-columns: 320px minmax(0, 1fr); min-height: 0; }
-main.with-details { grid-template-columns: 320px minmax(0, 1fr) 400px; }
+main { flex: 1; display: grid; grid-template-columns: 300px minmax(0, 1fr); min-height: 0; }
+main.with-details { grid-template-columns: 280px minmax(0, 1fr) 360px; }
 #list { border-right: 1px solid var(--line); overflow: auto; background: var(--panel); display: flex; flex-direction: column; }
 .search { padding: 10px 12px; border-bottom: 1px solid var(--line); position: sticky; top: 0; background: var(--panel); z-index: 1; }
 .search input {
@@ -64,7 +64,8 @@ main.with-details { grid-template-columns: 320px minmax(0, 1fr) 400px; }
 .ti-dots { display: flex; gap: 3px; }
 .dot { width: 8px; height: 8px; border-radius: 50%; display: inline-block; flex: none; }
 .ti-err { color: var(--err); font-weight: 600; }
-.ti-open { color: var(--warn); }
+.ti-open { color: var(--warn); animation: pulse 1.6s ease-in-out infinite; }
+@keyframes pulse { 50% { opacity: .35; } }
 .ti-when { margin-left: auto; }
 .empty-list { padding: 24px 16px; color: var(--muted); }
 #view { overflow: auto; min-width: 0; }
@@ -96,9 +97,9 @@ main.with-details { grid-template-columns: 320px minmax(0, 1fr) 400px; }
 .wf-row:hover { background: var(--hover); }
 .wf-row.selected { background: var(--sel); }
 .wf-row.hidden { display: none; }
-.wf-name { display: flex; align-items: center; gap: 6px; padding: 0 10px 0 8px; min-width: 0; border-right: 1px solid var(--line); white-space: nowrap; }
+.wf-name { display: flex; align-items: center; gap: 5px; padding: 0 10px 0 6px; min-width: 0; border-right: 1px solid var(--line); white-space: nowrap; }
 .wf-time { position: relative; margin: 0 56px 0 12px; }
-.indent { align-self: stretch; width: 14px; flex: none; border-left: 1px solid var(--line); margin-left: 6px; }
+.indent { align-self: stretch; width: 13px; flex: none; border-left: 1px solid var(--line); margin-left: 4px; }
 .caret { width: 16px; flex: none; text-align: center; color: var(--faint); font-size: 10px; user-select: none; }
 .caret.has:hover { color: var(--text); }
 .svc { color: var(--muted); font-size: 11.5px; flex: none; }
@@ -111,7 +112,9 @@ main.with-details { grid-template-columns: 320px minmax(0, 1fr) 400px; }
 .bar.error { background: repeating-linear-gradient(135deg, var(--err) 0 5px, #f28b8e 5px 9px) !important; }
 .dur { position: absolute; top: 6px; font-size: 11.5px; color: var(--muted); white-space: nowrap; font-variant-numeric: tabular-nums; }
 .wf-row.error .dur { color: var(--err); }
-.grid { position: absolute; top: 0; bottom: 0; pointer-events: none; }
+.dur.inside, .wf-row.error .dur.inside { color: #fff; font-weight: 600; text-shadow: 0 0 2px rgba(0,0,0,.35); }
+/* Over the time column: the name column, then .wf-time's margins. */
+.grid { position: absolute; top: 0; bottom: 0; left: calc(var(--namecol) + 12px); right: 56px; pointer-events: none; }
 .grid i { position: absolute; top: 0; bottom: 0; border-left: 1px dashed var(--line); }
 .tick { position: absolute; top: 8px; transform: translateX(-50%); white-space: nowrap; font-variant-numeric: tabular-nums; }
 .tick:first-child { transform: none; }
@@ -126,7 +129,7 @@ main.with-details { grid-template-columns: 320px minmax(0, 1fr) 400px; }
 table.kv { width: 100%; border-collapse: collapse; font-size: 12px; table-layout: fixed; }
 table.kv td { padding: 4px 0; vertical-align: top; border-top: 1px solid var(--line); }
 table.kv tr:first-child td { border-top: 0; }
-table.kv td.k { width: 42%; color: var(--muted); padding-right: 10px; font-family: var(--mono); word-break: break-all; }
+table.kv td.k { width: 42%; color: var(--muted); padding-right: 10px; font-family: var(--mono); overflow-wrap: anywhere; }
 table.kv td.v { font-family: var(--mono); word-break: break-word; white-space: pre-wrap; }
 table.kv pre { margin: 0; font: inherit; white-space: pre-wrap; }
 .ev { padding: 6px 0; border-top: 1px solid var(--line); }
@@ -191,6 +194,14 @@ function fmt(ms) {
   if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
   var m = Math.floor(ms / 60000);
   return m + 'm ' + String(Math.round((ms - m * 60000) / 1000)).padStart(2, '0') + 's';
+}
+// Axis ticks: as few digits as the step needs (0, 500 ms, 1 s, 1.5 s).
+function tickLabel(ms, step) {
+  if (ms === 0) return '0';
+  var digits = function (x, unitStep) { return String(Number(x.toFixed(Math.max(0, -Math.floor(Math.log10(unitStep) + 1e-9))))); };
+  if (step >= 1000 || ms >= 1000) return digits(ms / 1000, step / 1000) + ' s';
+  if (step >= 1) return digits(ms, step) + ' ms';
+  return digits(ms * 1000, step * 1000) + ' µs';
 }
 function ago(t) {
   var s = Math.max(0, Math.round((Date.now() - t) / 1000));
@@ -311,10 +322,10 @@ function renderTrace() {
   var step = niceStep(total, 6), ticks = [];
   for (var x = 0; x <= total + 1e-9; x += step) ticks.push(x);
   var axisTime = h('div', { cls: 'wf-time' }, ticks.map(function (v) {
-    return h('span', { cls: 'tick', style: 'left:' + pct(v) + '%', text: v === 0 ? '0' : fmt(v) });
+    return h('span', { cls: 'tick', style: 'left:' + pct(v) + '%', text: tickLabel(v, step) });
   }));
   wf.appendChild(h('div', { cls: 'wf-axis' }, h('div', { cls: 'wf-name', text: 'Span' }), axisTime));
-  var grid = h('div', { cls: 'grid' }, ticks.map(function (v) { return h('i', { style: 'left:' + pct(v) + '%' }); }));
+  var grid = h('div', { cls: 'grid' }, ticks.slice(1).map(function (v) { return h('i', { style: 'left:' + pct(v) + '%' }); }));
   wf.appendChild(grid);
 
   treeRows(t).forEach(function (r) {
@@ -333,10 +344,7 @@ function renderTrace() {
     nameCell.appendChild(h('span', { cls: 'nm', text: s.name || '(unnamed)', title: s.name }));
     if (r.orphan) nameCell.appendChild(h('span', { cls: 'tag-orphan', title: 'parent ' + s.parentSpanId + ' is not in this trace', text: 'orphan' }));
     if (s.runType) nameCell.appendChild(h('span', { cls: 'tag-run', text: s.runType }));
-    var end = left + width;
-    var dur = h('span', { cls: 'dur', text: fmt(s.endTime - s.startTime) });
-    if (end < 80) dur.style.left = 'calc(' + end + '% + 6px)';
-    else dur.style.right = 'calc(' + (100 - left) + '% + 6px)';
+    var dur = h('span', { cls: 'dur', text: fmt(s.endTime - s.startTime), 'data-left': String(left), 'data-end': String(left + width) });
     var timeCell = h('div', { cls: 'wf-time' },
       h('div', { cls: 'bar' + (err ? ' error' : ''), style: 'left:' + left + '%;width:' + width + '%;background:' + colors[s.service] }),
       dur);
@@ -348,14 +356,22 @@ function renderTrace() {
     }, nameCell, timeCell));
   });
   view.appendChild(wf);
-  // Grid lines sit over the time column: measure it once it is laid out.
-  var probe = wf.querySelector('.wf-axis .wf-time');
-  if (probe) {
-    var a = probe.getBoundingClientRect(), w = wf.getBoundingClientRect();
-    grid.style.left = (a.left - w.left) + 'px';
-    grid.style.width = a.width + 'px';
-  }
   renderDetails();
+}
+// Durations go right of their bar; for a bar reaching the far end, inside it when they fit
+// there, else left of it. Measured after layout, and again whenever the layout changes.
+function fitLabels() {
+  document.querySelectorAll('.wf .dur').forEach(function (d) {
+    var left = Number(d.getAttribute('data-left')), end = Number(d.getAttribute('data-end'));
+    var bar = d.previousElementSibling;
+    d.className = 'dur'; d.style.left = ''; d.style.right = '';
+    if (end < 84) { d.style.left = 'calc(' + end + '% + 6px)'; return; }
+    d.className = 'dur inside'; d.style.right = 'calc(' + (100 - end) + '% + 6px)';
+    if (!bar || d.offsetWidth + 12 > bar.offsetWidth) {
+      d.className = 'dur';
+      d.style.right = 'calc(' + (100 - left) + '% + 6px)';
+    }
+  });
 }
 function toggle(id) {
   if (state.collapsed[id]) delete state.collapsed[id]; else state.collapsed[id] = true;
@@ -393,7 +409,13 @@ function kvTable(obj, kind) {
   if (!keys.length) return h('div', { cls: 'none', text: 'none' });
   return h('table', { cls: 'kv' }, keys.map(function (k) {
     var p = {}; p['data-' + kind + '-key'] = k;
-    return h('tr', p, h('td', { cls: 'k', text: k }), h('td', { cls: 'v' }, valueNode(obj[k])));
+    // Break long keys after their dots, not inside words.
+    var key = h('td', { cls: 'k', title: k });
+    k.split('.').forEach(function (part, i) {
+      if (i) { key.appendChild(document.createTextNode('.')); key.appendChild(document.createElement('wbr')); }
+      key.appendChild(document.createTextNode(part));
+    });
+    return h('tr', p, key, h('td', { cls: 'v' }, valueNode(obj[k])));
   }));
 }
 function section(title, body, id) {
@@ -406,6 +428,7 @@ function renderDetails() {
   box.textContent = '';
   main.classList.toggle('with-details', !!s);
   box.hidden = !s;
+  fitLabels();
   if (!s) return;
   var colors = assignColors(t.services);
   var err = s.status && s.status.code === 'error';
@@ -505,6 +528,7 @@ function fromHash() {
   }
 }
 window.addEventListener('hashchange', fromHash);
+window.addEventListener('resize', fitLabels);
 document.addEventListener('keydown', function (e) { if (e.key === 'Escape' && state.spanId) selectSpan(null); });
 $('#filter').addEventListener('input', function (e) { state.filter = e.target.value; renderList(); });
 $('#clear').addEventListener('click', function () {

@@ -27,11 +27,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       )
       return 2
     case 'dev': {
-      const env = process.env
+      // FORCE_COLOR wins over NO_COLOR, as in Node's own tty.getColorDepth.
+      const { FORCE_COLOR, NO_COLOR } = process.env
       const color =
-        env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0'
+        FORCE_COLOR !== undefined && FORCE_COLOR !== '0'
           ? true
-          : env['NO_COLOR'] === undefined && process.stdout.isTTY === true
+          : NO_COLOR === undefined && process.stdout.isTTY === true
       return runDev(parsed.options, {
         out: (text) => process.stdout.write(`${text}\n`),
         err: (text) => process.stderr.write(`${text}\n`),

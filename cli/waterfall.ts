@@ -204,7 +204,7 @@ export function slowestHop(trace: CollectedTrace): { span: CollectedSpan; selfTi
   return best
 }
 
-function fit(text: string, width: number): string {
+function clip(text: string, width: number): string {
   if (width <= 0) return ''
   if (text.length <= width) return text.padEnd(width)
   return width === 1 ? '…' : `${text.slice(0, width - 1)}…`
@@ -239,9 +239,12 @@ export function renderWaterfall(trace: CollectedTrace, options: WaterfallOptions
     `${trace.services.length} service${trace.services.length === 1 ? '' : 's'}`,
     formatDuration(trace.duration),
   ]
-  if (trace.errors > 0) counts.push(paint(color, fg(ERROR_ANSI), `✗ ${trace.errors} error${trace.errors === 1 ? '' : 's'}`))
+  if (trace.errors > 0)
+    counts.push(paint(color, fg(ERROR_ANSI), `✗ ${trace.errors} error${trace.errors === 1 ? '' : 's'}`))
   if (trace.orphans > 0) counts.push(`${trace.orphans} orphan${trace.orphans === 1 ? '' : 's'}`)
-  lines.push(`${paint(color, '1', `trace ${trace.traceId}`)}  ${paint(color, '1', trace.name)}  ·  ${counts.join(' · ')}`)
+  lines.push(
+    `${paint(color, '1', `trace ${trace.traceId}`)}  ${paint(color, '1', trace.name)}  ·  ${counts.join(' · ')}`,
+  )
   if (rows.length === 0) return lines.join('\n')
 
   const labels = rows.map((r) => {
@@ -278,10 +281,10 @@ export function renderWaterfall(trace: CollectedTrace, options: WaterfallOptions
     const label = labels[i]!
     const error = span.status.code === 'error'
     const svcColor = fg(SERVICE_PALETTE[colors.get(span.service) ?? 0]![0])
-    const service = paint(color, svcColor, fit(span.service, serviceWidth))
+    const service = paint(color, svcColor, clip(span.service, serviceWidth))
 
     const room = nameWidth - label.prefix.length - label.marks.length - label.suffix.length
-    const name = room >= 4 ? fit(label.name, room).trimEnd() : ''
+    const name = room >= 4 ? clip(label.name, room).trimEnd() : ''
     const used = label.prefix.length + label.marks.length + name.length + label.suffix.length
     const nameCell =
       paint(color, '2', label.prefix) +

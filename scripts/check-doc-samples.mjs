@@ -9,7 +9,12 @@ const out = `${root}/node_modules/.cache/doc-samples`
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
-const docs = ['README.md', ...readdirSync(`${root}/docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+const docs = [
+  'README.md',
+  ...readdirSync(`${root}/docs`)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+]
 const files = []
 for (const doc of docs) {
   const text = readFileSync(`${root}/${doc}`, 'utf8')
@@ -29,7 +34,13 @@ const base = JSON.parse(readFileSync(`${root}/tsconfig.json`, 'utf8'))
 writeFileSync(
   `${out}/tsconfig.json`,
   JSON.stringify({
-    compilerOptions: { ...base.compilerOptions, baseUrl: '.', paths, noUnusedLocals: false, types: ['node', '@cloudflare/workers-types'] },
+    compilerOptions: {
+      ...base.compilerOptions,
+      baseUrl: '.',
+      paths,
+      noUnusedLocals: false,
+      types: ['node', '@cloudflare/workers-types'],
+    },
     files,
   }),
 )
@@ -37,6 +48,8 @@ try {
   execFileSync(`${root}/node_modules/.bin/tsc`, ['-p', `${out}/tsconfig.json`], { stdio: 'inherit' })
   console.log(`doc samples: ${files.length} TypeScript samples from ${docs.length} documents type-check`)
 } catch {
-  console.error('doc samples: a sample in the docs does not type-check (see above; files in node_modules/.cache/doc-samples)')
+  console.error(
+    'doc samples: a sample in the docs does not type-check (see above; files in node_modules/.cache/doc-samples)',
+  )
   process.exit(1)
 }

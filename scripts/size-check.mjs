@@ -1,10 +1,11 @@
 // Size budgets per entry point, checked in `npm test`: what a user's edge bundle grows by.
 // Each case bundles a small realistic program against dist/ with esbuild (minified,
 // tree-shaken, peers external), gzips it, and compares with its budget.
-import { build } from 'esbuild'
+
 import { existsSync } from 'node:fs'
-import { gzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const KB = 1024
@@ -75,7 +76,16 @@ async function gzipBytes(code) {
     platform: 'browser',
     target: 'es2022',
     write: false,
-    external: ['cloudflare:*', 'node:*', '@opentelemetry/*', 'langsmith', 'langsmith/*', 'hono', 'hono/*', '@modelcontextprotocol/*'],
+    external: [
+      'cloudflare:*',
+      'node:*',
+      '@opentelemetry/*',
+      'langsmith',
+      'langsmith/*',
+      'hono',
+      'hono/*',
+      '@modelcontextprotocol/*',
+    ],
     logLevel: 'silent',
   })
   return gzipSync(result.outputFiles[0].contents, { level: 9 }).length
@@ -86,14 +96,24 @@ const rows = []
 for (const c of cases) {
   const missing = c.needs.filter((e) => !existsSync(`${root}/dist/${e}.js`))
   if (missing.length > 0) {
-    rows.push([c.name, 'not built', `${(c.budget / KB).toFixed(1)} KB`, `missing dist/${missing.join(', dist/')}.js`])
+    rows.push([
+      c.name,
+      'not built',
+      `${(c.budget / KB).toFixed(1)} KB`,
+      `missing dist/${missing.join(', dist/')}.js`,
+    ])
     if (process.env.CI) failed = true
     continue
   }
   const size = (await gzipBytes(c.code)) - (c.baseline ? await gzipBytes(c.baseline) : 0)
   const ok = size <= c.budget
   if (!ok) failed = true
-  rows.push([c.name, `${(size / KB).toFixed(2)} KB`, `${(c.budget / KB).toFixed(1)} KB`, ok ? 'ok' : 'OVER BUDGET'])
+  rows.push([
+    c.name,
+    `${(size / KB).toFixed(2)} KB`,
+    `${(c.budget / KB).toFixed(1)} KB`,
+    ok ? 'ok' : 'OVER BUDGET',
+  ])
 }
 console.log('\nSize budgets (minified + gzip, esbuild, peers external)')
 for (const [name, size, budget, status] of rows) {

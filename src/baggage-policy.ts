@@ -77,7 +77,10 @@ export function filterOutgoing(
 }
 
 /** The span attributes the scope's baggage becomes. */
-export function baggageAttributes(baggage: Baggage | undefined, policy: BaggagePolicy): Attributes | undefined {
+export function baggageAttributes(
+  baggage: Baggage | undefined,
+  policy: BaggagePolicy,
+): Attributes | undefined {
   if (baggage === undefined || policy.attributes === undefined) return undefined
   let out: Attributes | undefined
   for (const m of baggage) {

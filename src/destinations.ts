@@ -26,7 +26,11 @@ export function normalizeRule(rule: DestinationRule): DestinationRule {
 }
 
 /** True when `url` may receive trace headers under `policy`, for a scope whose own origin is `origin`. */
-export function isAllowedDestination(url: URL, policy: DestinationPolicy, origin: string | undefined): boolean {
+export function isAllowedDestination(
+  url: URL,
+  policy: DestinationPolicy,
+  origin: string | undefined,
+): boolean {
   if (policy.sameOrigin && origin !== undefined && url.origin === origin) return true
   for (const rule of policy.allow) {
     if (typeof rule === 'string') {

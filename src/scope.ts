@@ -294,7 +294,6 @@ export class Scope {
   }
 
   private async flush(): Promise<FlushReport> {
-    const config = this.tracer.config
     const deadline = Date.now() + this.flushBudgetMs
     let forceEnded = 0
     if (this.open > 0) {

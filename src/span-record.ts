@@ -4,7 +4,13 @@
  * and the LangSmith one (run id, dotted order), so every exporter reads the same record.
  */
 
-export type AttributeValue = string | number | boolean | readonly string[] | readonly number[] | readonly boolean[]
+export type AttributeValue =
+  | string
+  | number
+  | boolean
+  | readonly string[]
+  | readonly number[]
+  | readonly boolean[]
 export type Attributes = Record<string, AttributeValue>
 
 /** Numbered as in `@opentelemetry/api` (OTLP's enum is this plus one). */

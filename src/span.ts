@@ -130,7 +130,11 @@ export class Span {
       span.end()
       throw err
     }
-    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as { then?: unknown }).then === 'function'
+    ) {
       return (result as unknown as Promise<unknown>).then(
         (value) => {
           span.end()
@@ -201,7 +205,9 @@ export class Span {
       this.scope.stats.countLimit('events')
       return this
     }
-    ;(this.events ??= []).push(attributes ? { name, time: time ?? now(), attributes } : { name, time: time ?? now() })
+    ;(this.events ??= []).push(
+      attributes ? { name, time: time ?? now(), attributes } : { name, time: time ?? now() },
+    )
     return this
   }
 
@@ -217,7 +223,7 @@ export class Span {
       traceId: target.traceId,
       spanId: target.spanId,
       ...(target.flags !== undefined ? { flags: target.flags } : {}),
-      ...(attributes ?? (target as SpanLink).attributes
+      ...((attributes ?? (target as SpanLink).attributes)
         ? { attributes: attributes ?? (target as SpanLink).attributes! }
         : {}),
     }
@@ -291,7 +297,9 @@ export class Span {
   /** Whether `destination` may receive this trace's headers under the configured policy. */
   mayReceive(destination: string | URL): boolean {
     const url = toUrl(destination)
-    return url !== undefined && isAllowedDestination(url, this.scope.tracer.config.destinations, this.scope.origin)
+    return (
+      url !== undefined && isAllowedDestination(url, this.scope.tracer.config.destinations, this.scope.origin)
+    )
   }
 
   /**
@@ -339,7 +347,12 @@ export class Span {
 
   /** @internal What a child needs from its parent. */
   parentInfo(): ParentInfo {
-    return { spanId: this.spanId, runId: this.runId, dottedOrder: this.dottedOrder, startTime: this.startTime }
+    return {
+      spanId: this.spanId,
+      runId: this.runId,
+      dottedOrder: this.dottedOrder,
+      startTime: this.startTime,
+    }
   }
 }
 
@@ -351,7 +364,9 @@ export async function tracedFetch(
   parent: Span,
   input: RequestInfo | URL,
   init: RequestInit | undefined,
-  target: { fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>; name: string } | undefined,
+  target:
+    | { fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>; name: string }
+    | undefined,
 ): Promise<Response> {
   const request = new Request(input, init)
   const url = new URL(request.url)

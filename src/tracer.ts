@@ -6,7 +6,12 @@ import type { Exporter } from './export/exporter.js'
 import { FlushQueue } from './export/flush-queue.js'
 import { type Limits, resolveLimits } from './limits.js'
 import { extract, type Incoming } from './propagation/extract.js'
-import { type Ingress, type PropagationFormat, type ResolvedFormats, resolveFormats } from './propagation/formats.js'
+import {
+  type Ingress,
+  type PropagationFormat,
+  type ResolvedFormats,
+  resolveFormats,
+} from './propagation/formats.js'
 import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
 import { Scope, type ScopeOptions } from './scope.js'
 import type { Attributes } from './span-record.js'
@@ -107,14 +112,17 @@ export class Tracer {
 
   /** @internal Use {@link createTracer}. */
   constructor(config: TracerConfig) {
-    if (config === null || typeof config !== 'object') throw new TracehopError('createTracer needs a config object')
+    if (config === null || typeof config !== 'object')
+      throw new TracehopError('createTracer needs a config object')
     if (typeof config.service !== 'string' || config.service.trim() === '') {
       throw new TracehopError('config.service must be a non-empty string (it becomes service.name)')
     }
     const p = config.propagation ?? {}
     const ingress = p.ingress ?? 'trusted'
     if (ingress !== 'trusted' && ingress !== 'untrusted' && ingress !== 'link') {
-      throw new TracehopError(`propagation.ingress must be 'trusted', 'untrusted' or 'link', got ${String(ingress)}`)
+      throw new TracehopError(
+        `propagation.ingress must be 'trusted', 'untrusted' or 'link', got ${String(ingress)}`,
+      )
     }
     const flush = config.flush ?? {}
     const budgetMs = flush.budgetMs ?? 10_000
@@ -142,7 +150,6 @@ export class Tracer {
       },
     }
     this.userFetch = config.fetch
-    // biome-ignore lint/suspicious/noConsole: the one line per distinct export problem.
     const log = config.log ?? ((line: string) => console.warn(line))
     this.statsRecorder = new StatsRecorder(log)
     this.queue = new FlushQueue(

@@ -11,6 +11,7 @@ import {
   type Scope,
   type Span,
   SpanKind,
+  type SpanLink,
   type TraceContext,
   TracehopError,
   type Tracer,
@@ -199,7 +200,7 @@ function startEventScope(
   }
   if (!message.valid) stats.countInvalid('envelope')
   let parent: TraceContext | undefined
-  let links: readonly { traceId: string; spanId: string }[] = []
+  let links: readonly SpanLink[] = []
   let source = 'none'
   if (message.carrier !== undefined) {
     // Sent by the client: believed as far as `propagation.ingress` says.

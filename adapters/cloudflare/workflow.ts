@@ -13,6 +13,7 @@ import {
   bindSpan,
   type Span,
   SpanKind,
+  type SpanLink,
   type TraceContext,
   TracehopError,
 } from '../../src/index.js'
@@ -22,14 +23,6 @@ import type { EntrypointClass } from './types.js'
 import { type RunState, TracedStep, type WorkflowStepLike } from './workflow-step.js'
 
 export type { WorkflowStepLike } from './workflow-step.js'
-
-// Ref: @cloudflare/workers-types WorkflowInstanceCreateOptions
-/** Options of `Workflow.create()`. */
-export interface WorkflowCreateOptionsLike<Params = unknown> {
-  readonly id?: string
-  readonly params?: Params
-  readonly [option: string]: unknown
-}
 
 // Ref: @cloudflare/workers-types Workflow
 /** A Workflow binding (`env.MY_WORKFLOW`). */
@@ -226,7 +219,7 @@ function runWorkflow(
   const unwrapped = unwrapEnvelope(payload)
   if (!unwrapped.valid) stats.countInvalid('envelope')
   let parent: TraceContext | undefined
-  let links: readonly { traceId: string; spanId: string }[] = []
+  let links: readonly SpanLink[] = []
   if (unwrapped.carrier !== undefined) {
     // Written by `tracedWorkflow()`: ours by construction.
     const incoming = tracer.extract(unwrapped.carrier, 'trusted')

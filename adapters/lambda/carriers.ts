@@ -29,7 +29,12 @@ const LANGSMITH_TRACE = 'langsmith-trace'
 // An SNS envelope is at most the SNS message limit plus its JSON framing; a bigger body is not one.
 const MAX_ENVELOPE_CHARS = 300 * 1024
 
-/** Headers of an HTTP event (REST v1, HTTP API v2, ALB, Function URL), or undefined without any. */
+/**
+ * Headers of an HTTP event (REST v1, HTTP API v2, ALB, Function URL), or undefined without any.
+ *
+ * @example
+ * tracer.start(httpEventCarrier(event)) // REST v1, HTTP API v2, ALB, Function URL
+ */
 export function httpEventCarrier(event: unknown): CarrierGetter | undefined {
   const e = asObject(event)
   if (e === undefined) return undefined
@@ -141,6 +146,9 @@ class SqsRecordCarrier implements CarrierGetter {
  * The `MessageAttributes` of an SNS notification delivered to SQS without raw delivery:
  * the body is the SNS envelope JSON (`{"Type":"Notification", …, "MessageAttributes": …}`).
  * Undefined for any other body; never throws.
+ *
+ * @example
+ * snsEnvelopeAttributes(sqsRecord.body)?.['traceparent'] // { Type: 'String', Value: '00-…' }
  */
 export function snsEnvelopeAttributes(body: unknown): Obj | undefined {
   if (typeof body !== 'string' || body.length > MAX_ENVELOPE_CHARS) return undefined
@@ -165,7 +173,12 @@ export function snsEnvelopeAttributes(body: unknown): Obj | undefined {
   return asObject(envelope['MessageAttributes'])
 }
 
-/** The carrier of one batch record (SQS or SNS); undefined for sources that carry none (Kinesis, S3). */
+/**
+ * The carrier of one batch record (SQS or SNS); undefined for sources that carry none (Kinesis, S3).
+ *
+ * @example
+ * const incoming = tracer.extract(recordCarrierOf(event.Records[0]))
+ */
 export function recordCarrierOf(record: unknown): CarrierGetter | undefined {
   const r = asObject(record)
   if (r === undefined) return undefined
@@ -178,7 +191,12 @@ export function recordCarrierOf(record: unknown): CarrierGetter | undefined {
   return undefined
 }
 
-/** EventBridge: the `detail._tracehop` object, or undefined. */
+/**
+ * EventBridge: the `detail._tracehop` object, or undefined.
+ *
+ * @example
+ * tracer.start(eventBridgeCarrier(event)) // event.detail._tracehop
+ */
 export function eventBridgeCarrier(event: unknown): CarrierGetter | undefined {
   const ctx = asObject(asObject(asObject(event)?.['detail'])?.[EVENTBRIDGE_DETAIL_KEY])
   return ctx === undefined ? undefined : recordCarrier(ctx as HeaderRecord)
@@ -188,6 +206,9 @@ export function eventBridgeCarrier(event: unknown): CarrierGetter | undefined {
  * `Lambda.Invoke` with a `ClientContext`: the runtime decodes it onto
  * `context.clientContext`; its `custom` object carries the headers (`Custom` is how
  * `@types/aws-lambda` spells it, so both are read).
+ *
+ * @example
+ * tracer.start(clientContextCarrier(context)) // context.clientContext.custom
  */
 export function clientContextCarrier(context: unknown): CarrierGetter | undefined {
   const cc = asObject(asObject(context)?.['clientContext'])

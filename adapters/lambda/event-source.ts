@@ -31,35 +31,70 @@ export interface InvocationShape {
   readonly attributes: Attributes
   /** The records of a batch event (SQS, SNS, Kinesis, DynamoDB, S3), else undefined. */
   readonly records: readonly unknown[] | undefined
+  /** HTTP sources: the origin the client called (`https://abc.execute-api…`), for the same-origin rule. */
+  readonly origin?: string
+}
+
+const HOST_RE = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/
+
+/** `https://<host>` for a plausible host name, else undefined (the same-origin rule needs a real one). */
+function originOf(host: string | undefined, scheme: string | undefined): string | undefined {
+  if (host === undefined || host.length > 253 || !HOST_RE.test(host)) return undefined
+  return `${scheme === 'http' ? 'http' : 'https'}://${host.toLowerCase()}`
 }
 
 type Obj = Record<string, unknown>
 
-/** A plain (non-array) object, or undefined. Never throws on hostile input. */
+/**
+ * A plain (non-array) object, or undefined. Never throws on hostile input.
+ *
+ * @example
+ * asObject(event.requestContext)?.['http'] // undefined for null, arrays and primitives
+ */
 export function asObject(value: unknown): Obj | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : undefined
 }
 
-/** A string, or undefined. */
+/**
+ * A string, or undefined.
+ *
+ * @example
+ * asString(record.messageId) ?? 'unknown'
+ */
 export function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-/** `arn:aws:sqs:us-east-2:123456789012:my-queue` → `my-queue` (the last `:` segment). */
+/**
+ * `arn:aws:sqs:us-east-2:123456789012:my-queue` → `my-queue` (the last `:` segment).
+ *
+ * @example
+ * arnResource('arn:aws:sqs:us-east-2:123456789012:my-queue') // 'my-queue'
+ */
 export function arnResource(arn: string | undefined): string | undefined {
   if (arn === undefined) return undefined
   const i = arn.lastIndexOf(':')
   return i >= 0 && i < arn.length - 1 ? arn.slice(i + 1) : undefined
 }
 
-/** The account id: the fifth `:`-separated field of an ARN (OTel "Instrumenting AWS Lambda"). */
+/**
+ * The account id: the fifth `:`-separated field of an ARN (OTel "Instrumenting AWS Lambda").
+ *
+ * @example
+ * arnAccount('arn:aws:lambda:eu-west-1:123456789012:function:f') // '123456789012'
+ */
 export function arnAccount(arn: string | undefined): string | undefined {
   if (arn === undefined) return undefined
   const parts = arn.split(':', 6)
   return parts.length >= 5 && parts[4] !== '' ? parts[4] : undefined
 }
 
-/** Which service produced `event`; `invoke` when no known shape matches. */
+/**
+ * Which service produced `event`; `invoke` when no known shape matches.
+ *
+ * @example
+ * detectSource({ Records: [{ eventSource: 'aws:sqs' }] }) // 'sqs'
+ */
 export function detectSource(event: unknown): EventSourceKind {
   const e = asObject(event)
   if (e === undefined) return 'invoke'
@@ -99,7 +134,12 @@ const HTTP_SOURCES: ReadonlySet<EventSourceKind> = new Set([
   'function-url',
 ])
 
-/** Whether the source is an HTTP front door (its result may carry `statusCode`). */
+/**
+ * Whether the source is an HTTP front door (its result may carry `statusCode`).
+ *
+ * @example
+ * if (isHttpSource(detectSource(event))) status = result.statusCode
+ */
 export function isHttpSource(source: EventSourceKind): boolean {
   return HTTP_SOURCES.has(source)
 }
@@ -108,6 +148,9 @@ export function isHttpSource(source: EventSourceKind): boolean {
  * The invocation span for `event`. HTTP: `METHOD route` (OTel HTTP server spans), kind
  * SERVER. SQS/SNS batches: `process <queue|topic>`, kind CONSUMER. Anything else: the
  * function name, kind SERVER (OTel "Instrumenting AWS Lambda").
+ *
+ * @example
+ * describeInvocation(apiGatewayV2Event, 'retrieval').name // 'POST /lambda'
  */
 export function describeInvocation(event: unknown, functionName: string): InvocationShape {
   const source = detectSource(event)
@@ -123,12 +166,19 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
       const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
       if (route !== undefined) attributes['http.route'] = route
       if (path !== undefined) attributes['url.path'] = path
+      // REST: the API's own domain; ALB: the Host the client used.
+      const headers = asObject(e['headers'])
+      const origin =
+        source === 'apigw-rest'
+          ? originOf(asString(rc['domainName']), 'https')
+          : originOf(asString(headers?.['host']), asString(headers?.['x-forwarded-proto']))
       return {
         source,
         name: route !== undefined ? `${method} ${route}` : method,
         kind: SpanKind.SERVER,
         attributes,
         records: undefined,
+        ...(origin !== undefined ? { origin } : {}),
       }
     }
     case 'apigw-http':
@@ -144,12 +194,14 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
       const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
       if (route !== undefined) attributes['http.route'] = route
       if (path !== undefined) attributes['url.path'] = path
+      const origin = originOf(asString(rc['domainName']), 'https')
       return {
         source,
         name: route !== undefined ? `${method} ${route}` : method,
         kind: SpanKind.SERVER,
         attributes,
         records: undefined,
+        ...(origin !== undefined ? { origin } : {}),
       }
     }
     case 'sqs':

@@ -63,6 +63,9 @@ const DEFAULT_MARGIN_MS = 250
  * Creates the tracer for a Lambda function: `cloud.*`/`faas.*` resource attributes from the
  * environment, and no coalescing window (`flush.windowMs: 0`; the flush is awaited before
  * the handler returns, and no other invocation will join it), unless configured otherwise.
+ *
+ * @example
+ * export const handler = withTrace(fn, createLambdaTracer({ service: 'retrieval', exporters: [otlp({ url })] }))
  */
 export function createLambdaTracer(config: TracerConfig): Tracer {
   const env = lambdaEnv()
@@ -90,6 +93,13 @@ export class Invoker {
   private readonly name: string | undefined
   // Per wrapped handler, not per module: two handlers in one bundle each have a cold start.
   private cold: boolean
+  // The environment's fixed part, read once: `process.env` lookups are slow native calls.
+  private readonly env: {
+    readonly functionName: string | undefined
+    readonly functionVersion: string | undefined
+    readonly region: string | undefined
+    readonly concurrent: boolean
+  }
 
   constructor(config: LambdaConfig | Tracer, options: LambdaOptions | undefined) {
     const fromConfig: LambdaOptions = config instanceof Tracer ? {} : config
@@ -108,10 +118,17 @@ export class Invoker {
     this.runType = o.runType
     this.ingress = o.ingress
     this.name = o.name
-    this.cold = lambdaEnv()['AWS_LAMBDA_INITIALIZATION_TYPE'] !== 'provisioned-concurrency'
+    const env = lambdaEnv()
+    this.cold = env['AWS_LAMBDA_INITIALIZATION_TYPE'] !== 'provisioned-concurrency'
+    this.env = {
+      functionName: stringOf(env['AWS_LAMBDA_FUNCTION_NAME']),
+      functionVersion: stringOf(env['AWS_LAMBDA_FUNCTION_VERSION']),
+      region: stringOf(env['AWS_REGION']),
+      concurrent: stringOf(env['AWS_LAMBDA_MAX_CONCURRENCY']) !== undefined,
+    }
   }
 
-  /** Starts the invocation scope and binds it to `context` (and `event`). Never throws. */
+  /** Starts the invocation scope and binds it to `context`. Never throws. */
   begin(event: unknown, context: LambdaContextLike | undefined): Invocation {
     const tracer = this.tracer
     const now = Date.now()
@@ -134,10 +151,7 @@ export class Invoker {
     let shape: InvocationShape
     let carrier: CarrierGetter | undefined
     try {
-      shape = describeInvocation(
-        event,
-        stringOf(ctx?.['functionName']) ?? lambdaEnv()['AWS_LAMBDA_FUNCTION_NAME'] ?? 'lambda',
-      )
+      shape = describeInvocation(event, stringOf(ctx?.['functionName']) ?? this.env.functionName ?? 'lambda')
       carrier = carrierFor(shape.source, event, ctx)
     } catch {
       // A hostile event (throwing getters): a fresh trace, counted.
@@ -157,6 +171,7 @@ export class Invoker {
       kind: shape.kind,
       attributes,
       flushBudgetMs,
+      ...(shape.origin !== undefined ? { origin: shape.origin } : {}),
       ...(this.runType !== undefined ? { runType: this.runType } : {}),
       ...(this.ingress !== undefined ? { ingress: this.ingress } : {}),
     })
@@ -176,7 +191,6 @@ export class Invoker {
       bindSpan(ctx, root)
       invocations.set(ctx, invocation)
     }
-    if (event !== null && typeof event === 'object') bindSpan(event, root)
     if (shape.records !== undefined) {
       try {
         registerRecords(invocation, shape.records)
@@ -184,7 +198,7 @@ export class Invoker {
         tracer.statsRecorder.countInvalid('event')
       }
     }
-    linkXRayEnvironment(root)
+    linkXRayEnvironment(root, this.env.concurrent)
     if (this.powertools !== undefined) correlatePowertools(this.powertools, root)
     return invocation
   }
@@ -216,21 +230,19 @@ export class Invoker {
   }
 
   private invocationAttributes(shape: InvocationShape, ctx: Record<string, unknown> | undefined): Attributes {
-    const env = lambdaEnv()
-    const attributes: Attributes = {
-      ...shape.attributes,
-      'faas.coldstart': this.cold,
-      'cloud.provider': 'aws',
-      'cloud.platform': 'aws_lambda',
-    }
+    const env = this.env
+    const attributes: Attributes = shape.attributes
+    attributes['faas.coldstart'] = this.cold
+    attributes['cloud.provider'] = 'aws'
+    attributes['cloud.platform'] = 'aws_lambda'
     this.cold = false
     const requestId = stringOf(ctx?.['awsRequestId'])
     if (requestId !== undefined) attributes['faas.invocation_id'] = requestId
-    const name = stringOf(ctx?.['functionName']) ?? env['AWS_LAMBDA_FUNCTION_NAME']
+    const name = stringOf(ctx?.['functionName']) ?? env.functionName
     if (name !== undefined) attributes['faas.name'] = name
-    const version = stringOf(ctx?.['functionVersion']) ?? env['AWS_LAMBDA_FUNCTION_VERSION']
+    const version = stringOf(ctx?.['functionVersion']) ?? env.functionVersion
     if (version !== undefined) attributes['faas.version'] = version
-    if (env['AWS_REGION']) attributes['cloud.region'] = env['AWS_REGION']
+    if (env.region !== undefined) attributes['cloud.region'] = env.region
     const arn = stringOf(ctx?.['invokedFunctionArn'])
     if (arn !== undefined) {
       attributes['aws.lambda.invoked_arn'] = arn
@@ -268,8 +280,8 @@ function statusOf(result: unknown): number | undefined {
  * The X-Ray header Lambda set for this invocation: `aws.xray.trace_id` and a link with
  * `source=x-ray-env` (OTel "Instrumenting AWS Lambda"). Correlation only, never a parent.
  */
-function linkXRayEnvironment(root: Span): void {
-  const raw = invocationXRayHeader()
+function linkXRayEnvironment(root: Span, concurrent: boolean): void {
+  const raw = invocationXRayHeader(concurrent)
   if (raw === undefined) return
   const xray = parseXRay(raw)
   if (xray === undefined) return

@@ -23,7 +23,12 @@ const PRIORITY = ['traceparent', 'langsmith-trace', 'tracestate', 'baggage', 'x-
 
 const encoder = new TextEncoder()
 
-/** UTF-8 length of `s` without allocating (surrogate pairs count 4). */
+/**
+ * UTF-8 length of `s` without allocating (surrogate pairs count 4).
+ *
+ * @example
+ * utf8Length('héllo') // 6
+ */
 export function utf8Length(s: string): number {
   let n = 0
   for (let i = 0; i < s.length; i++) {
@@ -74,6 +79,9 @@ export interface Fitted {
  * (body and attributes, see {@link messageSize}), or for a batch the whole request so far.
  * `exclude` names a header that travels elsewhere (SQS: X-Ray as `AWSTraceHeader`).
  * Never throws; never mutates `existing`.
+ *
+ * @example
+ * addContextAttributes(input.MessageAttributes, span.headers(), messageSize(input.MessageBody, input.MessageAttributes))
  */
 export function addContextAttributes(
   existing: unknown,
@@ -115,12 +123,22 @@ export function addContextAttributes(
 
 const STRING_TYPE_LENGTH = 6 // 'String'
 
-/** The limit a message (or batch) of `size` bytes already respects: 256 KiB, or 1 MiB above it. */
+/**
+ * The limit a message (or batch) of `size` bytes already respects: 256 KiB, or 1 MiB above it.
+ *
+ * @example
+ * sizeLimitFor(300 * 1024) // 1 MiB
+ */
 export function sizeLimitFor(size: number): number {
   return size <= MESSAGE_SIZE_LIMIT ? MESSAGE_SIZE_LIMIT : LARGE_MESSAGE_SIZE_LIMIT
 }
 
-/** The size a message counts against its limit: body plus attributes. */
+/**
+ * The size a message counts against its limit: body plus attributes.
+ *
+ * @example
+ * messageSize('hi', { a: { DataType: 'String', StringValue: 'b' } }) // 2 + 1 + 6 + 1
+ */
 export function messageSize(body: unknown, attributes: unknown): number {
   let n = typeof body === 'string' ? utf8Length(body) : 0
   if (attributes !== null && typeof attributes === 'object') {
@@ -133,12 +151,20 @@ export function messageSize(body: unknown, attributes: unknown): number {
 /**
  * Counts context headers that were left out of a message. Pending a core `LimitHit` for
  * it, the count appears in `tracer.stats().limits['message-attributes']`.
+ *
+ * @example
+ * countSkipped(span.scope.tracer, fitted.skipped)
  */
 export function countSkipped(tracer: Tracer, skipped: number): void {
   if (skipped > 0) tracer.statsRecorder.countLimit('message-attributes' as never, skipped)
 }
 
-/** Base64 of the UTF-8 bytes of `s` (`btoa` alone takes Latin-1 only). */
+/**
+ * Base64 of the UTF-8 bytes of `s` (`btoa` alone takes Latin-1 only).
+ *
+ * @example
+ * base64Utf8('{"custom":{}}') // 'eyJjdXN0b20iOnt9fQ=='
+ */
 export function base64Utf8(s: string): string {
   const bytes = encoder.encode(s)
   let binary = ''
@@ -148,7 +174,12 @@ export function base64Utf8(s: string): string {
 
 const decoder = new TextDecoder()
 
-/** The UTF-8 text of a base64 string, or undefined when it is not base64. */
+/**
+ * The UTF-8 text of a base64 string, or undefined when it is not base64.
+ *
+ * @example
+ * fromBase64Utf8('eyJjdXN0b20iOnt9fQ==') // '{"custom":{}}'
+ */
 export function fromBase64Utf8(s: string): string | undefined {
   try {
     const binary = atob(s)

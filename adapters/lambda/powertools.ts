@@ -18,7 +18,12 @@ export const ANNOTATION_SPAN_ID = 'tracehop_span_id'
 
 const SPAN_ID_LENGTH = 16
 
-/** Correlates `span` (an invocation span) with the Powertools tracer's current segment. Never throws. */
+/**
+ * Correlates `span` (an invocation span) with the Powertools tracer's current segment. Never throws.
+ *
+ * @example
+ * correlatePowertools(new Tracer(), traceOf(context))
+ */
 export function correlatePowertools(powertools: PowertoolsTracerLike, span: Span): void {
   try {
     if (!powertools.isTracingEnabled()) return

@@ -21,7 +21,12 @@ import type { BatchResponse, LambdaContextLike } from './types.js'
 
 const BATCH_FAILURE = 'reported in batchItemFailures'
 
-/** Registers a batch's records and links the invocation span to the first `linksPerSpan` producers. */
+/**
+ * Registers a batch's records and links the invocation span to the first `linksPerSpan` producers.
+ *
+ * @example
+ * registerRecords(invocation, event.Records) // the invocation span links to each producer
+ */
 export function registerRecords(invocation: Invocation, records: readonly unknown[]): void {
   const limit = invocation.tracer.config.limits.linksPerSpan
   const root = invocation.scope.root
@@ -62,7 +67,12 @@ function readIncoming(entry: RecordEntry): NonNullable<RecordEntry['incoming']> 
   return incoming
 }
 
-/** The span of one record, created on first use. */
+/**
+ * The span of one record, created on first use.
+ *
+ * @example
+ * recordSpan(recordEntries.get(record)!).child('index', () => index(record))
+ */
 export function recordSpan(entry: RecordEntry): Span {
   if (entry.span !== undefined) return entry.span
   const inv = entry.invocation
@@ -108,6 +118,9 @@ function endRecord(entry: RecordEntry, error: unknown, failed: boolean): void {
 /**
  * At the invocation's end: records named in a returned `batchItemFailures` are marked
  * failed, record spans still open are ended, and every record flush is returned.
+ *
+ * @example
+ * await Promise.all(settleRecords(invocation, { batchItemFailures: [{ itemIdentifier: 'msg-1' }] }))
  */
 export function settleRecords(invocation: Invocation, result: unknown): Promise<FlushReport>[] {
   const failed = failedIdentifiers(result)
@@ -140,6 +153,9 @@ function messageId(record: object): string | undefined {
  * The identifier Lambda expects in `batchItemFailures`: the SQS `messageId`, or the
  * Kinesis / DynamoDB Streams sequence number. Undefined where partial failure does not
  * exist (SNS, S3).
+ *
+ * @example
+ * itemIdentifier(sqsRecord, 'sqs') // its messageId
  */
 export function itemIdentifier(record: unknown, source: EventSourceKind): string | undefined {
   const r = asObject(record)

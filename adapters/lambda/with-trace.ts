@@ -5,7 +5,7 @@ import { recordEntries } from './state.js'
 import type { LambdaContextLike } from './types.js'
 
 const TRACE_OF_HINT =
-  'wrap the handler with withTrace(handler, config) (or traceLambdaHandler / tracehopMiddleware) from tracehop/lambda and pass the context, event or record it received'
+  'wrap the handler with withTrace(handler, config) (or traceLambdaHandler / tracehopMiddleware) from tracehop/lambda and pass the context or record it received'
 
 /**
  * Wraps a Lambda handler so each invocation is one scope: the trace context is read from
@@ -36,7 +36,12 @@ export function withTrace<E, R, C extends LambdaContextLike = LambdaContextLike>
   }
 }
 
-/** @internal Runs one invocation of `handler` through `invoker` (shared with the decorator). */
+/**
+ * @internal Runs one invocation of `handler` through `invoker` (shared with the decorator).
+ *
+ * @example
+ * return runTraced(invoker, method, this, event, context)
+ */
 export async function runTraced<E, R, C extends LambdaContextLike>(
   invoker: Invoker,
   handler: (this: any, event: E, context: C) => R | Promise<R>,
@@ -57,9 +62,9 @@ export async function runTraced<E, R, C extends LambdaContextLike>(
 }
 
 /**
- * The span of a Lambda platform object: the invocation span for the `context` (or the
- * `event`) a wrapped handler received, or a batch record's own `process` span (created on
- * first use, parented to the record's producer). No AsyncLocalStorage: the span is found
+ * The span of a Lambda platform object: the invocation span for the `context` a wrapped
+ * handler received, or a batch record's own `process` span (created on first use, parented
+ * to the record's producer). No AsyncLocalStorage: the span is found
  * from the object itself. Throws a `TracehopError` for an object no wrapped handler saw.
  *
  * @example

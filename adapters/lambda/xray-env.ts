@@ -16,22 +16,31 @@ interface InvokeStoreLike {
   getXRayTraceId?: () => string | undefined
 }
 
-/** `process.env` when there is one (Lambda always has it; a bundle for other runtimes may not). */
+/**
+ * `process.env` when there is one (Lambda always has it; a bundle for other runtimes may not).
+ *
+ * @example
+ * lambdaEnv()['AWS_REGION'] // 'eu-west-1'
+ */
 export function lambdaEnv(): Readonly<Record<string, string | undefined>> {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
   return p?.env ?? {}
 }
 
-/** The current invocation's X-Ray header text, or undefined. Never throws. */
-export function invocationXRayHeader(): string | undefined {
+/**
+ * The current invocation's X-Ray header text, or undefined. `concurrent`: the environment
+ * runs several invocations at once (`AWS_LAMBDA_MAX_CONCURRENCY` set). Never throws.
+ *
+ * @example
+ * parseXRay(invocationXRayHeader(false) ?? '')
+ */
+export function invocationXRayHeader(concurrent: boolean): string | undefined {
   try {
     const store = (globalThis as { awslambda?: { InvokeStore?: InvokeStoreLike } }).awslambda?.InvokeStore
     const fromStore = typeof store?.getXRayTraceId === 'function' ? store.getXRayTraceId() : undefined
     if (typeof fromStore === 'string' && fromStore !== '') return fromStore
-    const env = lambdaEnv()
-    if (env['AWS_LAMBDA_MAX_CONCURRENCY'] !== undefined && env['AWS_LAMBDA_MAX_CONCURRENCY'] !== '')
-      return undefined
-    const value = env['_X_AMZN_TRACE_ID']
+    if (concurrent) return undefined
+    const value = lambdaEnv()['_X_AMZN_TRACE_ID']
     return value === undefined || value === '' ? undefined : value
   } catch {
     return undefined

@@ -83,7 +83,11 @@ export async function run(): Promise<void> {
       {
         label: '@opentelemetry/sdk-trace-base startSpan + end',
         fn: () => {
-          const s = otelTracer.startSpan('work', { attributes: { 'gen_ai.request.model': 'm', k: 1 } }, parentCtx)
+          const s = otelTracer.startSpan(
+            'work',
+            { attributes: { 'gen_ai.request.model': 'm', k: 1 } },
+            parentCtx,
+          )
           s.end()
           return s
         },

@@ -8,8 +8,9 @@
  * Configuration (environment): `OTLP_URL` (OTLP/HTTP traces endpoint), `OTLP_ENCODING`
  * (`json` default, or `protobuf`), `SERVICE_NAME` (default `retrieval`).
  */
-import { traceOf, withTrace } from '../../adapters/lambda/index.js'
+
 import type { LambdaConfig } from '../../adapters/lambda/index.js'
+import { traceOf, withTrace } from '../../adapters/lambda/index.js'
 import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
 import type { Exporter } from '../../src/index.js'
 import { type Document, IndexUnavailableError, type RetrievalRequest, retrieve } from './retrieval.js'
@@ -29,23 +30,34 @@ const FAIL_HEADER = 'x-retrieval-fail'
 export function configFromEnv(env: Env): LambdaConfig {
   const exporters: Exporter[] = []
   const url = env['OTLP_URL']
-  if (url) exporters.push(createOtlpExporter({ url, encoding: env['OTLP_ENCODING'] === 'protobuf' ? 'protobuf' : 'json' }))
+  if (url)
+    exporters.push(
+      createOtlpExporter({ url, encoding: env['OTLP_ENCODING'] === 'protobuf' ? 'protobuf' : 'json' }),
+    )
   return { service: env['SERVICE_NAME'] || 'retrieval', exporters, runType: 'chain' }
 }
 
 function header(headers: unknown, name: string): string | undefined {
   if (headers === null || typeof headers !== 'object') return undefined
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name && typeof v === 'string') return v
+  for (const [k, v] of Object.entries(headers))
+    if (k.toLowerCase() === name && typeof v === 'string') return v
   return undefined
 }
 
 /** The request in an API Gateway (v1/v2) event or a direct invocation payload. */
-export function readRequest(event: unknown): { request: RetrievalRequest; http: boolean } | { error: string; http: boolean } {
+export function readRequest(
+  event: unknown,
+): { request: RetrievalRequest; http: boolean } | { error: string; http: boolean } {
   const e = (event ?? {}) as Record<string, unknown>
   const http = typeof e['httpMethod'] === 'string' || typeof e['routeKey'] === 'string'
   let payload: unknown = e
   if (http) {
-    const raw = typeof e['body'] === 'string' ? (e['isBase64Encoded'] ? Buffer.from(e['body'], 'base64').toString('utf8') : e['body']) : '{}'
+    const raw =
+      typeof e['body'] === 'string'
+        ? e['isBase64Encoded']
+          ? Buffer.from(e['body'], 'base64').toString('utf8')
+          : e['body']
+        : '{}'
     try {
       payload = JSON.parse(raw)
     } catch {
@@ -53,9 +65,17 @@ export function readRequest(event: unknown): { request: RetrievalRequest; http: 
     }
   }
   const p = (payload ?? {}) as Record<string, unknown>
-  if (typeof p['query'] !== 'string' || p['query'] === '') return { error: 'query (a non-empty string) is required', http }
+  if (typeof p['query'] !== 'string' || p['query'] === '')
+    return { error: 'query (a non-empty string) is required', http }
   const fail = p['fail'] === true || header(e['headers'], FAIL_HEADER) === '1'
-  return { request: { query: p['query'], ...(typeof p['k'] === 'number' ? { k: p['k'] } : {}), ...(fail ? { fail } : {}) }, http }
+  return {
+    request: {
+      query: p['query'],
+      ...(typeof p['k'] === 'number' ? { k: p['k'] } : {}),
+      ...(fail ? { fail } : {}),
+    },
+    http,
+  }
 }
 
 function json(statusCode: number, body: unknown): HttpResult {

@@ -44,7 +44,11 @@ export class FlushQueue {
 
   constructor(
     private readonly exporters: readonly Exporter[],
-    private readonly meta: { readonly resource: Resource; readonly scopeName: string; readonly scopeVersion: string },
+    private readonly meta: {
+      readonly resource: Resource
+      readonly scopeName: string
+      readonly scopeVersion: string
+    },
     private readonly stats: StatsRecorder,
     private readonly options: FlushQueueOptions,
   ) {}
@@ -103,7 +107,10 @@ export class FlushQueue {
     return batch
   }
 
-  private async exportBatch(spans: readonly SpanRecord[], deadline: number): Promise<readonly ExporterOutcome[]> {
+  private async exportBatch(
+    spans: readonly SpanRecord[],
+    deadline: number,
+  ): Promise<readonly ExporterOutcome[]> {
     const batch: ExportBatch = { ...this.meta, spans }
     const n = spans.length
     const outcomes = await Promise.all(
@@ -116,14 +123,22 @@ export class FlushQueue {
           if (result.dropped > 0) {
             this.stats.exportFailed++
             const reason = result.reason ?? 'network'
-            this.stats.countDropped(reason, result.dropped, `${exporter.name}${result.detail ? `: ${result.detail}` : ''}`)
+            this.stats.countDropped(
+              reason,
+              result.dropped,
+              `${exporter.name}${result.detail ? `: ${result.detail}` : ''}`,
+            )
             return result.exported > 0 ? { ok: true } : { ok: false, reason }
           }
           return { ok: true }
         } catch (err) {
           // Exporters must not throw; one that does still cannot reach the user's handler.
           this.stats.exportFailed++
-          this.stats.countDropped('encode', n, `${exporter.name} threw: ${err instanceof Error ? err.message : String(err)}`)
+          this.stats.countDropped(
+            'encode',
+            n,
+            `${exporter.name} threw: ${err instanceof Error ? err.message : String(err)}`,
+          )
           return { ok: false, reason: 'encode' }
         }
       }),

@@ -91,7 +91,8 @@ export function extract(
       else {
         const rawState = carrier.get(TRACESTATE_HEADER)
         const traceState = rawState === undefined ? undefined : parseTracestate(rawState)
-        if (traceState === undefined && rawState !== undefined && !isBlankList(rawState)) onInvalid('tracestate')
+        if (traceState === undefined && rawState !== undefined && !isBlankList(rawState))
+          onInvalid('tracestate')
         let ls = langsmith
         if (ls !== undefined && uuidToHex(ls.traceId) !== tp.traceId) {
           onInvalid('mismatch')
@@ -165,7 +166,14 @@ function applyIngress(parent: TraceContext, ingress: Ingress, xray: XRayHeader |
       remote: true,
       decided: false,
       ...(ls
-        ? { langsmith: { dottedOrder: ls.dottedOrder, runId: ls.runId, traceId: ls.traceId, startTime: ls.startTime } }
+        ? {
+            langsmith: {
+              dottedOrder: ls.dottedOrder,
+              runId: ls.runId,
+              traceId: ls.traceId,
+              startTime: ls.startTime,
+            },
+          }
         : {}),
     },
     links: [],

@@ -32,7 +32,9 @@ const ALL: readonly PropagationFormat[] = ['w3c', 'baggage', 'langsmith', 'xray'
 export function resolveFormats(list: readonly PropagationFormat[], what: string): ResolvedFormats {
   for (const f of list) {
     if (!ALL.includes(f)) {
-      throw new TracehopError(`propagation.${what} has an unknown format ${JSON.stringify(f)}; use ${ALL.join(', ')}`)
+      throw new TracehopError(
+        `propagation.${what} has an unknown format ${JSON.stringify(f)}; use ${ALL.join(', ')}`,
+      )
     }
   }
   return {

@@ -1,5 +1,9 @@
 import { TracehopError } from '../errors.js'
-import { getTracestateMember, setTracestateMember, deleteTracestateMember } from '../propagation/tracestate.js'
+import {
+  deleteTracestateMember,
+  getTracestateMember,
+  setTracestateMember,
+} from '../propagation/tracestate.js'
 import { TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, type TraceState } from '../trace-context.js'
 import { consistentParentOt, decideProbability } from './probability.js'
 
@@ -47,7 +51,9 @@ export function resolveSampling(config: SamplingConfig | undefined): ResolvedSam
     )
   }
   if (algorithm !== 'opentelemetry' && typeof (algorithm as SamplingRule).sampled !== 'function') {
-    throw new TracehopError(`sampling.algorithm must be 'opentelemetry' or langsmithSampling, got ${String(algorithm)}`)
+    throw new TracehopError(
+      `sampling.algorithm must be 'opentelemetry' or langsmithSampling, got ${String(algorithm)}`,
+    )
   }
   return { ratio, keepErrors: config?.keepErrors ?? true, algorithm }
 }
@@ -75,10 +81,17 @@ export function decideHead(
     const ot = getTracestateMember(traceState, 'ot')
     if (ot !== undefined) {
       // OTel probability sampling: an inconsistent incoming `th` is erased, not forwarded.
-      const fixed = consistentParentOt({ traceId, randomFlag: (flags & TRACE_FLAG_RANDOM) !== 0, sampled, ot })
+      const fixed = consistentParentOt({
+        traceId,
+        randomFlag: (flags & TRACE_FLAG_RANDOM) !== 0,
+        sampled,
+        ot,
+      })
       if (fixed !== ot) {
         traceState =
-          fixed === undefined ? deleteTracestateMember(traceState, 'ot') : setTracestateMember(traceState, 'ot', fixed)
+          fixed === undefined
+            ? deleteTracestateMember(traceState, 'ot')
+            : setTracestateMember(traceState, 'ot', fixed)
       }
     }
     return { sampled, flags, traceState }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Collector, type CollectedTrace, startCollector } from '../../cli/collector.js'
+import { type CollectedTrace, type Collector, startCollector } from '../../cli/collector.js'
 import { TracehopError } from '../../src/errors.js'
 import { post, threeServiceTrace } from './helpers.js'
 
@@ -37,7 +37,13 @@ function span(traceId: string, spanId: string, startNs: string): object {
     resourceSpans: [
       {
         resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
-        scopeSpans: [{ spans: [{ traceId, spanId, name: `s${spanId}`, startTimeUnixNano: startNs, endTimeUnixNano: startNs }] }],
+        scopeSpans: [
+          {
+            spans: [
+              { traceId, spanId, name: `s${spanId}`, startTimeUnixNano: startNs, endTimeUnixNano: startNs },
+            ],
+          },
+        ],
       },
     ],
   }
@@ -92,7 +98,11 @@ describe('finishing traces', () => {
   it('forgets the oldest traces beyond maxTraces', async () => {
     const c = await start({ quietMs: 60_000, maxTraces: 2 })
     for (const id of ['1', '2', '3'])
-      await post(`${c.url}/v1/traces`, JSON.stringify(span(id.repeat(32), id.repeat(16), '1700000000000000000')), JSON_HEADERS)
+      await post(
+        `${c.url}/v1/traces`,
+        JSON.stringify(span(id.repeat(32), id.repeat(16), '1700000000000000000')),
+        JSON_HEADERS,
+      )
     expect(c.traces().map((t) => t.traceId)).toEqual(['3'.repeat(32), '2'.repeat(32)])
   })
 })
@@ -103,13 +113,19 @@ describe('--json file', () => {
     const c = await startCollector({ port: 0, jsonFile: file })
     const t = threeServiceTrace()
     await post(`${c.url}/v1/traces`, otlpBody(t), JSON_HEADERS)
-    await post(`${c.url}/v1/traces`, JSON.stringify(span('b'.repeat(32), 'c'.repeat(16), '1700000000000000000')), JSON_HEADERS)
+    await post(
+      `${c.url}/v1/traces`,
+      JSON.stringify(span('b'.repeat(32), 'c'.repeat(16), '1700000000000000000')),
+      JSON_HEADERS,
+    )
     await c.close()
     const lines = (await readFile(file, 'utf8')).split('\n')
     expect(lines.at(-1)).toBe('') // every line ends with \n
     const spans = lines.slice(0, -1).map((l) => JSON.parse(l))
     expect(spans).toHaveLength(5)
-    expect(spans.map((s) => s.name).sort()).toEqual(['POST /chat', 'agent.run', 'llm.chat', 's' + 'c'.repeat(16), 'search'].sort())
+    expect(spans.map((s) => s.name).sort()).toEqual(
+      ['POST /chat', 'agent.run', 'llm.chat', `s${'c'.repeat(16)}`, 'search'].sort(),
+    )
     expect(spans.find((s) => s.name === 'search')).toMatchObject({
       traceId: t.traceId,
       spanId: t.ids.search,
@@ -124,7 +140,11 @@ describe('--json file', () => {
     const file = join(dir, 'append.jsonl')
     for (let i = 0; i < 2; i++) {
       const c = await startCollector({ port: 0, jsonFile: file })
-      await post(`${c.url}/v1/traces`, JSON.stringify(span('d'.repeat(32), `${i + 1}`.repeat(16), '1700000000000000000')), JSON_HEADERS)
+      await post(
+        `${c.url}/v1/traces`,
+        JSON.stringify(span('d'.repeat(32), `${i + 1}`.repeat(16), '1700000000000000000')),
+        JSON_HEADERS,
+      )
       await c.close()
     }
     expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(2)
@@ -229,6 +249,8 @@ describe('startup errors', () => {
   })
 
   it('refuses a port outside [0, 65535]', async () => {
-    await expect(startCollector({ port: 70_000 })).rejects.toThrow(/port must be an integer within \[0, 65535\]/)
+    await expect(startCollector({ port: 70_000 })).rejects.toThrow(
+      /port must be an integer within \[0, 65535\]/,
+    )
   })
 })

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Collector, startCollector } from '../../cli/collector.js'
 import { multipartRuns, parseRunTime, runToSpan } from '../../cli/langsmith-ingest.js'
 import { boundaryOf, parseMultipart } from '../../cli/multipart.js'
-import { spanIdFromRunId, uuidToHex } from '../../src/ids.js'
 import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
 import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
+import { spanIdFromRunId, uuidToHex } from '../../src/ids.js'
 import { batchOf, childSpan, rootSpan } from '../export/helpers.js'
 import { post } from './helpers.js'
 
@@ -78,7 +78,9 @@ describe('the langsmith SDK Client', () => {
     expect(sdkRequests[0]).toMatchObject({ method: 'GET', path: '/info' })
     const multipart = sdkRequests.filter((r) => r.path === '/runs/multipart')
     expect(multipart.length).toBeGreaterThan(0)
-    expect(multipart.every((r) => r.encoding === 'gzip' && r.type?.startsWith('multipart/form-data'))).toBe(true)
+    expect(multipart.every((r) => r.encoding === 'gzip' && r.type?.startsWith('multipart/form-data'))).toBe(
+      true,
+    )
 
     const traceId = uuidToHex(root.trace_id)
     const t = await collector.waitFor((ts) => ts[0]?.spans.length === 3, 5000)
@@ -104,7 +106,11 @@ describe('the langsmith SDK Client', () => {
     expect(Math.abs(r.startTime - Number(root.start_time))).toBeLessThan(1)
     expect(JSON.parse(String(r.attributes['langsmith.inputs']))).toEqual({ question: 'why slow?' })
     expect(JSON.parse(String(r.attributes['langsmith.outputs']))).toEqual({ answer: 'ok' })
-    expect(r.attributes).toMatchObject({ user: 'u1', 'langsmith.project': 'my-project', 'langsmith.span.tags': ['demo'] })
+    expect(r.attributes).toMatchObject({
+      user: 'u1',
+      'langsmith.project': 'my-project',
+      'langsmith.span.tags': ['demo'],
+    })
     expect(r.attributes['service.name']).toBeUndefined()
 
     expect(byName.get('llm')).toMatchObject({
@@ -128,7 +134,13 @@ describe('the langsmith SDK Client', () => {
 
   it('merges a patch sent in a later request into the run its post created', async () => {
     const client = sdkClient()
-    const root = new RunTree({ name: 'slow', run_type: 'chain', inputs: { a: 1 }, client, project_name: 'proj' })
+    const root = new RunTree({
+      name: 'slow',
+      run_type: 'chain',
+      inputs: { a: 1 },
+      client,
+      project_name: 'proj',
+    })
     await root.postRun()
     await client.awaitPendingTraceBatches()
     const spanId = spanIdFromRunId(root.id)
@@ -156,7 +168,11 @@ describe('LangSmith endpoints', () => {
     const info = await (await fetch(`${collector.url}/info`)).json()
     expect(info).toMatchObject({
       version: expect.any(String),
-      batch_ingest_config: { use_multipart_endpoint: true, size_limit: expect.any(Number), size_limit_bytes: expect.any(Number) },
+      batch_ingest_config: {
+        use_multipart_endpoint: true,
+        size_limit: expect.any(Number),
+        size_limit_bytes: expect.any(Number),
+      },
       instance_flags: { gzip_body_enabled: true },
     })
     // Self-hosted style endpoints end in /api/v1.
@@ -187,9 +203,18 @@ describe('LangSmith endpoints', () => {
           extra: { metadata: { 'service.name': 'retrieval' } },
         },
       ],
-      patch: [{ id: ROOT, trace_id: ROOT, dotted_order: dotted('000000', ROOT), end_time: '2024-05-31T10:01:01.000000Z' }],
+      patch: [
+        {
+          id: ROOT,
+          trace_id: ROOT,
+          dotted_order: dotted('000000', ROOT),
+          end_time: '2024-05-31T10:01:01.000000Z',
+        },
+      ],
     }
-    const res = await post(`${collector.url}/runs/batch`, JSON.stringify(body), { 'content-type': 'application/json' })
+    const res = await post(`${collector.url}/runs/batch`, JSON.stringify(body), {
+      'content-type': 'application/json',
+    })
     expect(res.status).toBe(202)
     const trace = collector.trace(ROOT)!
     expect(trace.spans.map((s) => [s.name, s.service, s.parentSpanId ?? null])).toEqual([
@@ -203,12 +228,27 @@ describe('LangSmith endpoints', () => {
   })
 
   it('POST /runs then PATCH /runs/:id', async () => {
-    const run = { id: ROOT, trace_id: ROOT, dotted_order: dotted('000000', ROOT), name: 'single', start_time: 1717149660000 }
-    expect((await post(`${collector.url}/runs`, JSON.stringify(run), { 'content-type': 'application/json' })).status).toBe(202)
+    const run = {
+      id: ROOT,
+      trace_id: ROOT,
+      dotted_order: dotted('000000', ROOT),
+      name: 'single',
+      start_time: 1717149660000,
+    }
+    expect(
+      (await post(`${collector.url}/runs`, JSON.stringify(run), { 'content-type': 'application/json' }))
+        .status,
+    ).toBe(202)
     const patch = { end_time: 1717149661500, error: 'boom', outputs: { x: 1 } }
     expect(
-      (await post(`${collector.url}/runs/${ROOT}`, JSON.stringify(patch), { 'content-type': 'application/json' }, 'PATCH'))
-        .status,
+      (
+        await post(
+          `${collector.url}/runs/${ROOT}`,
+          JSON.stringify(patch),
+          { 'content-type': 'application/json' },
+          'PATCH',
+        )
+      ).status,
     ).toBe(202)
     expect(collector.spans()).toEqual([
       expect.objectContaining({
@@ -222,11 +262,17 @@ describe('LangSmith endpoints', () => {
   })
 
   it('answers 400 {detail} to malformed multipart and JSON bodies', async () => {
-    const bad = await post(`${collector.url}/runs/multipart`, 'nope', { 'content-type': 'multipart/form-data; boundary=xyz' })
+    const bad = await post(`${collector.url}/runs/multipart`, 'nope', {
+      'content-type': 'multipart/form-data; boundary=xyz',
+    })
     expect(bad.status).toBe(400)
     expect(JSON.parse(bad.body.toString())).toHaveProperty('detail')
-    expect((await post(`${collector.url}/runs/batch`, '[1,', { 'content-type': 'application/json' })).status).toBe(400)
-    expect((await post(`${collector.url}/runs/multipart`, 'x', { 'content-type': 'application/json' })).status).toBe(400)
+    expect(
+      (await post(`${collector.url}/runs/batch`, '[1,', { 'content-type': 'application/json' })).status,
+    ).toBe(400)
+    expect(
+      (await post(`${collector.url}/runs/multipart`, 'x', { 'content-type': 'application/json' })).status,
+    ).toBe(400)
   })
 })
 
@@ -267,7 +313,10 @@ describe('multipart and run parsing', () => {
 
   it('reads parts, folding post.<id>.<field> into the run and skipping attachments and feedback', () => {
     const body = Buffer.from(
-      part(`post.${ROOT}`, JSON.stringify({ trace_id: ROOT, dotted_order: dotted('000000', ROOT), name: 'r' })) +
+      part(
+        `post.${ROOT}`,
+        JSON.stringify({ trace_id: ROOT, dotted_order: dotted('000000', ROOT), name: 'r' }),
+      ) +
         part(`post.${ROOT}.inputs`, '{"q":1}') +
         part(`attachment.${ROOT}.img`, 'PNG') +
         part('feedback.x', '{}') +
@@ -277,13 +326,28 @@ describe('multipart and run parsing', () => {
     expect(boundaryOf(`multipart/form-data; boundary=${boundary}`)).toBe(boundary)
     expect(boundaryOf(`multipart/form-data; boundary="${boundary}"`)).toBe(boundary)
     const parts = parseMultipart(body, boundary)!
-    expect(parts.map((p) => p.name)).toEqual([`post.${ROOT}`, `post.${ROOT}.inputs`, `attachment.${ROOT}.img`, 'feedback.x', `patch.${CHILD}`])
+    expect(parts.map((p) => p.name)).toEqual([
+      `post.${ROOT}`,
+      `post.${ROOT}.inputs`,
+      `attachment.${ROOT}.img`,
+      'feedback.x',
+      `patch.${CHILD}`,
+    ])
     expect(parts[2]!.body.toString()).toBe('PNG')
     const batch = multipartRuns(parts)
     expect(batch).toEqual({
       ok: true,
       ops: [
-        { op: 'post', run: { id: ROOT, trace_id: ROOT, dotted_order: dotted('000000', ROOT), name: 'r', inputs: { q: 1 } } },
+        {
+          op: 'post',
+          run: {
+            id: ROOT,
+            trace_id: ROOT,
+            dotted_order: dotted('000000', ROOT),
+            name: 'r',
+            inputs: { q: 1 },
+          },
+        },
         { op: 'patch', run: { id: CHILD, trace_id: ROOT } },
       ],
     })
@@ -294,7 +358,10 @@ describe('multipart and run parsing', () => {
   })
 
   it('takes the span id from the last 16 hex digits of the run id and the parent from the dotted order', () => {
-    const span = runToSpan({ id: CHILD, dotted_order: `${dotted('000000', ROOT)}.${dotted('250000', CHILD)}` }, undefined)!
+    const span = runToSpan(
+      { id: CHILD, dotted_order: `${dotted('000000', ROOT)}.${dotted('250000', CHILD)}` },
+      undefined,
+    )!
     expect(span).toMatchObject({
       traceId: uuidToHex(ROOT),
       spanId: '800000000000000b',
@@ -307,7 +374,10 @@ describe('multipart and run parsing', () => {
 
   it('parses run times: ms numbers, ISO with µs, offsets, naive UTC', () => {
     expect(parseRunTime(1717149660000)).toBe(1717149660000)
-    expect(parseRunTime('2024-05-31T10:01:00.540304Z')).toBeCloseTo(Date.parse('2024-05-31T10:01:00.540Z') + 0.304, 6)
+    expect(parseRunTime('2024-05-31T10:01:00.540304Z')).toBeCloseTo(
+      Date.parse('2024-05-31T10:01:00.540Z') + 0.304,
+      6,
+    )
     expect(parseRunTime('2024-05-31T12:01:00+02:00')).toBe(Date.parse('2024-05-31T10:01:00Z'))
     expect(parseRunTime('2024-05-31T10:01:00')).toBe(Date.parse('2024-05-31T10:01:00Z'))
     expect(parseRunTime('yesterday')).toBeUndefined()
@@ -315,16 +385,32 @@ describe('multipart and run parsing', () => {
 
   it('parseMultipart and runToSpan never throw', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.string({ minLength: 1, maxLength: 10 }), (bytes, b) => {
-        const parts = parseMultipart(Buffer.from(bytes), b)
-        expect(parts === undefined || Array.isArray(parts)).toBe(true)
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.string({ minLength: 1, maxLength: 10 }),
+        (bytes, b) => {
+          const parts = parseMultipart(Buffer.from(bytes), b)
+          expect(parts === undefined || Array.isArray(parts)).toBe(true)
+        },
+      ),
       { numRuns: 500 },
     )
     fc.assert(
       fc.property(
         fc.dictionary(
-          fc.constantFrom('id', 'trace_id', 'parent_run_id', 'dotted_order', 'start_time', 'end_time', 'extra', 'events', 'error', 'tags', 'inputs'),
+          fc.constantFrom(
+            'id',
+            'trace_id',
+            'parent_run_id',
+            'dotted_order',
+            'start_time',
+            'end_time',
+            'extra',
+            'events',
+            'error',
+            'tags',
+            'inputs',
+          ),
           fc.oneof(fc.jsonValue(), fc.constant(ROOT)),
         ),
         (run) => {

@@ -24,7 +24,10 @@ export interface AwsEndpoint {
   close(): Promise<void>
 }
 
-export const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
+export const CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+}
 export const REGION = 'us-east-1'
 
 function operationOf(path: string, headers: IncomingHttpHeaders, body: string): string {
@@ -49,26 +52,43 @@ export async function startAwsEndpoint(): Promise<AwsEndpoint> {
       requests.push({ method: req.method ?? '', path, headers: req.headers, body, operation })
       if (failures > 0) {
         failures--
-        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'failed-request' })
+        res.writeHead(500, {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-requestid': 'failed-request',
+        })
         res.end(JSON.stringify({ __type: 'InternalError', message: 'injected failure' }))
         return
       }
       if (operation === 'AWSEvents.PutEvents') {
         const entries = (JSON.parse(body).Entries ?? []) as unknown[]
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'eb-request' })
-        res.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `event-${i}` })) }))
+        res.end(
+          JSON.stringify({
+            FailedEntryCount: 0,
+            Entries: entries.map((_, i) => ({ EventId: `event-${i}` })),
+          }),
+        )
         return
       }
       if (operation === 'Lambda.Invoke') {
-        res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': 'invoke-request', 'x-amz-executed-version': '$LATEST' })
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-amzn-requestid': 'invoke-request',
+          'x-amz-executed-version': '$LATEST',
+        })
         res.end(JSON.stringify({ ok: true }))
         return
       }
       const headers: Record<string, string> = {}
       for (const [k, v] of Object.entries(req.headers)) {
-        if (typeof v === 'string' && k !== 'host' && k !== 'content-length' && k !== 'connection') headers[k] = v
+        if (typeof v === 'string' && k !== 'host' && k !== 'content-length' && k !== 'connection')
+          headers[k] = v
       }
-      fetch(`${fauxqs.address}${path}`, { method: req.method ?? 'POST', headers, ...(body === '' ? {} : { body }) })
+      fetch(`${fauxqs.address}${path}`, {
+        method: req.method ?? 'POST',
+        headers,
+        ...(body === '' ? {} : { body }),
+      })
         .then(async (upstream) => {
           const text = await upstream.text()
           const out: Record<string, string> = {}

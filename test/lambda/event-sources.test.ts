@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { forEachRecord, traceOf, withTrace } from '../../adapters/lambda/index.js'
-import { createTracer, type SpanRecord, SpanKind } from '../../src/index.js'
+import { createTracer, SpanKind, type SpanRecord } from '../../src/index.js'
 import { fixture, lambdaContext, memoryConfig, PARENT_ID, setEnv, TRACE_ID, TRACEPARENT } from './helpers.js'
 
 const XRAY_ROOT = '1-5759e988-bd862e3fe1be46a994272793'
@@ -24,7 +24,11 @@ async function invoke(event: unknown, context = lambdaContext(), extra: Record<s
     return { statusCode: 200, body: 'ok' }
   }, config)
   const result = await handler(event, context)
-  return { result, spans: memory.spans(), root: memory.spans().find((s) => s.attributes['test.handled'] === true)! }
+  return {
+    result,
+    spans: memory.spans(),
+    root: memory.spans().find((s) => s.attributes['test.handled'] === true)!,
+  }
 }
 
 /** A producer's outgoing headers (W3C + LangSmith), from a real tracehop scope. */
@@ -73,6 +77,21 @@ describe('HTTP event sources', () => {
     delete event.multiValueHeaders
     event.headers.TRACEPARENT = TRACEPARENT
     expectContinues((await invoke(event)).root)
+  })
+
+  it('the API domain is the same origin: span.headers() for it carries the trace, a third party gets none', async () => {
+    const event = fixture('apigw-http-no-auth.json')
+    const { config } = memoryConfig()
+    const handler = withTrace(async (_e: unknown, ctx: object) => {
+      const span = traceOf(ctx)
+      return [
+        span.headers('https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/other'),
+        span.headers('https://api.example.com/'),
+      ]
+    }, config)
+    const [same, third] = await handler(event, lambdaContext())
+    expect(same?.traceparent).toBeDefined()
+    expect(third).toEqual({})
   })
 
   it('HTTP API v2: reads lowercase headers; names the span by routeKey', async () => {
@@ -158,13 +177,20 @@ describe('X-Ray precedence', () => {
   })
 
   it('_X_AMZN_TRACE_ID is a link (source=x-ray-env) and aws.xray.trace_id, never the parent', async () => {
-    restore = setEnv({ _X_AMZN_TRACE_ID: `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=1`, AWS_LAMBDA_MAX_CONCURRENCY: undefined })
+    restore = setEnv({
+      _X_AMZN_TRACE_ID: `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=1`,
+      AWS_LAMBDA_MAX_CONCURRENCY: undefined,
+    })
     const { root } = await invoke({ query: 'direct invoke' })
     expect(root.traceId).not.toBe(XRAY_TRACE_ID)
     expect(root.parentSpanId).toBeUndefined()
     expect(root.attributes['aws.xray.trace_id']).toBe(XRAY_ROOT)
     expect(root.links).toContainEqual(
-      expect.objectContaining({ traceId: XRAY_TRACE_ID, spanId: XRAY_PARENT, attributes: { source: 'x-ray-env' } }),
+      expect.objectContaining({
+        traceId: XRAY_TRACE_ID,
+        spanId: XRAY_PARENT,
+        attributes: { source: 'x-ray-env' },
+      }),
     )
   })
 
@@ -175,16 +201,24 @@ describe('X-Ray precedence', () => {
   })
 
   it('does not read _X_AMZN_TRACE_ID when AWS_LAMBDA_MAX_CONCURRENCY is set (shared by concurrent invocations)', async () => {
-    restore = setEnv({ _X_AMZN_TRACE_ID: `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=0`, AWS_LAMBDA_MAX_CONCURRENCY: '8' })
+    restore = setEnv({
+      _X_AMZN_TRACE_ID: `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=0`,
+      AWS_LAMBDA_MAX_CONCURRENCY: '8',
+    })
     const { root } = await invoke({ query: 'x' })
     expect(root.attributes['aws.xray.trace_id']).toBeUndefined()
     expect(root.links).toHaveLength(0)
   })
 
   it("reads the runtime's per-invocation InvokeStore first, also under AWS_LAMBDA_MAX_CONCURRENCY", async () => {
-    restore = setEnv({ _X_AMZN_TRACE_ID: 'Root=1-00000001-000000000000000000000001', AWS_LAMBDA_MAX_CONCURRENCY: '8' })
+    restore = setEnv({
+      _X_AMZN_TRACE_ID: 'Root=1-00000001-000000000000000000000001',
+      AWS_LAMBDA_MAX_CONCURRENCY: '8',
+    })
     const g = globalThis as { awslambda?: unknown }
-    g.awslambda = { InvokeStore: { getXRayTraceId: () => `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=0` } }
+    g.awslambda = {
+      InvokeStore: { getXRayTraceId: () => `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=0` },
+    }
     try {
       const { root } = await invoke({ query: 'x' })
       expect(root.attributes['aws.xray.trace_id']).toBe(XRAY_ROOT)
@@ -198,7 +232,12 @@ describe('X-Ray precedence', () => {
 describe('queue and event-bus sources', () => {
   it('SQS: messageAttributes.traceparent.stringValue parents the record span; the invocation span links to it', async () => {
     const event = fixture('sqs-base.json')
-    event.Records[0].messageAttributes.traceparent = { stringValue: TRACEPARENT, stringListValues: [], binaryListValues: [], dataType: 'String' }
+    event.Records[0].messageAttributes.traceparent = {
+      stringValue: TRACEPARENT,
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: 'String',
+    }
     const { memory, config } = memoryConfig()
     const handler = withTrace(
       (e: typeof event, ctx: object) => forEachRecord(e, ctx, (_r, span) => span.set('test.record', true)),
@@ -206,12 +245,19 @@ describe('queue and event-bus sources', () => {
     )
     expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] })
     const spans = memory.spans()
-    const invocation = spans.find((s) => s.name === 'process my-queue' && s.kind === SpanKind.CONSUMER && s.parentSpanId === undefined)!
+    const invocation = spans.find(
+      (s) => s.name === 'process my-queue' && s.kind === SpanKind.CONSUMER && s.parentSpanId === undefined,
+    )!
     expect(invocation.attributes['messaging.batch.message_count']).toBe(2)
     expect(invocation.links).toContainEqual(expect.objectContaining({ traceId: TRACE_ID, spanId: PARENT_ID }))
-    const first = spans.find((s) => s.attributes['messaging.message.id'] === event.Records[0].messageId && s.attributes['test.record'])!
+    const first = spans.find(
+      (s) =>
+        s.attributes['messaging.message.id'] === event.Records[0].messageId && s.attributes['test.record'],
+    )!
     expectContinues(first)
-    expect(first.links).toContainEqual(expect.objectContaining({ traceId: invocation.traceId, spanId: invocation.spanId }))
+    expect(first.links).toContainEqual(
+      expect.objectContaining({ traceId: invocation.traceId, spanId: invocation.spanId }),
+    )
     // The record without context is a child of the invocation span.
     const second = spans.find((s) => s.attributes['messaging.message.id'] === event.Records[1].messageId)!
     expect(second.traceId).toBe(invocation.traceId)
@@ -224,7 +270,10 @@ describe('queue and event-bus sources', () => {
     event.Records[1].attributes.AWSTraceHeader = `Root=${XRAY_ROOT};Parent=${XRAY_PARENT};Sampled=1`
     event.Records[1].messageAttributes.traceparent = { stringValue: TRACEPARENT, dataType: 'String' }
     const { memory, config } = memoryConfig()
-    const handler = withTrace((e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined), config)
+    const handler = withTrace(
+      (e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined),
+      config,
+    )
     await handler(event, lambdaContext())
     const spans = memory.spans()
     const xray = spans.find((s) => s.attributes['messaging.message.id'] === event.Records[0].messageId)!
@@ -238,9 +287,14 @@ describe('queue and event-bus sources', () => {
     const event = fixture('sns-base.json')
     event.Records[0].Sns.MessageAttributes.traceparent = { Type: 'String', Value: TRACEPARENT }
     const { memory, config } = memoryConfig()
-    const handler = withTrace((e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined), config)
+    const handler = withTrace(
+      (e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined),
+      config,
+    )
     await handler(event, lambdaContext())
-    const record = memory.spans().find((s) => s.attributes['messaging.message.id'] === '95df01b4-ee98-5cb9-9903-4c221d41eb5e')!
+    const record = memory
+      .spans()
+      .find((s) => s.attributes['messaging.message.id'] === '95df01b4-ee98-5cb9-9903-4c221d41eb5e')!
     expectContinues(record)
     expect(record.name).toBe('process ExampleTopic')
     expect(record.attributes['messaging.system']).toBe('aws.sns')
@@ -252,20 +306,37 @@ describe('queue and event-bus sources', () => {
     envelope.MessageAttributes = { traceparent: { Type: 'String', Value: TRACEPARENT } }
     event.Records[0].body = JSON.stringify(envelope, null, 2)
     const { memory, config } = memoryConfig()
-    const handler = withTrace((e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined), config)
+    const handler = withTrace(
+      (e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined),
+      config,
+    )
     await handler(event, lambdaContext())
-    const record = memory.spans().find((s) => s.attributes['messaging.message.id'] === event.Records[0].messageId)!
+    const record = memory
+      .spans()
+      .find((s) => s.attributes['messaging.message.id'] === event.Records[0].messageId)!
     expectContinues(record)
   })
 
   it('SNS->SQS with raw delivery: the SNS attributes arrive as SQS message attributes', async () => {
     const event = fixture('sqs-sns-body.json')
     event.Records[0].body = '{"message": "hello world"}'
-    event.Records[0].messageAttributes = { traceparent: { stringValue: TRACEPARENT, stringListValues: [], binaryListValues: [], dataType: 'String' } }
+    event.Records[0].messageAttributes = {
+      traceparent: {
+        stringValue: TRACEPARENT,
+        stringListValues: [],
+        binaryListValues: [],
+        dataType: 'String',
+      },
+    }
     const { memory, config } = memoryConfig()
-    const handler = withTrace((e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined), config)
+    const handler = withTrace(
+      (e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined),
+      config,
+    )
     await handler(event, lambdaContext())
-    expectContinues(memory.spans().find((s) => s.attributes['messaging.message.id'] === event.Records[0].messageId)!)
+    expectContinues(
+      memory.spans().find((s) => s.attributes['messaging.message.id'] === event.Records[0].messageId)!,
+    )
   })
 
   it('EventBridge: detail._tracehop carries the headers; the invocation continues it', async () => {
@@ -279,7 +350,9 @@ describe('queue and event-bus sources', () => {
 
   it('Lambda.Invoke: context.clientContext.custom (and the @types spelling Custom)', async () => {
     for (const key of ['custom', 'Custom']) {
-      const context = lambdaContext(3000, { clientContext: { client: {}, env: {}, [key]: { traceparent: TRACEPARENT } } })
+      const context = lambdaContext(3000, {
+        clientContext: { client: {}, env: {}, [key]: { traceparent: TRACEPARENT } },
+      })
       const { root } = await invoke({ query: 'direct' }, context)
       expectContinues(root)
       expect(root.name).toBe('retrieval')
@@ -290,7 +363,10 @@ describe('queue and event-bus sources', () => {
   it('Kinesis: records carry no context; the batch still runs and each record gets a child span', async () => {
     const event = fixture('kinesis-stream.json')
     const { memory, config } = memoryConfig()
-    const handler = withTrace((e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined), config)
+    const handler = withTrace(
+      (e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined),
+      config,
+    )
     expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] })
     const spans = memory.spans()
     expect(spans).toHaveLength(3)
@@ -309,13 +385,19 @@ describe('fuzzed events', () => {
     fc.object(),
   )
   const mutate = (base: string) =>
-    fc.record({ where: fc.nat(), value: traceValue, drop: fc.subarray(['headers', 'multiValueHeaders', 'Records', 'detail', 'requestContext']) }).map(
-      ({ where, value, drop }) => {
+    fc
+      .record({
+        where: fc.nat(),
+        value: traceValue,
+        drop: fc.subarray(['headers', 'multiValueHeaders', 'Records', 'detail', 'requestContext']),
+      })
+      .map(({ where, value, drop }) => {
         const e = fixture(base)
         for (const k of drop) delete e[k]
         if (Array.isArray(e.Records) && e.Records.length > 0) {
           const r = e.Records[where % e.Records.length]
-          if (where % 3 === 0) r.messageAttributes = { traceparent: { stringValue: value, dataType: 'String' } }
+          if (where % 3 === 0)
+            r.messageAttributes = { traceparent: { stringValue: value, dataType: 'String' } }
           else if (where % 3 === 1) r.attributes = value
           else if (r.Sns) r.Sns.MessageAttributes = value
           else r.body = value
@@ -324,9 +406,19 @@ describe('fuzzed events', () => {
         if (e.multiValueHeaders) e.multiValueHeaders.traceparent = value
         if (e.detail) e.detail._tracehop = where % 2 ? value : { traceparent: value }
         return e
-      },
-    )
-  const fixtures = ['apigw-rest-no-auth.json', 'apigw-http-no-auth.json', 'alb-base.json', 'alb-multi-fields.json', 'lambda-base.json', 'sqs-base.json', 'sqs-sns-body.json', 'sns-base.json', 'eventbridge-base.json', 'kinesis-stream.json']
+      })
+  const fixtures = [
+    'apigw-rest-no-auth.json',
+    'apigw-http-no-auth.json',
+    'alb-base.json',
+    'alb-multi-fields.json',
+    'lambda-base.json',
+    'sqs-base.json',
+    'sqs-sns-body.json',
+    'sns-base.json',
+    'eventbridge-base.json',
+    'kinesis-stream.json',
+  ]
 
   it('never throw, return the handler result, and start a fresh trace', async () => {
     const { memory, config } = memoryConfig()
@@ -340,7 +432,8 @@ describe('fuzzed events', () => {
         expect(await handler(event, lambdaContext())).toBe('done')
         for (const s of memory.spans()) {
           expect(s.traceId).not.toBe(TRACE_ID)
-          if (s.parentSpanId !== undefined) expect(memory.spans().some((p) => p.spanId === s.parentSpanId)).toBe(true)
+          if (s.parentSpanId !== undefined)
+            expect(memory.spans().some((p) => p.spanId === s.parentSpanId)).toBe(true)
         }
       }),
       { numRuns: 300 },
@@ -360,7 +453,17 @@ describe('fuzzed events', () => {
 
   it('never throw on an event whose getters throw, and count it', async () => {
     const { config } = memoryConfig()
-    const hostile = new Proxy({}, { get: () => { throw new Error('boom') }, has: () => { throw new Error('boom') } })
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom')
+        },
+        has: () => {
+          throw new Error('boom')
+        },
+      },
+    )
     const handler = withTrace(async () => 'ok', config)
     expect(await handler(hostile, lambdaContext())).toBe('ok')
     expect(await handler({ Records: [hostile, hostile] }, lambdaContext())).toBe('ok')

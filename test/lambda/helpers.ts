@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createMemoryExporter, type MemoryExporter, type SpanRecord } from '../../src/index.js'
 import type { LambdaContextLike } from '../../adapters/lambda/index.js'
+import { createMemoryExporter, type MemoryExporter, type SpanRecord } from '../../src/index.js'
 
 // shared/ sits beside the repository (CI copies it there): resolve from this file, not the cwd.
 const FIXTURES = new URL('../../../shared/fixtures/lambda-events/', import.meta.url)
@@ -21,7 +21,10 @@ export const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`
 let requestCounter = 0
 
 /** A Lambda context as the Node runtime builds it, with a deadline `timeoutMs` from now. */
-export function lambdaContext(timeoutMs = 3000, extra: Partial<LambdaContextLike> = {}): LambdaContextLike & {
+export function lambdaContext(
+  timeoutMs = 3000,
+  extra: Partial<LambdaContextLike> = {},
+): LambdaContextLike & {
   awsRequestId: string
 } {
   const deadline = Date.now() + timeoutMs

@@ -5,7 +5,13 @@ import { createSocket, type Socket } from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 import middy from '@middy/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ANNOTATION_SPAN_ID, ANNOTATION_TRACE_ID, traceOf, tracehopMiddleware, withTrace } from '../../adapters/lambda/index.js'
+import {
+  ANNOTATION_SPAN_ID,
+  ANNOTATION_TRACE_ID,
+  tracehopMiddleware,
+  traceOf,
+  withTrace,
+} from '../../adapters/lambda/index.js'
 import { createMemoryExporter } from '../../src/index.js'
 import { lambdaContext, setEnv } from './helpers.js'
 
@@ -64,7 +70,7 @@ function nextXRayHeader(): { root: string; parent: string } {
   invocation++
   const root = `1-66704cad-${invocation.toString(16).padStart(24, '0')}`
   const parent = `${invocation.toString(16).padStart(16, 'a')}`
-  process.env._X_AMZN_TRACE_ID = `Root=${root};Parent=${parent};Sampled=1`
+  process.env['_X_AMZN_TRACE_ID'] = `Root=${root};Parent=${parent};Sampled=1`
   return { root, parent }
 }
 
@@ -82,7 +88,9 @@ describe('Powertools tracer correlation', () => {
   it('middy: its handler subsegment is annotated with our ids; our span carries its X-Ray ids', async () => {
     const powertools = new Tracer()
     const memory = createMemoryExporter()
-    const handler = middy(async (_event: unknown, context: object) => traceOf(context).child('search', () => 'docs'))
+    const handler = middy(async (_event: unknown, context: object) =>
+      traceOf(context).child('search', () => 'docs'),
+    )
       .use(captureLambdaHandler(powertools))
       .use(tracehopMiddleware({ service: 'retrieval', exporters: [memory], powertools }))
     const { root, parent } = nextXRayHeader()
@@ -94,15 +102,27 @@ describe('Powertools tracer correlation', () => {
     expect(subsegment.annotations?.[ANNOTATION_SPAN_ID]).toBe(span.spanId)
     expect(span.attributes['aws.xray.trace_id']).toBe(root)
     const xrayTraceId = root.slice(2).replace('-', '')
-    expect(span.links).toContainEqual(expect.objectContaining({ traceId: xrayTraceId, spanId: subsegment.id, attributes: { source: 'powertools' } }))
-    expect(span.links).toContainEqual(expect.objectContaining({ traceId: xrayTraceId, spanId: parent, attributes: { source: 'x-ray-env' } }))
+    expect(span.links).toContainEqual(
+      expect.objectContaining({
+        traceId: xrayTraceId,
+        spanId: subsegment.id,
+        attributes: { source: 'powertools' },
+      }),
+    )
+    expect(span.links).toContainEqual(
+      expect.objectContaining({ traceId: xrayTraceId, spanId: parent, attributes: { source: 'x-ray-env' } }),
+    )
   })
 
-  it("tracer.captureLambdaHandler() decorator around withTrace: the same, per invocation", async () => {
+  it('tracer.captureLambdaHandler() decorator around withTrace: the same, per invocation', async () => {
     const powertools = new Tracer()
     const memory = createMemoryExporter()
     const descriptor = {
-      value: withTrace(async (_event: unknown, context: object) => traceOf(context).spanId, { service: 'retrieval', exporters: [memory] }, { powertools }),
+      value: withTrace(
+        async (_event: unknown, context: object) => traceOf(context).spanId,
+        { service: 'retrieval', exporters: [memory] },
+        { powertools },
+      ),
     }
     // The legacy (experimentalDecorators) call Powertools expects: (target, key, descriptor).
     powertools.captureLambdaHandler()({} as never, 'handler', descriptor as never)

@@ -13,7 +13,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { traced, withTrace } from '../../adapters/lambda/index.js'
 import { createMemoryExporter, createTracer, SpanKind, StatusCode } from '../../src/index.js'
-import { type AwsEndpoint, CREDENTIALS, formFields, REGION, snsAttributes, startAwsEndpoint } from './aws-endpoint.js'
+import {
+  type AwsEndpoint,
+  CREDENTIALS,
+  formFields,
+  REGION,
+  snsAttributes,
+  startAwsEndpoint,
+} from './aws-endpoint.js'
 import { fixture, lambdaContext, memoryConfig } from './helpers.js'
 
 let aws: AwsEndpoint
@@ -56,7 +63,11 @@ describe('SQS', () => {
   it('SendMessage: a PRODUCER span, its traceparent and langsmith-trace as String message attributes', async () => {
     const { memory, scope } = producerScope()
     const out = await traced(sqs, scope.root).send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"doc":42}', MessageAttributes: { kind: { DataType: 'String', StringValue: 'index' } } }),
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: '{"doc":42}',
+        MessageAttributes: { kind: { DataType: 'String', StringValue: 'index' } },
+      }),
     )
     await scope.end()
     const body = JSON.parse(lastRequest('AmazonSQS.SendMessage').body)
@@ -89,14 +100,24 @@ describe('SQS', () => {
     expect(JSON.stringify(command.input)).toBe(before)
     expect(command.middlewareStack.identify().some((m) => m.includes('tracehop'))).toBe(false)
     expect(sqs.middlewareStack.identify().some((m) => m.includes('tracehop'))).toBe(false)
-    expect(memory.spans().map((s) => s.name).sort()).toEqual(['agent', 'send jobs'])
+    expect(
+      memory
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['agent', 'send jobs'])
     // The plain client sends nothing of ours.
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'plain' }))
     expect(JSON.parse(lastRequest('AmazonSQS.SendMessage').body).MessageAttributes).toBeUndefined()
   })
 
   it('each wrapper carries its own span, also with concurrent sends and a middleware-caching client', async () => {
-    const caching = new SQSClient({ endpoint: aws.url, region: REGION, credentials: CREDENTIALS, cacheMiddleware: true })
+    const caching = new SQSClient({
+      endpoint: aws.url,
+      region: REGION,
+      credentials: CREDENTIALS,
+      cacheMiddleware: true,
+    })
     try {
       const a = producerScope()
       const b = producerScope()
@@ -104,8 +125,14 @@ describe('SQS', () => {
         traced(caching, a.scope.root).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'a' })),
         traced(caching, b.scope.root).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'b' })),
       ])
-      const sent = aws.requests.filter((r) => r.operation === 'AmazonSQS.SendMessage').slice(-2).map((r) => JSON.parse(r.body))
-      for (const [p, letter] of [[a, 'a'], [b, 'b']] as const) {
+      const sent = aws.requests
+        .filter((r) => r.operation === 'AmazonSQS.SendMessage')
+        .slice(-2)
+        .map((r) => JSON.parse(r.body))
+      for (const [p, letter] of [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const) {
         const body = sent.find((s) => s.MessageBody === letter)
         expect(body.MessageAttributes.traceparent.StringValue).toContain(p.scope.traceId)
       }
@@ -116,16 +143,22 @@ describe('SQS', () => {
 
   it('respects the 10-attribute limit: fills what is left, skips the rest and counts them; the send succeeds', async () => {
     const { tracer, scope } = producerScope()
-    const nine = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`attr${i}`, { DataType: 'String', StringValue: `v${i}` }]))
+    const nine = Object.fromEntries(
+      Array.from({ length: 9 }, (_, i) => [`attr${i}`, { DataType: 'String', StringValue: `v${i}` }]),
+    )
     const wanted = Object.keys(scope.root.headers()).length
-    await traced(sqs, scope.root).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: nine }))
+    await traced(sqs, scope.root).send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: nine }),
+    )
     const body = JSON.parse(lastRequest('AmazonSQS.SendMessage').body)
     expect(Object.keys(body.MessageAttributes)).toHaveLength(10)
     expect(body.MessageAttributes.traceparent).toBeDefined()
     expect(tracer.stats().limits).toMatchObject({ 'message-attributes': wanted - 1 })
 
     const ten = { ...nine, attr9: { DataType: 'String', StringValue: 'v9' } }
-    await traced(sqs, scope.root).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: ten }))
+    await traced(sqs, scope.root).send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: ten }),
+    )
     const full = JSON.parse(lastRequest('AmazonSQS.SendMessage').body)
     expect(full.MessageAttributes).toEqual(ten)
     expect((tracer.stats().limits as Record<string, number>)['message-attributes']).toBe(2 * wanted - 1)
@@ -135,7 +168,11 @@ describe('SQS', () => {
   it('never overwrites an attribute the user set, in any casing', async () => {
     const { scope } = producerScope()
     await traced(sqs, scope.root).send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: { Traceparent: { DataType: 'String', StringValue: 'mine' } } }),
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: 'x',
+        MessageAttributes: { Traceparent: { DataType: 'String', StringValue: 'mine' } },
+      }),
     )
     const body = JSON.parse(lastRequest('AmazonSQS.SendMessage').body)
     expect(body.MessageAttributes.Traceparent.StringValue).toBe('mine')
@@ -160,14 +197,25 @@ describe('SQS', () => {
     expect(Object.keys(body.MessageAttributes)).toEqual(['traceparent'])
     const header: string = body.MessageSystemAttributes.AWSTraceHeader.StringValue
     const t = scope.traceId
-    expect(header).toMatch(new RegExp(`^Root=1-${t.slice(0, 8)}-${t.slice(8)};Parent=[0-9a-f]{16};Sampled=[01]$`))
+    expect(header).toMatch(
+      new RegExp(`^Root=1-${t.slice(0, 8)}-${t.slice(8)};Parent=[0-9a-f]{16};Sampled=[01]$`),
+    )
 
     // fauxqs drops AWSTraceHeader: deliver it the way Lambda does, X-Ray alone, to the consumer.
     const event = fixture('sqs-base.json')
-    event.Records = [{ ...event.Records[1], attributes: { ...event.Records[1].attributes, AWSTraceHeader: header }, messageAttributes: {} }]
+    event.Records = [
+      {
+        ...event.Records[1],
+        attributes: { ...event.Records[1].attributes, AWSTraceHeader: header },
+        messageAttributes: {},
+      },
+    ]
     const { memory, config } = memoryConfig()
     const { forEachRecord } = await import('../../adapters/lambda/index.js')
-    await withTrace((e: any, ctx: object) => forEachRecord(e, ctx, () => undefined), config)(event, lambdaContext())
+    await withTrace((e: any, ctx: object) => forEachRecord(e, ctx, () => undefined), config)(
+      event,
+      lambdaContext(),
+    )
     const record = memory.spans().find((s) => s.parentSpanId !== undefined && s.name === 'process my-queue')!
     expect(record.traceId).toBe(t)
     expect(record.parentSpanId).toBe(header.split(';')[1]!.slice('Parent='.length))
@@ -215,7 +263,10 @@ describe('SNS', () => {
     const attrs = snsAttributes(formFields(lastRequest('SNS.Publish').body))
     const producer = memory.spans().find((s) => s.name === 'send events')!
     expect(producer.attributes['messaging.system']).toBe('aws.sns')
-    expect(attrs.traceparent).toEqual({ DataType: 'String', StringValue: expect.stringContaining(producer.spanId) })
+    expect(attrs['traceparent']).toEqual({
+      DataType: 'String',
+      StringValue: expect.stringContaining(producer.spanId),
+    })
 
     const event = fixture('sns-base.json')
     event.Records[0].Sns.MessageAttributes = Object.fromEntries(
@@ -223,7 +274,10 @@ describe('SNS', () => {
     )
     const consumer = memoryConfig()
     const { forEachRecord } = await import('../../adapters/lambda/index.js')
-    await withTrace((e: any, ctx: object) => forEachRecord(e, ctx, () => undefined), consumer.config)(event, lambdaContext())
+    await withTrace((e: any, ctx: object) => forEachRecord(e, ctx, () => undefined), consumer.config)(
+      event,
+      lambdaContext(),
+    )
     const record = consumer.memory.spans().find((s) => s.traceId === producer.traceId)!
     expect(record.parentSpanId).toBe(producer.spanId)
   })
@@ -231,13 +285,19 @@ describe('SNS', () => {
   it('PublishBatch: every entry carries the context', async () => {
     const { scope } = producerScope()
     await traced(sns, scope.root).send(
-      new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: [{ Id: 'a', Message: '1' }, { Id: 'b', Message: '2' }] }),
+      new PublishBatchCommand({
+        TopicArn: topicArn,
+        PublishBatchRequestEntries: [
+          { Id: 'a', Message: '1' },
+          { Id: 'b', Message: '2' },
+        ],
+      }),
     )
     await scope.end()
     const fields = formFields(lastRequest('SNS.PublishBatch').body)
     for (const i of [1, 2]) {
       const attrs = snsAttributes(fields, `PublishBatchRequestEntries.member.${i}.MessageAttributes`)
-      expect(attrs.traceparent?.StringValue).toContain(scope.traceId)
+      expect(attrs['traceparent']?.StringValue).toContain(scope.traceId)
     }
   })
 })
@@ -247,7 +307,14 @@ describe('EventBridge', () => {
     const { memory, scope } = producerScope()
     await traced(eventBridge, scope.root).send(
       new PutEventsCommand({
-        Entries: [{ Source: 'agent', DetailType: 'DocumentIndexed', Detail: JSON.stringify({ doc: 42 }), EventBusName: 'agents' }],
+        Entries: [
+          {
+            Source: 'agent',
+            DetailType: 'DocumentIndexed',
+            Detail: JSON.stringify({ doc: 42 }),
+            EventBusName: 'agents',
+          },
+        ],
       }),
     )
     await scope.end()
@@ -257,7 +324,12 @@ describe('EventBridge', () => {
     expect(detail.doc).toBe(42)
     expect(detail._tracehop.traceparent).toContain(producer.spanId)
 
-    const event = { ...fixture('eventbridge-base.json'), source: entry.Source, 'detail-type': entry.DetailType, detail }
+    const event = {
+      ...fixture('eventbridge-base.json'),
+      source: entry.Source,
+      'detail-type': entry.DetailType,
+      detail,
+    }
     const consumer = memoryConfig()
     await withTrace(async () => 'ok', consumer.config)(event, lambdaContext())
     const root = consumer.memory.spans()[0]!
@@ -279,13 +351,21 @@ describe('EventBridge', () => {
 describe('Lambda.Invoke', () => {
   it('ClientContext custom carries the context (user keys kept); the invoked handler continues it', async () => {
     const { memory, scope } = producerScope()
-    const own = Buffer.from(JSON.stringify({ custom: { tenant: 'acme' }, env: { locale: 'en' } })).toString('base64')
+    const own = Buffer.from(JSON.stringify({ custom: { tenant: 'acme' }, env: { locale: 'en' } })).toString(
+      'base64',
+    )
     await traced(lambda, scope.root).send(
-      new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:retrieval:live', Payload: JSON.stringify({ q: 'x' }), ClientContext: own }),
+      new InvokeCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:retrieval:live',
+        Payload: JSON.stringify({ q: 'x' }),
+        ClientContext: own,
+      }),
     )
     await scope.end()
     const req = lastRequest('Lambda.Invoke')
-    const clientContext = JSON.parse(Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8'))
+    const clientContext = JSON.parse(
+      Buffer.from(String(req.headers['x-amz-client-context']), 'base64').toString('utf8'),
+    )
     const producer = memory.spans().find((s) => s.name === 'invoke retrieval')!
     expect(producer.kind).toBe(SpanKind.CLIENT)
     expect(clientContext.custom.tenant).toBe('acme')
@@ -303,7 +383,9 @@ describe('Lambda.Invoke', () => {
   it('leaves a ClientContext that would exceed 3,583 bytes as written, and counts it', async () => {
     const { tracer, scope } = producerScope()
     const big = Buffer.from(JSON.stringify({ custom: { pad: 'x'.repeat(2600) } })).toString('base64')
-    await traced(lambda, scope.root).send(new InvokeCommand({ FunctionName: 'retrieval', ClientContext: big }))
+    await traced(lambda, scope.root).send(
+      new InvokeCommand({ FunctionName: 'retrieval', ClientContext: big }),
+    )
     await scope.end()
     expect(lastRequest('Lambda.Invoke').headers['x-amz-client-context']).toBe(big)
     expect((tracer.stats().limits as Record<string, number>)['message-attributes']).toBe(1)

@@ -6,8 +6,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns'
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { startFauxqs } from 'fauxqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { forEachRecord, traceOf, traced, withTrace } from '../../adapters/lambda/index.js'
-import { createMemoryExporter, type SpanRecord, SpanKind } from '../../src/index.js'
+import { forEachRecord, traced, traceOf, withTrace } from '../../adapters/lambda/index.js'
+import { createMemoryExporter, SpanKind, type SpanRecord } from '../../src/index.js'
 import { CREDENTIALS, REGION, toLambdaSqsRecord } from './aws-endpoint.js'
 import { fixture, lambdaContext, TRACEPARENT } from './helpers.js'
 
@@ -41,13 +41,21 @@ function producerHandler(send: (span: ReturnType<typeof traceOf>) => Promise<unk
 
 const consumer = withTrace(
   (event: { Records: unknown[] }, context: object) =>
-    forEachRecord(event, context, (_record, span) => span.child('index document', { runType: 'tool' }, () => 'indexed')),
+    forEachRecord(event, context, (_record, span) =>
+      span.child('index document', { runType: 'tool' }, () => 'indexed'),
+    ),
   config('indexer'),
 )
 
 async function receiveAll(queueUrl: string): Promise<any[]> {
   const out = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+      WaitTimeSeconds: 1,
+    }),
   )
   return out.Messages ?? []
 }
@@ -71,7 +79,9 @@ function checkHop(spans: readonly SpanRecord[], producerName: string): void {
   const invocation = spans.find((s) => s.spanId === record.links[0]?.spanId)!
   expect(invocation.kind).toBe(SpanKind.CONSUMER)
   expect(invocation.parentSpanId).toBeUndefined()
-  expect(invocation.links).toContainEqual(expect.objectContaining({ traceId: producer.traceId, spanId: producer.spanId }))
+  expect(invocation.links).toContainEqual(
+    expect.objectContaining({ traceId: producer.traceId, spanId: producer.spanId }),
+  )
 }
 
 describe('SQS hop through fauxqs', () => {
@@ -79,7 +89,9 @@ describe('SQS hop through fauxqs', () => {
     memory.clear()
     const { queueUrl, queueArn } = fauxqs.createQueue('index-jobs')
     const produce = producerHandler((span) =>
-      traced(sqs, span).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ doc: 42 }) })),
+      traced(sqs, span).send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ doc: 42 }) }),
+      ),
     )
     await produce(apiEvent(), lambdaContext())
     const messages = await receiveAll(queueUrl)
@@ -121,8 +133,14 @@ describe('SNS -> SQS fan-out through fauxqs', () => {
       const name = raw ? 'fanout-raw' : 'fanout-envelope'
       const { queueUrl, queueArn } = fauxqs.createQueue(name)
       const { topicArn } = fauxqs.createTopic(`${name}-topic`)
-      fauxqs.subscribe({ topic: `${name}-topic`, queue: name, ...(raw ? { attributes: { RawMessageDelivery: 'true' } } : {}) })
-      const produce = producerHandler((span) => traced(sns, span).send(new PublishCommand({ TopicArn: topicArn, Message: 'doc 7' })))
+      fauxqs.subscribe({
+        topic: `${name}-topic`,
+        queue: name,
+        ...(raw ? { attributes: { RawMessageDelivery: 'true' } } : {}),
+      })
+      const produce = producerHandler((span) =>
+        traced(sns, span).send(new PublishCommand({ TopicArn: topicArn, Message: 'doc 7' })),
+      )
       await produce(apiEvent(), lambdaContext())
       const messages = await receiveAll(queueUrl)
       expect(messages).toHaveLength(1)

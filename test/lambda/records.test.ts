@@ -18,7 +18,14 @@ function sqsBatch(n: number, queueArn = 'arn:aws:sqs:us-east-2:123456789012:jobs
       messageId: `msg-${i}`,
       body: `body-${i}`,
       eventSourceARN: queueArn,
-      messageAttributes: { traceparent: { stringValue: span.headers().traceparent, stringListValues: [], binaryListValues: [], dataType: 'String' } },
+      messageAttributes: {
+        traceparent: {
+          stringValue: span.headers()['traceparent'],
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: 'String',
+        },
+      },
     }
   })
   return { event: { Records }, producers }
@@ -40,11 +47,15 @@ describe('forEachRecord', () => {
     expect(invocation.links.map((l) => l.spanId)).toEqual(producers.map((p) => p.spanId))
     expect(invocation.links[0]?.attributes).toEqual({ 'messaging.message.id': 'msg-0' })
     producers.forEach((p, i) => {
-      const record = spans.find((s) => s.attributes['messaging.message.id'] === `msg-${i}` && s.traceId === p.traceId)!
+      const record = spans.find(
+        (s) => s.attributes['messaging.message.id'] === `msg-${i}` && s.traceId === p.traceId,
+      )!
       expect(record.parentSpanId).toBe(p.spanId)
       expect(record.kind).toBe(SpanKind.CONSUMER)
       expect(record.name).toBe('process jobs')
-      expect(record.links).toEqual([expect.objectContaining({ traceId: invocation.traceId, spanId: invocation.spanId })])
+      expect(record.links).toEqual([
+        expect.objectContaining({ traceId: invocation.traceId, spanId: invocation.spanId }),
+      ])
       const index = spans.find((s) => s.name === 'index' && s.traceId === p.traceId)!
       expect(index.parentSpanId).toBe(record.spanId)
     })
@@ -56,7 +67,8 @@ describe('forEachRecord', () => {
     const handler = withTrace(
       (e: typeof event, ctx: object) =>
         forEachRecord(e, ctx, async (record) => {
-          if (record.body === 'body-1' || record.body === 'body-3') throw new Error(`cannot index ${record.body}`)
+          if (record.body === 'body-1' || record.body === 'body-3')
+            throw new Error(`cannot index ${record.body}`)
         }),
       config,
     )
@@ -65,7 +77,12 @@ describe('forEachRecord', () => {
     })
     const spans = memory.spans()
     const statusOf = (i: number) => spans.find((s) => s.traceId === producers[i]!.traceId)!.status.code
-    expect([0, 1, 2, 3].map(statusOf)).toEqual([StatusCode.UNSET, StatusCode.ERROR, StatusCode.UNSET, StatusCode.ERROR])
+    expect([0, 1, 2, 3].map(statusOf)).toEqual([
+      StatusCode.UNSET,
+      StatusCode.ERROR,
+      StatusCode.UNSET,
+      StatusCode.ERROR,
+    ])
     const invocation = spans.find((s) => s.name === 'process jobs' && s.parentSpanId === undefined)!
     expect(invocation.status.code).toBe(StatusCode.UNSET)
   })
@@ -108,7 +125,11 @@ describe('forEachRecord', () => {
       config,
     )
     expect(await handler(event, lambdaContext())).toEqual({
-      batchItemFailures: [{ itemIdentifier: 'msg-1' }, { itemIdentifier: 'msg-2' }, { itemIdentifier: 'msg-3' }],
+      batchItemFailures: [
+        { itemIdentifier: 'msg-1' },
+        { itemIdentifier: 'msg-2' },
+        { itemIdentifier: 'msg-3' },
+      ],
     })
     expect(seen).toEqual(['body-0', 'body-1'])
   })
@@ -163,7 +184,9 @@ describe('forEachRecord', () => {
       config,
     )
     const out = await handler(event, lambdaContext())
-    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(event.Records.map((r: any) => r.kinesis.sequenceNumber))
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
+      event.Records.map((r: any) => r.kinesis.sequenceNumber),
+    )
   })
 })
 
@@ -187,7 +210,11 @@ describe('traceOf(record) and returned batch responses', () => {
     const r1 = spans.find((s) => s.traceId === producers[1]!.traceId && s.name === 'process jobs')!
     expect(r0.status.code).toBe(StatusCode.UNSET)
     expect(r1.status).toEqual({ code: StatusCode.ERROR, message: 'reported in batchItemFailures' })
-    expect(spans.find((s) => s.parentSpanId === undefined && s.name === 'process jobs')?.attributes['aws.lambda.batch_item_failures']).toBe(1)
+    expect(
+      spans.find((s) => s.parentSpanId === undefined && s.name === 'process jobs')?.attributes[
+        'aws.lambda.batch_item_failures'
+      ],
+    ).toBe(1)
   })
 
   it('a record object reused by a later invocation gets that invocation span, not the old one', async () => {
@@ -197,13 +224,18 @@ describe('traceOf(record) and returned batch responses', () => {
     const first = await handler(event, lambdaContext())
     const second = await handler(event, lambdaContext())
     expect(first).not.toBe(second)
-    expect(memory.spans().filter((s) => s.name === 'process jobs' && s.parentSpanId !== undefined)).toHaveLength(2)
+    expect(
+      memory.spans().filter((s) => s.name === 'process jobs' && s.parentSpanId !== undefined),
+    ).toHaveLength(2)
   })
 
   it('links at most limits.linksPerSpan records; forEachRecord still parents every record', async () => {
     const { event, producers } = sqsBatch(5)
     const { memory, config } = memoryConfig({ limits: { linksPerSpan: 2 } })
-    const handler = withTrace((e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined), config)
+    const handler = withTrace(
+      (e: typeof event, ctx: object) => forEachRecord(e, ctx, () => undefined),
+      config,
+    )
     await handler(event, lambdaContext())
     const spans = memory.spans()
     const invocation = spans.find((s) => s.parentSpanId === undefined && s.name === 'process jobs')!

@@ -1,4 +1,3 @@
-import { createTracer } from '../../src/index.js'
 /**
  * The LangSmith propagation format against the REAL `langsmith` JS SDK (RunTree.toHeaders /
  * fromHeaders / createChild), and against fixtures written from the Python SDK's source.
@@ -8,6 +7,7 @@ import fc from 'fast-check'
 import { RunTree } from 'langsmith/run_trees'
 import { describe, expect, it } from 'vitest'
 import { newRunIdentity } from '../../src/ids.js'
+import { createTracer } from '../../src/index.js'
 import { formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import {
   formatLangSmithBaggageHeader,

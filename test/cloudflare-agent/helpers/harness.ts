@@ -2,7 +2,11 @@
 // to an OTLP/JSON receiver on 127.0.0.1, and opens WebSockets to them.
 import { Miniflare } from 'miniflare'
 import { bundleWorker } from '../../cloudflare/helpers/bundle.js'
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../../cloudflare/helpers/otlp-receiver.js'
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from '../../cloudflare/helpers/otlp-receiver.js'
 
 export interface Harness {
   readonly mf: Miniflare
@@ -55,7 +59,7 @@ export interface ChatSocket {
 }
 
 export async function openSocket(response: Response): Promise<ChatSocket> {
-  const ws = (response as unknown as { webSocket: WebSocket & { accept(): void } | null }).webSocket
+  const ws = (response as unknown as { webSocket: (WebSocket & { accept(): void }) | null }).webSocket
   if (response.status !== 101 || ws === null) throw new Error(`no WebSocket: HTTP ${response.status}`)
   ws.accept()
   const replies: any[] = []
@@ -85,7 +89,11 @@ export async function openSocket(response: Response): Promise<ChatSocket> {
   }
 }
 
-export function only(spans: readonly ReceivedSpan[], pred: (s: ReceivedSpan) => boolean, what: string): ReceivedSpan {
+export function only(
+  spans: readonly ReceivedSpan[],
+  pred: (s: ReceivedSpan) => boolean,
+  what: string,
+): ReceivedSpan {
   const found = spans.filter(pred)
   if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`)
   return found[0]!

@@ -1,9 +1,13 @@
 // The agent test Worker: a gateway (`instrument`) that opens a chat socket to a Durable
 // Object with hibernating WebSockets and starts Workflows, all in one trace.
 import { WorkflowEntrypoint } from 'cloudflare:workers'
-import { instrument, traceOf, traced } from '../../../adapters/cloudflare/index.js'
+import { instrument, traced, traceOf } from '../../../adapters/cloudflare/index.js'
 import { instrumentDurableObject } from '../../../adapters/cloudflare/websocket.js'
-import { instrumentWorkflow, tracedWorkflow, type WorkflowLike } from '../../../adapters/cloudflare/workflow.js'
+import {
+  instrumentWorkflow,
+  tracedWorkflow,
+  type WorkflowLike,
+} from '../../../adapters/cloudflare/workflow.js'
 import { otlp } from '../../../src/index.js'
 import { type ChatEnv, chatRoom } from './chat-room.js'
 
@@ -35,7 +39,10 @@ interface Step {
 }
 
 class AgentFlow extends WorkflowEntrypoint<Env, { q: string }> {
-  override async run(event: { readonly payload: Readonly<{ q: string }>; readonly instanceId: string }, s: unknown) {
+  override async run(
+    event: { readonly payload: Readonly<{ q: string }>; readonly instanceId: string },
+    s: unknown,
+  ) {
     const step = s as Step
     const payload = event.payload
     const plan = await step.do('plan', async (ctx) =>
@@ -80,7 +87,10 @@ const HOSTILE_PARAMS: Record<string, unknown> = {
   'ctx-wrong-type': { __tracehop: 1, ctx: 42, body: { q: 'a' } },
   'bad-traceparent': { __tracehop: 1, ctx: { traceparent: '00-nothex-01' }, body: { q: 'b' } },
   huge: { __tracehop: 1, ctx: { traceparent: `00-${'a'.repeat(10_000)}` }, body: { q: 'c' } },
-  'no-body': { __tracehop: 1, ctx: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } },
+  'no-body': {
+    __tracehop: 1,
+    ctx: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  },
   'not-an-object': 'just a string',
 }
 

@@ -35,7 +35,11 @@ type State = DurableObjectStateLike & { waitUntil(promise: Promise<unknown>): vo
 const HOSTILE: Record<string, unknown> = {
   'ctx-not-record': { __tracehop: 1, ctx: 'not-a-record', body: { user: 'h1' } },
   'bad-traceparent': { __tracehop: 1, ctx: { traceparent: '00-zz-yy-01' }, body: { user: 'h2' } },
-  'too-many-keys': { __tracehop: 1, ctx: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'])), body: { user: 'h3' } },
+  'too-many-keys': {
+    __tracehop: 1,
+    ctx: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'])),
+    body: { user: 'h3' },
+  },
   'wrong-types': { __tracehop: 1, ctx: { traceparent: 5 } },
 }
 

@@ -6,10 +6,16 @@ import { otlp } from '../../../src/index.js'
 import { type ChatEnv, chatRoom } from './chat-room.js'
 
 interface Env extends ChatEnv {
-  readonly INSOMNIAC: { idFromName(n: string): unknown; get(id: unknown): { fetch(r: Request): Promise<Response> } }
+  readonly INSOMNIAC: {
+    idFromName(n: string): unknown
+    get(id: unknown): { fetch(r: Request): Promise<Response> }
+  }
 }
 
-const config = (env: ChatEnv) => ({ service: 'insomniac', exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' as const })] })
+const config = (env: ChatEnv) => ({
+  service: 'insomniac',
+  exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' as const })],
+})
 
 export const Insomniac = instrumentDurableObject(chatRoom(true), config)
 

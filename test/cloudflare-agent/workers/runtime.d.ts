@@ -5,7 +5,10 @@ declare module 'cloudflare:workers' {
     protected readonly ctx: { waitUntil(promise: Promise<unknown>): void }
     protected readonly env: Env
     constructor(ctx: unknown, env: Env)
-    run(event: { readonly payload: Readonly<Params>; readonly instanceId: string }, step: unknown): Promise<unknown>
+    run(
+      event: { readonly payload: Readonly<Params>; readonly instanceId: string },
+      step: unknown,
+    ): Promise<unknown>
   }
 }
 

@@ -1,0 +1,465 @@
+/**
+ * The demo's topology, every service on the runtime it runs on in production, all on
+ * 127.0.0.1, all exporting to one dev collector both ways at once (OTLP/HTTP protobuf and
+ * LangSmith runs):
+ *
+ * ```
+ * client ─▶ gateway (Worker, workerd) ─▶ orchestrator (Vercel Edge, edge-runtime) ─┬▶ retrieval (Lambda, serverless-offline)
+ *                                                       stub model (in-process) ◀─┘└▶ jobs (Worker, workerd) ─▶ Queue ─▶ jobs consumer
+ * ```
+ *
+ * Used by `npm run demo` (examples/demo/run.mjs) and by test/demo/demo.test.ts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { EdgeRuntime, type EdgeRuntimeServer, runServer } from 'edge-runtime'
+import { build, type Plugin } from 'esbuild'
+import { Miniflare } from 'miniflare'
+import { parse } from 'smol-toml'
+import { type Collector, startCollector } from '../../cli/collector.js'
+import type { TracerStats } from '../../src/index.js'
+
+export interface TopologyOptions {
+  /** The repository root (default: two levels above this file). */
+  readonly root?: string
+  /** The collector's port: default 4318; an ephemeral one if that is taken. 0: ephemeral. */
+  readonly port?: number
+  /** Head-sampling ratio of every service (default 0.1); errors are always kept. */
+  readonly samplingRatio?: number
+  /** The gateway's rate limit per client per minute (default: wrangler.toml's). */
+  readonly rateLimitPerMinute?: number
+  /** Simulated generation time of the stub model per call (ms, default 25). */
+  readonly modelLatencyMs?: number
+  /** The collector's quiet period before a trace counts as finished (ms, default 500). */
+  readonly quietMs?: number
+  /** Progress lines ("collector on …", "retrieval ready …"). */
+  readonly log?: (line: string) => void
+  /** The services' own output (serverless-offline, workerd), prefixed by service. Default: kept for errors only. */
+  readonly serviceLog?: (service: string, line: string) => void
+}
+
+/** One running service. */
+export interface ServiceInfo {
+  /** `service.name` of its spans. */
+  readonly name: 'gateway' | 'orchestrator' | 'retrieval' | 'jobs'
+  /** Where it runs, e.g. `workerd (miniflare 4.20260426.0)`. */
+  readonly runtime: string
+  readonly url: string
+}
+
+/** A service's tracer counters: one entry per isolate / Lambda instance that served a request. */
+export type ServiceCounters = readonly TracerStats[]
+
+export interface Topology {
+  /** POST `${gatewayUrl}chat` with `authorization: Bearer ${apiToken}` and `{ "question": "…" }`. */
+  readonly gatewayUrl: string
+  readonly apiToken: string
+  readonly collector: Collector
+  /** True when port 4318 was taken and the collector took an ephemeral port instead. */
+  readonly portFallback: boolean
+  readonly samplingRatio: number
+  readonly rateLimitPerMinute: number
+  readonly services: readonly ServiceInfo[]
+  /** Each service's tracer counters (`tracer.stats()`); `undefined` where it could not be read. */
+  counters(): Promise<Record<ServiceInfo['name'], ServiceCounters | undefined>>
+  /** Stops every service and the collector (idempotent). */
+  stop(): Promise<void>
+}
+
+interface WranglerFile {
+  readonly main: string
+  readonly compatibility_date: string
+  readonly compatibility_flags?: string[]
+  readonly vars?: Record<string, string>
+  readonly queues?: {
+    readonly producers?: { binding: string; queue: string }[]
+    readonly consumers?: { queue: string; max_batch_size?: number; max_batch_timeout?: number }[]
+  }
+}
+
+const STATS_PATH = '/__tracehop/stats'
+const START_TIMEOUT_MS = 30_000
+
+function readToml(path: string): WranglerFile {
+  return parse(readFileSync(path, 'utf8')) as unknown as WranglerFile
+}
+
+/** A free TCP port on 127.0.0.1 (for serverless-offline, which cannot report an ephemeral one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function workerBundle(root: string, entry: string, plugins: Plugin[]): Promise<string> {
+  // As wrangler bundles for workerd: ESM, the workerd/worker/browser export conditions.
+  return build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    external: ['cloudflare:*'],
+    plugins,
+    logLevel: 'silent',
+  }).then((r) => r.outputFiles[0]!.text)
+}
+
+/**
+ * The gateway example with the demo's settings when it does not read them itself yet: its
+ * import of tracehop/cloudflare resolves to examples/demo/gateway-overrides.ts.
+ */
+function gatewayOverrides(root: string, gatewayMain: string): Plugin[] {
+  const source = readFileSync(join(root, gatewayMain), 'utf8')
+  if (source.includes('SAMPLING_RATIO') && source.includes('LANGSMITH_ENDPOINT')) return []
+  const gatewayFile = join(root, gatewayMain)
+  return [
+    {
+      name: 'tracehop-demo-gateway-overrides',
+      setup(b) {
+        b.onResolve({ filter: /adapters\/cloudflare\/index\.js$/ }, (args) =>
+          args.importer === gatewayFile ? { path: join(root, 'examples/demo/gateway-overrides.ts') } : undefined,
+        )
+      },
+    },
+  ]
+}
+
+function lines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {
+  if (stream === null) return
+  let rest = ''
+  stream.setEncoding('utf8')
+  stream.on('data', (chunk: string) => {
+    rest += chunk
+    let nl = rest.indexOf('\n')
+    while (nl >= 0) {
+      each(rest.slice(0, nl).trimEnd())
+      rest = rest.slice(nl + 1)
+      nl = rest.indexOf('\n')
+    }
+  })
+}
+
+async function readJson(url: string): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`)
+  return res.json()
+}
+
+/** Starts the retrieval function in serverless-offline; resolves once it listens. */
+async function startRetrieval(
+  root: string,
+  env: Record<string, string>,
+  output: (line: string) => void,
+): Promise<{ url: string; statsUrl: string; child: ChildProcess }> {
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()]
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'node_modules/serverless/bin/serverless.js'),
+      'offline',
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--httpPort',
+      String(httpPort),
+      '--lambdaPort',
+      String(lambdaPort),
+    ],
+    {
+      cwd: join(root, 'examples/demo'),
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        SLS_DEPRECATION_DISABLE: '*',
+        SLS_INTERACTIVE_SETUP_DISABLE: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  const seen: string[] = []
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`serverless-offline did not start within ${START_TIMEOUT_MS} ms:\n${seen.join('\n')}`))
+    }, START_TIMEOUT_MS)
+    const onLine = (line: string): void => {
+      if (seen.length < 200) seen.push(line)
+      output(line)
+      if (line.includes('Server ready')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    }
+    lines(child.stdout, onLine)
+    lines(child.stderr, onLine)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`serverless-offline exited (${signal ?? code}) before it was ready:\n${seen.join('\n')}`))
+    })
+    child.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+  })
+  try {
+    await ready
+  } catch (e) {
+    await stopChild(child)
+    throw e
+  }
+  const base = `http://127.0.0.1:${httpPort}/dev`
+  return { url: `${base}/retrieve`, statsUrl: `${base}${STATS_PATH}`, child }
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+async function startCollectorOn(
+  port: number,
+  quietMs: number,
+  log: (line: string) => void,
+): Promise<{ collector: Collector; fallback: boolean }> {
+  try {
+    return { collector: await startCollector({ port, quietMs, log }), fallback: false }
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code
+    if (port === 0 || code !== 'EADDRINUSE') throw e
+    return { collector: await startCollector({ port: 0, quietMs, log }), fallback: true }
+  }
+}
+
+/**
+ * Starts the collector and the four services, wired to each other and to the collector.
+ * Rejects (after stopping what had started) when a service cannot start.
+ *
+ * @example
+ * const topology = await startTopology({ port: 0 })
+ * await fetch(`${topology.gatewayUrl}chat`, { method: 'POST', headers: { authorization: `Bearer ${topology.apiToken}` }, body: '{"question":"hi"}' })
+ * await topology.stop()
+ */
+export async function startTopology(options: TopologyOptions = {}): Promise<Topology> {
+  const root = options.root ?? new URL('../../', import.meta.url).pathname
+  const log = options.log ?? ((): void => {})
+  const serviceLog = options.serviceLog ?? ((): void => {})
+  const ratio = options.samplingRatio ?? 0.1
+  const stoppers: (() => Promise<void>)[] = []
+  let stopped: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      // Last started, first stopped: callers before callees, the collector last.
+      for (const s of stoppers.reverse()) {
+        try {
+          await s()
+        } catch (e) {
+          log(`stop: ${(e as Error).message}`)
+        }
+      }
+    })()
+    return stopped
+  }
+
+  try {
+    const { collector, fallback } = await startCollectorOn(options.port ?? 4318, options.quietMs ?? 500, (l) =>
+      serviceLog('collector', l),
+    )
+    stoppers.push(() => collector.close())
+    log(
+      fallback
+        ? `collector: port ${options.port ?? 4318} is taken, listening on ${collector.url} instead`
+        : `collector: ${collector.url}`,
+    )
+    const otlpUrl = `${collector.url}/v1/traces`
+    const langsmithUrl = collector.url
+    const project = 'tracehop-demo'
+
+    const gatewayToml = readToml(join(root, 'wrangler.toml'))
+    const jobsToml = readToml(join(root, 'examples/demo/wrangler.jobs.toml'))
+
+    // Bundle everything at once (esbuild, well under a second each).
+    mkdirSync(join(root, 'examples/demo/dist'), { recursive: true })
+    const [gatewayScript, jobsScript, orchestratorScript] = await Promise.all([
+      workerBundle(root, 'examples/demo/gateway-entry.ts', gatewayOverrides(root, gatewayToml.main)),
+      workerBundle(root, jobsToml.main, []),
+      build({
+        entryPoints: [join(root, 'examples/demo/orchestrator-entry.ts')],
+        bundle: true,
+        write: false,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2022',
+        logLevel: 'silent',
+      }).then((r) => r.outputFiles[0]!.text),
+      build({
+        entryPoints: [join(root, 'examples/demo/retrieval-entry.ts')],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        outfile: join(root, 'examples/demo/dist/retrieval.mjs'),
+        logLevel: 'silent',
+      }),
+    ])
+
+    // Retrieval (slowest to start) and the jobs Worker, side by side.
+    const retrievalStart = startRetrieval(
+      root,
+      {
+        TRACEHOP_OTLP_URL: otlpUrl,
+        TRACEHOP_LANGSMITH_ENDPOINT: langsmithUrl,
+        TRACEHOP_SAMPLING_RATIO: String(ratio),
+      },
+      (l) => serviceLog('retrieval', l),
+    )
+    const producers: Record<string, string> = {}
+    for (const p of jobsToml.queues?.producers ?? []) producers[p.binding] = p.queue
+    const consumers: Record<string, { maxBatchSize?: number; maxBatchTimeout?: number }> = {}
+    for (const c of jobsToml.queues?.consumers ?? []) {
+      consumers[c.queue] = {
+        ...(c.max_batch_size !== undefined ? { maxBatchSize: c.max_batch_size } : {}),
+        ...(c.max_batch_timeout !== undefined ? { maxBatchTimeout: c.max_batch_timeout } : {}),
+      }
+    }
+    const stdio =
+      (service: string) =>
+      (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream): void => {
+        lines(stdout, (l) => serviceLog(service, l))
+        lines(stderr, (l) => serviceLog(service, l))
+      }
+    const jobs = new Miniflare({
+      name: 'jobs',
+      host: '127.0.0.1',
+      port: 0,
+      modules: true,
+      script: jobsScript,
+      compatibilityDate: jobsToml.compatibility_date,
+      compatibilityFlags: jobsToml.compatibility_flags ?? [],
+      bindings: {
+        ...jobsToml.vars,
+        OTLP_URL: otlpUrl,
+        LANGSMITH_ENDPOINT: langsmithUrl,
+        LANGSMITH_PROJECT: project,
+        SAMPLING_RATIO: String(ratio),
+      },
+      queueProducers: producers,
+      queueConsumers: consumers,
+      handleRuntimeStdio: stdio('jobs'),
+    })
+    stoppers.push(() => jobs.dispose())
+    const retrievalReady = retrievalStart.then((r) => {
+      stoppers.push(() => stopChild(r.child))
+      log(`retrieval: serverless-offline, POST ${r.url}`)
+      return r
+    })
+    const [jobsUrl, retrieval] = await Promise.all([jobs.ready.then((u) => u.href), retrievalReady])
+    log(`jobs: workerd, POST ${jobsUrl}`)
+
+    const runtime = new EdgeRuntime({
+      initialCode: `globalThis.__ENV__ = ${JSON.stringify({
+        RETRIEVAL_URL: retrieval.url,
+        ENQUEUE_URL: `${jobsUrl}jobs`,
+        OTLP_URL: otlpUrl,
+        OTLP_ENCODING: 'protobuf',
+        LANGSMITH_ENDPOINT: langsmithUrl,
+        LANGSMITH_PROJECT: project,
+        SAMPLING_RATIO: String(ratio),
+        MODEL_LATENCY_MS: String(options.modelLatencyMs ?? 25),
+      })};\n${orchestratorScript}`,
+    })
+    const orchestrator: EdgeRuntimeServer = await runServer({ runtime, port: 0, host: '127.0.0.1' })
+    stoppers.push(() => orchestrator.close())
+    const orchestratorOrigin = new URL(orchestrator.url).origin
+    log(`orchestrator: edge-runtime, POST ${orchestratorOrigin}/api/agent`)
+
+    const apiToken = randomBytes(16).toString('hex')
+    const rateLimit = options.rateLimitPerMinute ?? Number(gatewayToml.vars?.['RATE_LIMIT_PER_MINUTE'] ?? '60')
+    const gateway = new Miniflare({
+      name: 'gateway',
+      host: '127.0.0.1',
+      port: 0,
+      modules: true,
+      script: gatewayScript,
+      compatibilityDate: gatewayToml.compatibility_date,
+      compatibilityFlags: gatewayToml.compatibility_flags ?? [],
+      bindings: {
+        ...gatewayToml.vars,
+        OTLP_URL: otlpUrl,
+        ORCHESTRATOR_URL: orchestratorOrigin,
+        RATE_LIMIT_PER_MINUTE: String(rateLimit),
+        API_TOKEN: apiToken,
+        SAMPLING_RATIO: String(ratio),
+        LANGSMITH_ENDPOINT: langsmithUrl,
+        LANGSMITH_PROJECT: project,
+      },
+      handleRuntimeStdio: stdio('gateway'),
+    })
+    stoppers.push(() => gateway.dispose())
+    const gatewayUrl = (await gateway.ready).href
+    log(`gateway: workerd, POST ${gatewayUrl}chat`)
+
+    const mfVersion = JSON.parse(readFileSync(join(root, 'node_modules/miniflare/package.json'), 'utf8')).version
+    const services: ServiceInfo[] = [
+      { name: 'gateway', runtime: `workerd (miniflare ${mfVersion})`, url: `${gatewayUrl}chat` },
+      { name: 'orchestrator', runtime: 'Vercel edge-runtime', url: `${orchestratorOrigin}/api/agent` },
+      { name: 'retrieval', runtime: 'AWS Lambda (serverless-offline)', url: retrieval.url },
+      { name: 'jobs', runtime: `workerd (miniflare ${mfVersion}) + Queue`, url: `${jobsUrl}jobs` },
+    ]
+    const statsUrls: Record<ServiceInfo['name'], string> = {
+      gateway: `${gatewayUrl.replace(/\/$/, '')}${STATS_PATH}`,
+      orchestrator: `${orchestratorOrigin}${STATS_PATH}`,
+      retrieval: retrieval.statsUrl,
+      jobs: `${jobsUrl.replace(/\/$/, '')}${STATS_PATH}`,
+    }
+
+    return {
+      gatewayUrl,
+      apiToken,
+      collector,
+      portFallback: fallback,
+      samplingRatio: ratio,
+      rateLimitPerMinute: rateLimit,
+      services,
+      async counters() {
+        const out = {} as Record<ServiceInfo['name'], ServiceCounters | undefined>
+        await Promise.all(
+          (Object.keys(statsUrls) as ServiceInfo['name'][]).map(async (name) => {
+            try {
+              const body = (await readJson(statsUrls[name])) as TracerStats[] | { stats: TracerStats[] }
+              out[name] = Array.isArray(body) ? body : body.stats
+            } catch {
+              out[name] = undefined
+            }
+          }),
+        )
+        return out
+      },
+      stop,
+    }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}

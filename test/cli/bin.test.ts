@@ -1,0 +1,209 @@
+// The `tracehop` binary itself: compiled from cli/tracehop.ts, started with `node`, driven
+// over HTTP and stopped with SIGINT, as a user runs it.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer'
+import { build as esbuild } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseArgs } from '../../cli/args.js'
+import { post, threeServiceTrace } from './helpers.js'
+
+let dir: string
+let bin: string
+const children: ChildProcess[] = []
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tracehop-bin-'))
+  bin = join(dir, 'tracehop.mjs')
+  // Bundled like the published build (protobufjs inside), so it runs from any directory.
+  await esbuild({
+    entryPoints: ['cli/tracehop.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: bin,
+    logLevel: 'silent',
+  })
+})
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Run {
+  readonly child: ChildProcess
+  stdout(): string
+  stderr(): string
+  exited: Promise<number | null>
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  // FORCE_COLOR (set by some CI runners and by vitest's own environment) would win over NO_COLOR.
+  const { FORCE_COLOR: _, ...inherited } = process.env
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: dir,
+    env: { ...inherited, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+async function until(what: () => boolean, ms: number, label: string): Promise<void> {
+  const end = Date.now() + ms
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+async function listening(r: Run): Promise<string> {
+  await until(
+    () => /listening on (http:\/\/\S+)/.test(r.stdout()) || r.child.exitCode !== null,
+    10_000,
+    'the banner',
+  )
+  const url = /listening on (http:\/\/\S+)/.exec(r.stdout())?.[1]
+  if (!url) throw new Error(`no banner; stderr: ${r.stderr()}`)
+  return url
+}
+
+describe('tracehop dev', () => {
+  it('starts on a port, takes OTLP, prints the waterfall when the trace is done, writes --json, stops on SIGINT', async () => {
+    const r = run(['dev', '--port', '0', '--json', 'spans.jsonl'])
+    const url = await listening(r)
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(r.stdout()).toContain(`OTLP/HTTP  ${url}/v1/traces`)
+    expect(r.stdout()).toContain('spans.jsonl (JSON lines)')
+    expect((await (await fetch(`${url}/`)).text()).startsWith('<!doctype html>')).toBe(true)
+
+    const t = threeServiceTrace()
+    const res = await post(`${url}/v1/traces`, JsonTraceSerializer.serializeRequest(t.spans)!, {
+      'content-type': 'application/json',
+    })
+    expect(res.status).toBe(200)
+    // Drawn after the default 1.5 s quiet period.
+    await until(() => r.stdout().includes(`${url}/#trace=${t.traceId}`), 6000, 'the waterfall')
+    const out = r.stdout()
+    expect(out).toContain(`trace ${t.traceId}  POST /chat  ·  4 spans · 3 services · 1.24 s · ✗ 1 error`)
+    expect(out).toMatch(/gateway\s+POST \/chat\s+1\.24 s\s+█+/)
+    expect(out).toMatch(/retrieval\s+└─ ✗ search\s+300 ms\s+█+/)
+    expect(out).toContain('◀ slowest hop')
+    expect(out).not.toContain('\x1b[') // NO_COLOR
+
+    r.child.kill('SIGINT')
+    expect(await r.exited).toBe(0)
+    const lines = (await readFile(join(dir, 'spans.jsonl'), 'utf8')).trim().split('\n')
+    expect(lines.map((l) => JSON.parse(l).name).sort()).toEqual([
+      'POST /chat',
+      'agent.run',
+      'llm.chat',
+      'search',
+    ])
+  })
+
+  it('--quiet prints no waterfalls', async () => {
+    const r = run(['dev', '--port=0', '--quiet'])
+    const url = await listening(r)
+    const t = threeServiceTrace()
+    await post(`${url}/v1/traces`, JsonTraceSerializer.serializeRequest(t.spans)!, {
+      'content-type': 'application/json',
+    })
+    r.child.kill('SIGINT') // close() finishes the pending trace: it would be printed now
+    expect(await r.exited).toBe(0)
+    expect(r.stdout()).not.toContain(t.traceId)
+    expect(r.stdout()).toContain('--quiet: no terminal waterfalls')
+  })
+
+  it('says when the port is in use, exit code 1', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      const r = run(['dev', '--port', String(port)])
+      expect(await r.exited).toBe(1)
+      expect(r.stderr()).toContain(`port ${port} on 127.0.0.1 is already in use`)
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('rejects bad flags with a clear message, exit code 2', async () => {
+    const typo = run(['dev', '--prot', '4318'])
+    expect(await typo.exited).toBe(2)
+    expect(typo.stderr()).toBe(
+      "tracehop: unknown option --prot (did you mean --port?)\nRun 'tracehop dev --help' for usage.\n",
+    )
+    const badPort = run(['dev', '--port', 'abc'])
+    expect(await badPort.exited).toBe(2)
+    expect(badPort.stderr()).toContain("--port must be an integer from 0 to 65535, got 'abc'")
+    const command = run(['serve'])
+    expect(await command.exited).toBe(2)
+    expect(command.stderr()).toContain("unknown command 'serve'")
+  })
+
+  it('prints usage for --help, exit code 0', async () => {
+    const r = run(['dev', '--help'])
+    expect(await r.exited).toBe(0)
+    expect(r.stdout()).toContain('Usage: tracehop dev [options]')
+    expect(r.stdout()).toContain('--json <file>')
+  })
+})
+
+describe('argument parsing', () => {
+  it('reads every flag in both spellings', () => {
+    expect(parseArgs(['dev'])).toEqual({
+      command: 'dev',
+      options: { port: 4318, host: '127.0.0.1', quiet: false },
+    })
+    expect(parseArgs(['dev', '--port=0', '--host', '::1', '--json=x.jsonl', '--quiet'])).toEqual({
+      command: 'dev',
+      options: { port: 0, host: '::1', jsonFile: 'x.jsonl', quiet: true },
+    })
+  })
+
+  it('names what is wrong', () => {
+    const message = (argv: string[]): string | undefined => {
+      const p = parseArgs(argv)
+      return p.command === 'error' ? p.message : undefined
+    }
+    expect(message(['dev', '--port'])).toBe('--port needs a value, e.g. --port 4318')
+    expect(message(['dev', '--port', '65536'])).toBe("--port must be an integer from 0 to 65535, got '65536'")
+    expect(message(['dev', '--port', '-1'])).toBe('--port needs a value, e.g. --port 4318')
+    expect(message(['dev', '--json'])).toBe('--json needs a file name, e.g. --json spans.jsonl')
+    expect(message(['dev', '--quiet=yes'])).toBe('--quiet takes no value')
+    expect(message(['dev', '--jsn', 'x'])).toBe('unknown option --jsn (did you mean --json?)')
+    expect(message(['dev', 'extra'])).toBe("unexpected argument 'extra'")
+  })
+})
+
+describe('the published build', () => {
+  it('dist/cli/tracehop.js, built with the project tsup config, runs under node', async () => {
+    const { build } = await import('tsup')
+    const configs = (await import('../../tsup.config.js')).default as unknown as { entry?: unknown }[]
+    const cli = configs.find((c) => JSON.stringify(c.entry).includes('cli/tracehop'))
+    expect(cli).toBeDefined()
+    const outDir = join(dir, 'dist')
+    await build({ ...cli, outDir, silent: true, config: false } as Parameters<typeof build>[0])
+    await writeFile(join(outDir, 'package.json'), '{"type":"module"}')
+    const text = await readFile(join(outDir, 'cli/tracehop.js'), 'utf8')
+    expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true)
+    // One hashbang only: a second `#!` line is a SyntaxError.
+    expect(text.split('\n')[1]!.startsWith('#!')).toBe(false)
+    const child = spawn(process.execPath, [join(outDir, 'cli/tracehop.js'), '--version'], { stdio: 'pipe' })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(out).toMatch(/^tracehop \d+\.\d+\.\d+/)
+    expect(code).toBe(0)
+  })
+})

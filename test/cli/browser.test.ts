@@ -1,0 +1,218 @@
+// The waterfall page in a real browser (Debian chromium, driven by playwright-core): the
+// list, a selected trace drawn with every service's spans, the error marked, attributes on
+// click, and /#trace=<id> links. Leaves a screenshot in test-results/waterfall.png.
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Collector, startCollector } from '../../cli/collector.js'
+import { post, threeServiceTrace } from './helpers.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const haveChromium = existsSync(CHROMIUM)
+// Only a developer machine without chromium may skip; CI must run this (and fails without it).
+const { CI } = process.env
+const skip = !haveChromium && !CI
+const SKIP_NOTE = `browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI=true it fails instead`
+
+let collector: Collector
+let browser: Browser | undefined
+const foreign: string[] = []
+const t = threeServiceTrace()
+const RUN = '01900000-0000-7000-8000-0000000000c1'
+
+beforeAll(async () => {
+  collector = await startCollector({ port: 0, quietMs: 60_000 })
+  // A LangSmith trace first, so the OTLP one is the newest.
+  const run = {
+    id: RUN,
+    trace_id: RUN,
+    dotted_order: `20240531T100100000000Z${RUN}`,
+    name: 'nightly.eval',
+    run_type: 'chain',
+    start_time: Date.now() - 5000,
+    end_time: Date.now() - 4000,
+    session_name: 'evals',
+  }
+  await post(`${collector.url}/runs/batch`, JSON.stringify({ post: [run] }), {
+    'content-type': 'application/json',
+  })
+  await post(`${collector.url}/v1/traces`, JsonTraceSerializer.serializeRequest(t.spans)!, {
+    'content-type': 'application/json',
+  })
+  if (skip) return
+  if (!haveChromium)
+    throw new Error(`CI=true but ${CHROMIUM} is missing: install chromium (apt-get install -y chromium)`)
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+})
+afterAll(async () => {
+  await browser?.close()
+  await collector.close()
+})
+
+async function newPage(): Promise<Page> {
+  const context = await browser!.newContext({ viewport: { width: 1440, height: 860 }, deviceScaleFactor: 1 })
+  const page = await context.newPage()
+  // The page must not reach anything but the collector (no CDN, no fonts).
+  page.on('request', (req) => {
+    if (!req.url().startsWith(collector.url)) foreign.push(req.url())
+  })
+  return page
+}
+
+describe('waterfall page', () => {
+  it('lists traces, draws the selected one with every service, marks the error, shows attributes on click', async (ctx) => {
+    if (skip) ctx.skip(SKIP_NOTE)
+    const page = await newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(`${collector.url}/`)
+
+    // Newest first: the OTLP trace, then the LangSmith one.
+    const items = page.locator('.trace-item')
+    await expect.poll(() => items.count()).toBe(2)
+    expect(await items.nth(0).getAttribute('data-trace-id')).toBe(t.traceId)
+    expect(await items.nth(0).locator('.ti-name').textContent()).toBe('POST /chat')
+    expect(await items.nth(0).locator('.ti-err').textContent()).toBe('✗ 1')
+    expect(await items.nth(1).locator('.ti-name').textContent()).toBe('nightly.eval')
+    expect(await items.nth(1).locator('.ti-err').count()).toBe(0)
+
+    // Select the LangSmith trace, then the OTLP one: the URL follows.
+    await items.nth(1).click()
+    await expect.poll(() => page.locator('.wf-row').count()).toBe(1)
+    await items.nth(0).click()
+    await expect.poll(() => page.locator('.wf-row').count()).toBe(4)
+    expect(page.url()).toContain(`#trace=${t.traceId}`)
+
+    // Every service's spans are drawn, with a visible bar, in tree order.
+    for (const [service, n] of [
+      ['gateway', 1],
+      ['orchestrator', 2],
+      ['retrieval', 1],
+    ] as const) {
+      const rows = page.locator(`.wf-row[data-service="${service}"]`)
+      expect(await rows.count()).toBe(n)
+      for (let i = 0; i < n; i++) {
+        const box = await rows.nth(i).locator('.bar').boundingBox()
+        expect(box!.width).toBeGreaterThan(2)
+      }
+    }
+    expect(await page.locator('.wf-row .nm').allTextContents()).toEqual([
+      'POST /chat',
+      'agent.run',
+      'llm.chat',
+      'search',
+    ])
+    expect(
+      await page.locator('.wf-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-depth'))),
+    ).toEqual(['0', '1', '2', '2'])
+    // Services are coloured differently.
+    const colors = await page
+      .locator('.wf-row .dot')
+      .evaluateAll((dots) => dots.map((d) => getComputedStyle(d).backgroundColor))
+    expect(new Set(colors).size).toBe(3)
+
+    // Bars sit on the trace's time axis: search runs 700–1000 ms of 1240 ms.
+    const rootBar = (await page.locator(`.wf-row[data-span-id="${t.ids.root}"] .bar`).boundingBox())!
+    const searchBar = (await page.locator(`.wf-row[data-span-id="${t.ids.search}"] .bar`).boundingBox())!
+    expect((searchBar.x - rootBar.x) / rootBar.width).toBeCloseTo(700 / 1240, 2)
+    expect(searchBar.width / rootBar.width).toBeCloseTo(300 / 1240, 2)
+
+    // The error is marked: ✗ on the row, an error bar, red name.
+    const errorRow = page.locator('.wf-row[data-error="true"]')
+    expect(await errorRow.count()).toBe(1)
+    expect(await errorRow.getAttribute('data-span-id')).toBe(t.ids.search)
+    expect(await errorRow.locator('.x').textContent()).toBe('✗')
+    expect(await errorRow.locator('.bar').getAttribute('class')).toContain('error')
+    expect(await page.locator('.trace-title .badge.err').textContent()).toBe('✗ 1 error')
+
+    // Clicking a span shows its attributes.
+    await page.locator(`.wf-row[data-span-id="${t.ids.agent}"]`).click()
+    await expect.poll(() => page.locator('#details').isVisible()).toBe(true)
+    expect(await page.locator('#details-name').textContent()).toBe('agent.run')
+    const attr = (key: string) => page.locator(`#span-attributes [data-attr-key="${key}"] td.v`)
+    expect(await attr('gen_ai.agent.name').textContent()).toBe('planner')
+    expect(await attr('app.retries').textContent()).toBe('3')
+    expect(await attr('app.tags').textContent()).toBe('["a","b"]')
+    expect(page.url()).toContain(`&span=${t.ids.agent}`)
+
+    // And the failing span shows its error message.
+    await errorRow.click()
+    expect(await page.locator('#details .d-error').textContent()).toBe('index timeout')
+    await page.locator(`.wf-row[data-span-id="${t.ids.agent}"]`).click()
+
+    await mkdir('test-results', { recursive: true })
+    await page.screenshot({ path: 'test-results/waterfall.png', fullPage: false })
+    expect(errors).toEqual([])
+    expect(foreign).toEqual([])
+    await page.context().close()
+  })
+
+  it('opens a trace, and a span, straight from /#trace=<id>&span=<id>', async (ctx) => {
+    if (skip) ctx.skip(SKIP_NOTE)
+    const page = await newPage()
+    await page.goto(`${collector.url}/#trace=${t.traceId}&span=${t.ids.search}`)
+    await expect.poll(() => page.locator('.wf-row').count()).toBe(4)
+    expect(await page.locator('.trace-item.selected').getAttribute('data-trace-id')).toBe(t.traceId)
+    await expect.poll(() => page.locator('#details-name').textContent()).toBe('search')
+    expect(await page.locator('.wf-row.selected').getAttribute('data-span-id')).toBe(t.ids.search)
+    // A LangSmith UUID spelling of the trace id works too.
+    await page.goto(`${collector.url}/#trace=${RUN}`)
+    await expect.poll(() => page.locator('.wf-row .nm').allTextContents()).toEqual(['nightly.eval'])
+    expect(await page.locator('.wf-row .tag-run').textContent()).toBe('chain')
+    await page.context().close()
+  })
+
+  it('collapses a subtree and shows spans that arrive later', async (ctx) => {
+    if (skip) ctx.skip(SKIP_NOTE)
+    const page = await newPage()
+    await page.goto(`${collector.url}/#trace=${t.traceId}`)
+    await expect.poll(() => page.locator('.wf-row:not(.hidden)').count()).toBe(4)
+    await page.locator(`.wf-row[data-span-id="${t.ids.agent}"] .caret`).click()
+    expect(await page.locator('.wf-row:not(.hidden)').count()).toBe(2)
+    await page.locator(`.wf-row[data-span-id="${t.ids.agent}"] .caret`).click()
+    expect(await page.locator('.wf-row:not(.hidden)').count()).toBe(4)
+
+    // A late orphan span (its parent never arrives) shows up on the next poll, marked.
+    const late = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: t.traceId,
+                  spanId: 'abcdefabcdefabcd',
+                  parentSpanId: '1234123412341234',
+                  name: 'queue.consume',
+                  startTimeUnixNano: '1700000001100000000',
+                  endTimeUnixNano: '1700000001200000000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }
+    await post(`${collector.url}/v1/traces`, JSON.stringify(late), { 'content-type': 'application/json' })
+    await expect.poll(() => page.locator('.wf-row').count(), { timeout: 5000 }).toBe(5)
+    const orphan = page.locator('.wf-row[data-orphan="true"]')
+    expect(await orphan.getAttribute('data-span-id')).toBe('abcdefabcdefabcd')
+    expect(await orphan.locator('.tag-orphan').textContent()).toBe('orphan')
+    await page.context().close()
+  })
+})
