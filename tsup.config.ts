@@ -25,7 +25,16 @@ export default defineConfig([
     platform: 'neutral',
     splitting: true,
     treeshake: true,
-    external: [/^cloudflare:/, /^@opentelemetry\//, 'langsmith', /^langsmith\//, 'hono', /^hono\//, /^@aws-lambda-powertools\//, /^@modelcontextprotocol\//],
+    external: [
+      /^cloudflare:/,
+      /^@opentelemetry\//,
+      'langsmith',
+      /^langsmith\//,
+      'hono',
+      /^hono\//,
+      /^@aws-lambda-powertools\//,
+      /^@modelcontextprotocol\//,
+    ],
   },
   {
     entry: { 'cli/tracehop': 'cli/tracehop.ts', 'cli/collector': 'cli/collector.ts' },
