@@ -36,7 +36,9 @@ Receives traces on http://HOST:PORT and draws each one as a waterfall once it is
 Options:
   --port <n>     Port to listen on (default 4318; 0 = any free port)
   --host <addr>  Address to bind (default 127.0.0.1)
-  --json <file>  Append every received span to <file> as one JSON line
+  --json <file>  Append every received span to <file> as one JSON line (a span that
+                 arrives again, e.g. a LangSmith run's patch, is appended again: the
+                 last line for a span id is its latest state)
   --quiet        Do not print waterfalls in the terminal
   -h, --help     Show this help
 

@@ -18,7 +18,12 @@ export interface DevIo {
   readonly width: () => number
 }
 
-/** The terminal block for one finished trace: the waterfall and a link to its page. */
+/**
+ * The terminal block for one finished trace: the waterfall and a link to its page.
+ *
+ * @example
+ * process.stdout.write(traceBlock(trace, collector.url, { color: false, width: () => 100 }))
+ */
 export function traceBlock(trace: CollectedTrace, url: string, io: Pick<DevIo, 'color' | 'width'>): string {
   const link = `${url}/#trace=${trace.traceId}`
   const waterfall = renderWaterfall(trace, { width: io.width(), color: io.color, highlightSlowest: true })

@@ -80,6 +80,9 @@ function isObj(v: unknown): v is Obj {
 /**
  * A run time as ms since the epoch: a number is ms (the JS SDK's `Date.now()`), a string
  * is ISO 8601 with up to nanoseconds, `Z`/offset or none (the Python SDK's naive UTC).
+ *
+ * @example
+ * parseRunTime('2024-05-31T10:01:00.540304Z') // 1717149660540.304
  */
 export function parseRunTime(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? v : undefined

@@ -187,6 +187,9 @@ function anyValue(value: unknown): unknown {
 /**
  * A plain value as an attribute value: primitives and homogeneous primitive arrays as they
  * are, anything else (objects, mixed arrays) as its JSON text so it can still be shown.
+ *
+ * @example
+ * toAttributeValue({ q: 1 }) // '{"q":1}'
  */
 export function toAttributeValue(v: unknown): AttributeValue | undefined {
   if (v === undefined || v === null) return undefined

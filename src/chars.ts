@@ -22,6 +22,8 @@ export const HEX_LC = 64
 export const HEX_ANY = 128
 /** Optional whitespace (RFC 9110 OWS): SP and HTAB. */
 export const OWS = 256
+/** W3C tracestate `chr` (SP / nblk-chr). */
+export const TS_CHR = 512
 
 // Built once from the grammars' own wording; looked up by char code on the hot paths.
 const CLASS = new Uint16Array(128)
@@ -32,7 +34,8 @@ for (let c = 0; c < 128; c++) {
     (c > 32 && c < 127 && !'",;\\'.includes(ch) ? (c === 37 ? OCTET : OCTET | SAFE) : 0) |
     (/[\da-z]/.test(ch) ? TS_KEY_FIRST : 0) |
     (/[\da-z_*/@-]/.test(ch) ? TS_KEY : 0) |
-    (c > 32 && c < 127 && c !== 44 && c !== 61 ? TS_VALUE : 0) |
+    (c > 32 && c < 127 && c !== 44 && c !== 61 ? TS_VALUE | TS_CHR : 0) |
+    (c === 32 ? TS_CHR : 0) |
     (/[\da-f]/.test(ch) ? HEX_LC : 0) |
     (/[\da-fA-F]/.test(ch) ? HEX_ANY : 0) |
     (c === 32 || c === 9 ? OWS : 0)
@@ -86,4 +89,10 @@ export function joinList(values: readonly unknown[]): string | undefined {
   let out: string | undefined
   for (const v of values) if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
   return out
+}
+
+/** Whether one of the first `end` members of `list` has `key`. */
+export function hasKey(list: readonly ({ readonly key: string } | undefined)[], end: number, key: unknown): boolean {
+  for (let i = 0; i < end; i++) if (key !== undefined && list[i]?.key === key) return true
+  return false
 }

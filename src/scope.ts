@@ -101,6 +101,8 @@ export class Scope {
   private failedFlag = false
   private recorded = 0
   private flushing: Promise<FlushReport> | undefined
+  /** Set when the flush takes its snapshot: spans started later cannot be exported. */
+  private sealed = false
   private deferred: (() => unknown)[] | undefined
 
   /** @internal Use `tracer.start()`. */
@@ -210,7 +212,7 @@ export class Scope {
   /** @internal Creates a span under `parent`, within the scope's span limit. */
   createSpan(name: string, parent: Span, options: SpanOptions | undefined): Span {
     const limit = this.sampled ? this.limits.spansPerScope : this.limits.spansPerUnsampledScope
-    const recording = this.recorded < limit && !this.flushing
+    const recording = this.recorded < limit && !this.sealed
     if (!recording) this.stats.countLimit('spans')
     const span = new Span(this, name, parent.parentInfo(), options, undefined, recording)
     if (recording) this.track(span)
@@ -344,6 +346,7 @@ export class Scope {
   }
 
   private async exportSpans(deadline: number, forceEnded: number): Promise<FlushReport> {
+    this.sealed = true
     const config = this.tracer.config
     const spans = this.spans.length
     let reason: FlushReport['reason']

@@ -386,8 +386,8 @@ export async function tracedFetch(
     inject(ctx, { set: (k, v) => request.headers.set(k, v) }, parent.scope.tracer.config.write, existing)
   }
   try {
-    const doFetch = target ? target.fetch : parent.scope.tracer.fetchImpl()
-    const response = await doFetch(request)
+    // Called as a method: a binding's fetch detached from its object throws "Illegal invocation".
+    const response = await (target ? target.fetch(request) : parent.scope.tracer.fetchImpl()(request))
     span.set('http.response.status_code', response.status)
     if (response.status >= 500) span.setStatus(StatusCode.ERROR, `HTTP ${response.status}`)
     span.end()

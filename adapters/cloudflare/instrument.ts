@@ -83,7 +83,7 @@ export function instrument(handler: object, config: WorkerConfig<any>): object {
   const out: ExportedHandlerLike<unknown> & Record<string, unknown> = { ...h }
   const fetch = h.fetch
   if (typeof fetch === 'function') {
-    out.fetch = function fetch$(
+    out.fetch = function tracehopFetch(
       request: Request,
       env: unknown,
       ctx: unknown,
@@ -94,7 +94,7 @@ export function instrument(handler: object, config: WorkerConfig<any>): object {
   }
   const queue = h.queue
   if (typeof queue === 'function') {
-    out.queue = function queue$(
+    out.queue = function tracehopQueue(
       batch: MessageBatchLike<unknown>,
       env: unknown,
       ctx: unknown,
@@ -106,7 +106,7 @@ export function instrument(handler: object, config: WorkerConfig<any>): object {
   }
   const scheduled = h.scheduled
   if (typeof scheduled === 'function') {
-    out.scheduled = function scheduled$(
+    out.scheduled = function tracehopScheduled(
       controller: ScheduledControllerLike,
       env: unknown,
       ctx: unknown,

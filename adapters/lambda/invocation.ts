@@ -165,7 +165,14 @@ export class Invoker {
       }
       carrier = undefined
     }
-    const attributes = this.invocationAttributes(shape, ctx)
+    let attributes: Attributes
+    try {
+      attributes = this.invocationAttributes(shape, ctx)
+    } catch {
+      // A context whose getters throw: the invocation is still traced, without its ids.
+      tracer.statsRecorder.countInvalid('event')
+      attributes = shape.attributes
+    }
     const scope = tracer.start(carrier, {
       name: this.name ?? shape.name,
       kind: shape.kind,
@@ -221,7 +228,7 @@ export class Invoker {
     }
     let flushes: Promise<FlushReport>[]
     try {
-      flushes = settleRecords(invocation, threw ? undefined : result)
+      flushes = settleRecords(invocation, result, threw)
     } catch {
       flushes = invocation.pending
     }

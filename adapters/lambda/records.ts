@@ -20,6 +20,7 @@ import { type Invocation, invocations, type RecordEntry, recordEntries } from '.
 import type { BatchResponse, LambdaContextLike } from './types.js'
 
 const BATCH_FAILURE = 'reported in batchItemFailures'
+const INVOCATION_FAILED = 'the invocation failed'
 
 /**
  * Registers a batch's records and links the invocation span to the first `linksPerSpan` producers.
@@ -122,11 +123,21 @@ function endRecord(entry: RecordEntry, error: unknown, failed: boolean): void {
  * @example
  * await Promise.all(settleRecords(invocation, { batchItemFailures: [{ itemIdentifier: 'msg-1' }] }))
  */
-export function settleRecords(invocation: Invocation, result: unknown): Promise<FlushReport>[] {
-  const failed = failedIdentifiers(result)
+export function settleRecords(
+  invocation: Invocation,
+  result: unknown,
+  threw = false,
+): Promise<FlushReport>[] {
+  const failed = threw ? undefined : failedIdentifiers(result)
   if (failed !== undefined) invocation.scope.root.set('aws.lambda.batch_item_failures', failed.size)
   for (const entry of invocation.created) {
     if (entry.ended) continue
+    if (threw) {
+      // The whole batch fails (and will be retried): so does every record still open.
+      entry.span?.setStatus(StatusCode.ERROR, INVOCATION_FAILED)
+      endRecord(entry, undefined, false)
+      continue
+    }
     const id = itemIdentifier(entry.record, invocation.source)
     endRecord(entry, undefined, failed !== undefined && id !== undefined && failed.has(id))
   }

@@ -46,12 +46,21 @@ function section(title: string): void {
   console.log(`\n${bold(`── ${title} `)}${dim('─'.repeat(Math.max(0, 70 - title.length)))}`)
 }
 
-/** Reads the counters until they account for every span the collector holds (bounded). */
+/**
+ * Reads the counters until they agree with the collector (bounded): every span a service
+ * exported has arrived, and the scopes it kept are the ones received. A flush still in
+ * flight shows as a difference for a moment.
+ */
+function agrees(r: ServiceSummary): boolean {
+  const c = r.counters
+  return c !== undefined && lost(r) === 0 && c.sampled === r.kept.sampled && c.keptForError === r.kept.error
+}
+
 async function settledCounters(topology: Topology): Promise<ServiceSummary[]> {
   let rows: ServiceSummary[] = []
   for (let i = 0; i < 20; i++) {
     rows = summarize(topology.collector.traces(), topology.services, await topology.counters())
-    if (rows.every((r) => lost(r) === 0)) break
+    if (rows.every(agrees)) break
     await new Promise((r) => setTimeout(r, 100))
   }
   return rows
@@ -161,7 +170,11 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
           '  why they were kept; OTLP, LangSmith: spans received each way; lost: exported by a service but not received.',
       ),
     )
-    if (rows.every((r) => lost(r) === 0)) console.log('  nothing lost: every exported span arrived, both ways.')
+    if (rows.every(agrees))
+      console.log('  nothing lost: every span the services exported arrived, both ways, and their counters agree.')
+    else
+      for (const r of rows.filter((x) => !agrees(x)))
+        console.log(`  ${r.service}: its counters and what the collector received differ (see the table)`)
 
     section('explore')
     if (stitched) console.log(`  stitched trace: ${bold(pageUrl(stitched.traceId))}`)

@@ -28,6 +28,10 @@ async function handle(event: FetchEventLike): Promise<Response> {
   const request = event.request
   try {
     return await handler(request, event)
+  } catch {
+    // What the platform answers for an unhandled error (the error is on the trace already:
+    // withTrace recorded it on the server span before rethrowing it).
+    return new Response('internal server error', { status: 500 })
   } finally {
     // withTrace bound the request to its server span: its scope knows the tracer.
     tracer ??= findSpan(request)?.scope.tracer

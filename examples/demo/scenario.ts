@@ -82,7 +82,7 @@ function byName(trace: CollectedTrace, name: string): CollectedSpan | undefined 
 
 /**
  * A request trace is whole when every service on the path sent its part and every
- * parent is present: for a sampled one, the queue consumer's `process jobs` span too.
+ * parent is present: with `jobs` on the path, the queue consumer's `process jobs` span too.
  */
 export function isWholeRequestTrace(trace: CollectedTrace, services: readonly string[]): boolean {
   if (trace.orphans > 0) return false
@@ -96,12 +96,29 @@ export function isWholeRequestTrace(trace: CollectedTrace, services: readonly st
   return true
 }
 
+/** Every span of `trace` arrived both ways: as OTLP and as a LangSmith run. */
+export function arrivedBothWays(trace: CollectedTrace): boolean {
+  return trace.spans.every((s) => s.source === 'otlp' && s.runId !== undefined)
+}
+
 /** The failing request's trace: the one where retrieval's `search index` failed. */
 export function findErrorTrace(traces: readonly CollectedTrace[]): CollectedTrace | undefined {
   return traces.find((t) => t.spans.some((s) => s.name === 'search index' && s.status.code === 'error'))
 }
 
-async function ask(topology: Topology, n: number, question: string, fault: boolean): Promise<RequestOutcome> {
+/**
+ * One question to the gateway (with the token); `fault` asks retrieval to fail.
+ *
+ * @example
+ * const outcome = await askGateway(topology, 1, 'What changed in v2?', false)
+ */
+export async function askGateway(
+  topology: Topology,
+  n: number,
+  question: string,
+  fault: boolean,
+): Promise<RequestOutcome> {
+  if (fault && !question.includes(FAULT_MARKER)) question = `${question} ${FAULT_MARKER}`
   const t0 = performance.now()
   const res = await fetch(`${topology.gatewayUrl}chat`, {
     method: 'POST',
@@ -145,7 +162,7 @@ export async function runScenario(topology: Topology, options: ScenarioOptions =
   let sampledCount = 0
   while (requests.length < budget - 1) {
     const n = requests.length + 1
-    const outcome = await ask(topology, n, QUESTIONS[(n - 1) % QUESTIONS.length]!, false)
+    const outcome = await askGateway(topology, n, QUESTIONS[(n - 1) % QUESTIONS.length]!, false)
     requests.push(outcome)
     if (outcome.status === 429) {
       rateLimited = true
@@ -162,7 +179,7 @@ export async function runScenario(topology: Topology, options: ScenarioOptions =
   }
   if (!rateLimited) {
     const n = requests.length + 1
-    const outcome = await ask(topology, n, `Why is the index slow? ${FAULT_MARKER}`, true)
+    const outcome = await askGateway(topology, n, 'Why is the index slow?', true)
     requests.push(outcome)
     log(`#${n} ${outcome.status} ${Math.round(outcome.ms)} ms  (asked retrieval to fail: ${FAULT_MARKER})`)
   }
@@ -173,11 +190,11 @@ export async function runScenario(topology: Topology, options: ScenarioOptions =
   const ready = (traces: readonly CollectedTrace[]): boolean => {
     for (const id of wanted) {
       const t = traces.find((x) => x.traceId === id)
-      if (t === undefined || !isWholeRequestTrace(t, REQUEST_SERVICES)) return false
+      if (t === undefined || !isWholeRequestTrace(t, REQUEST_SERVICES) || !arrivedBothWays(t)) return false
     }
     if (expectError) {
       const e = findErrorTrace(traces)
-      if (e === undefined || !isWholeRequestTrace(e, ERROR_SERVICES)) return false
+      if (e === undefined || !isWholeRequestTrace(e, ERROR_SERVICES) || !arrivedBothWays(e)) return false
     }
     return true
   }

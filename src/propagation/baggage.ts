@@ -7,7 +7,7 @@
  * values are percent-decoded on the way in and percent-encoded on the way out; properties are
  * checked against the grammar and otherwise kept opaque, re-emitted exactly as received.
  */
-import { charClass, decodeUtf8, HEX, hexValue, joinList, OCTET, OWS, SAFE, skip, TOKEN } from '../chars.js'
+import { charClass, HEX, hexValue, joinList, OCTET, OWS, SAFE, skip, TOKEN } from '../chars.js'
 import type { Baggage, BaggageMember } from '../trace-context.js'
 
 /** The header name (W3C Baggage §"Header Name"). */
@@ -105,6 +105,72 @@ export function encodeBaggageValue(value: string): string {
 }
 
 /**
+ * Set by {@link decodeValue} for its caller, which reads it right after the call: whether the
+ * text decoded was already the canonical encoding of the result (what
+ * {@link encodeBaggageValue} would write), so it can be re-sent as is. A synchronous
+ * out-parameter, not state: it never outlives the call that reads it.
+ */
+let canonical = false
+
+/**
+ * Percent-decodes `s`, then decodes the bytes as UTF-8 the way the WHATWG decoder
+ * (`TextDecoder`) does, as W3C Baggage §value requires: a sequence that is not UTF-8 becomes
+ * U+FFFD. `undefined` when a `%` is not followed by two hex digits: that is not a
+ * percent-encoding, and the member is dropped rather than guessed at. By hand: for the short
+ * values baggage carries this beats `decodeURIComponent` with a `TextDecoder` fallback.
+ */
+function decodeValue(s: string): string | undefined {
+  canonical = true
+  let out = ''
+  let cp = 0
+  let need = 0 // continuation bytes still expected
+  let lo = 0x80
+  let hi = 0xbf
+  for (let i = 0; i < s.length; i++) {
+    let b = s.charCodeAt(i)
+    if (b === 0x25) {
+      const x = s.charCodeAt(++i)
+      const y = s.charCodeAt(++i)
+      b = (hexValue(x) << 4) | hexValue(y)
+      if (b < 0) return undefined
+      // Canonical: uppercase hex, and only for a byte that must be encoded.
+      if (x > 0x60 || y > 0x60 || charClass(b) & SAFE) canonical = false
+    }
+    if (need > 0) {
+      if (b >= lo && b <= hi) {
+        lo = 0x80
+        hi = 0xbf
+        cp = (cp << 6) | (b & 63)
+        if (--need === 0) out += String.fromCodePoint(cp)
+        continue
+      }
+      // Not a continuation byte: U+FFFD for the sequence so far, then this byte starts anew.
+      need = 0
+      lo = 0x80
+      hi = 0xbf
+      out += '\ufffd'
+      canonical = false
+    }
+    if (b < 0x80) out += String.fromCharCode(b)
+    else if (b < 0xc2 || b > 0xf4) {
+      out += '\ufffd'
+      canonical = false
+    } else {
+      need = b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3
+      cp = b & (0x3f >> need)
+      // No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF.
+      if (b === 0xe0) lo = 0xa0
+      else if (b === 0xed) hi = 0x9f
+      else if (b === 0xf0) lo = 0x90
+      else if (b === 0xf4) hi = 0x8f
+    }
+  }
+  if (need === 0) return out
+  canonical = false
+  return `${out}\ufffd`
+}
+
+/**
  * A member minted by {@link parseBaggage}: its key and properties are known valid, and its
  * value's canonical encoding is known (the received text itself when it was canonical). It
  * remembers what was checked; if its (readonly) fields are written anyway, it is checked
@@ -176,23 +242,10 @@ export function parseBaggage(
       continue
     }
     const valueStart = (p = skip(s, p + 1, end, OWS))
-    // One pass over the value: `%` must start `%XX`; the received text is canonical (what
-    // encodeBaggageValue writes) when every escape is uppercase and stands for a byte that
-    // must be encoded.
-    let percent = 0 // 0: none, 1: canonical escapes, 2: other escapes, 3: broken escape
-    for (let c: number; p < end && (c = charClass(s.charCodeAt(p))) & OCTET; p++) {
-      if (c & SAFE) continue
-      const a = s.charCodeAt(p + 1)
-      const b = s.charCodeAt(p + 2)
-      const byte = (hexValue(a) << 4) | hexValue(b)
-      if (byte < 0) percent = 3
-      else {
-        if (percent < 2) percent = a > 0x60 || b > 0x60 || charClass(byte) & SAFE ? 2 : 1
-        p += 2
-      }
-    }
+    let percent = false
+    for (let c: number; p < end && (c = charClass(s.charCodeAt(p))) & OCTET; p++) if (!(c & SAFE)) percent = true
     const valueEnd = p
-    p = skip(s, valueEnd, end, OWS)
+    p = skip(s, p, end, OWS)
     let propsEnd = end
     if (p < end) {
       while (charClass(s.charCodeAt(propsEnd - 1)) & OWS) propsEnd--
@@ -201,28 +254,15 @@ export function parseBaggage(
         continue
       }
     }
-    if (percent === 3) {
-      onDrop?.('invalid percent-encoding')
-      continue
-    }
     let encoded = s.slice(valueStart, valueEnd)
-    let decoded = encoded
-    if (percent > 0) {
-      try {
-        decoded = decodeURIComponent(encoded)
-      } catch {
-        // Not UTF-8: W3C Baggage §value replaces what is not with U+FFFD.
-        const raw = new Uint8Array(encoded.length)
-        let k = 0
-        for (let j = 0; j < encoded.length; j++) {
-          const c = encoded.charCodeAt(j)
-          raw[k++] =
-            c === 0x25 ? (hexValue(encoded.charCodeAt(++j)) << 4) | hexValue(encoded.charCodeAt(++j)) : c
-        }
-        decoded = decodeUtf8(raw.subarray(0, k))
-        percent = 2
+    let decoded: string | undefined = encoded
+    if (percent) {
+      decoded = decodeValue(encoded)
+      if (decoded === undefined) {
+        onDrop?.('invalid percent-encoding')
+        continue
       }
-      if (percent === 2) encoded = encodeBaggageValue(decoded)
+      if (!canonical) encoded = encodeBaggageValue(decoded)
     }
     const props = p < end ? s.slice(p, propsEnd) : undefined
     const size =
@@ -279,13 +319,16 @@ export function formatBaggage(
       }
       value = encodeBaggageValue(m.value)
     }
-    const member = `${kept === 0 ? '' : ','}${m.key}=${value}${props ?? ''}`
-    if (out.length + member.length > BAGGAGE_LIMITS.maxBytes) {
+    const size = (kept === 0 ? 0 : 1) + m.key.length + 1 + value.length + (props?.length ?? 0)
+    if (out.length + size > BAGGAGE_LIMITS.maxBytes) {
       onDrop?.('too many bytes')
       continue
     }
-    out += member
-    kept++
+    if (kept++ > 0) out += ','
+    out += m.key
+    out += '='
+    out += value
+    if (props !== undefined) out += props
   }
   return kept === 0 ? undefined : out
 }

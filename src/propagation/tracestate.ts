@@ -16,6 +16,7 @@
  * is accepted, and so are the keys Level 2 added (digit-first keys, `@` anywhere), which
  * matters because one rejected key would discard a peer's whole tracestate.
  */
+import { charClass, hasKey, joinList, OWS, skip, TS_CHR, TS_KEY, TS_KEY_FIRST, TS_VALUE } from '../chars.js'
 import type { TraceState, TraceStateMember } from '../trace-context.js'
 
 /** The header name (W3C Trace Context §3.3.1 Header Name; lowercase per the spec's SHOULD). */
@@ -25,27 +26,8 @@ export const TRACESTATE_HEADER = 'tracestate'
 export const TRACESTATE_MAX_MEMBERS = 32
 /** §3.3.3.1 (tracestate Limits): vendors SHOULD propagate at least 512 characters; we send at most that. */
 export const TRACESTATE_MAX_LENGTH = 512
-/** §3.3.3.1 (tracestate Limits): when truncating, entries longer than this are removed first. */
-const LARGE_ENTRY = 128
+/** §3.3.2.2.1 and §3.3.2.2.2: keys and values are at most 256 characters. */
 const MAX_KEY = 256
-const MAX_VALUE = 256
-
-const COMMA = 0x2c
-const EQUALS = 0x3d
-const SPACE = 0x20
-const TAB = 0x09
-
-// Char classes by code (0..127): bit 1 = first key char (lcalpha / DIGIT), bit 2 = keychar,
-// bit 4 = nblk-chr (%x21-2B / %x2D-3C / %x3E-7E). A table lookup beats chained compares.
-const CLASS = new Uint8Array(128)
-for (let c = 0x61; c <= 0x7a; c++) CLASS[c]! |= 1 | 2
-for (let c = 0x30; c <= 0x39; c++) CLASS[c]! |= 1 | 2
-for (const ch of '_-*/@') CLASS[ch.charCodeAt(0)]! |= 2
-for (let c = 0x21; c <= 0x7e; c++) if (c !== COMMA && c !== EQUALS) CLASS[c]! |= 4
-
-function charClass(c: number): number {
-  return c < 128 ? CLASS[c]! : 0
-}
 
 /**
  * Whether `key` is a valid tracestate key (Level 2 §3.3.2.2.1, Key).
@@ -59,9 +41,7 @@ function charClass(c: number): number {
  */
 export function isValidTracestateKey(key: string): boolean {
   const n = key.length
-  if (n === 0 || n > MAX_KEY || (charClass(key.charCodeAt(0)) & 1) === 0) return false
-  for (let i = 1; i < n; i++) if ((charClass(key.charCodeAt(i)) & 2) === 0) return false
-  return true
+  return n > 0 && n <= MAX_KEY && (charClass(key.charCodeAt(0)) & TS_KEY_FIRST) !== 0 && skip(key, 1, n, TS_KEY) === n
 }
 
 /**
@@ -76,12 +56,7 @@ export function isValidTracestateKey(key: string): boolean {
  */
 export function isValidTracestateValue(value: string): boolean {
   const n = value.length
-  if (n === 0 || n > MAX_VALUE || (charClass(value.charCodeAt(n - 1)) & 4) === 0) return false
-  for (let i = 0; i < n - 1; i++) {
-    const c = value.charCodeAt(i)
-    if (c !== SPACE && (charClass(c) & 4) === 0) return false
-  }
-  return true
+  return n > 0 && n <= MAX_KEY && (charClass(value.charCodeAt(n - 1)) & TS_VALUE) !== 0 && skip(value, 0, n, TS_CHR) === n
 }
 
 /**
@@ -100,28 +75,13 @@ class Entry implements TraceStateMember {
   }
   static isValid(m: TraceStateMember): boolean {
     if (typeof m !== 'object' || m === null) return false // the type says otherwise; JSON may not
-    return (#key in m && m.key === m.#key && m.value === m.#value) || isValidMember(m)
+    return (#key in m && m.key === m.#key && m.value === m.#value) || (
+      typeof m.key === 'string' &&
+      typeof m.value === 'string' &&
+      isValidTracestateKey(m.key) &&
+      isValidTracestateValue(m.value)
+    )
   }
-}
-
-function isValidMember(m: TraceStateMember): boolean {
-  return (
-    typeof m.key === 'string' &&
-    typeof m.value === 'string' &&
-    isValidTracestateKey(m.key) &&
-    isValidTracestateValue(m.value)
-  )
-}
-
-function joinValues(value: readonly string[]): string {
-  let out = ''
-  let first = true
-  for (const v of value) {
-    if (typeof v !== 'string') continue
-    out = first ? v : `${out},${v}`
-    first = false
-  }
-  return out
 }
 
 /**
@@ -138,47 +98,38 @@ function joinValues(value: readonly string[]): string {
  * ```
  */
 export function parseTracestate(value: string | readonly string[]): TraceState | undefined {
-  const s = typeof value === 'string' ? value : Array.isArray(value) ? joinValues(value) : undefined
+  const s = typeof value === 'string' ? value : Array.isArray(value) ? joinList(value) : undefined
   if (s === undefined) return undefined
   const n = s.length
   let members: TraceStateMember[] | undefined
-  let i = 0
-  while (i < n) {
+  for (let i = 0; i < n; ) {
     let c = s.charCodeAt(i)
     // OWS before a member, and empty members (§3.3.2).
-    if (c === SPACE || c === TAB || c === COMMA) {
+    if (c === 0x2c || charClass(c) & OWS) {
       i++
       continue
     }
-    // key
     const keyStart = i
-    if ((charClass(c) & 1) === 0) return undefined
-    i++
-    while (i < n && (charClass((c = s.charCodeAt(i))) & 2) !== 0) i++
-    if (i >= n || c !== EQUALS || i - keyStart > MAX_KEY) return undefined
-    const keyEnd = i
-    i++
+    if (!(charClass(c) & TS_KEY_FIRST)) return undefined
+    i = skip(s, i + 1, n, TS_KEY)
+    if (s.charCodeAt(i) !== 0x3d /* = */ || i - keyStart > MAX_KEY) return undefined
+    const key = s.slice(keyStart, i)
     // value: chr* nblk-chr, then optional OWS up to `,` or the end. A tab is only ever
     // trailing OWS; a space is part of the value when a visible character follows it.
-    const valueStart = i
+    const valueStart = ++i
     let valueEnd = -1
-    let sawTab = false
-    for (; i < n; i++) {
-      c = s.charCodeAt(i)
-      if (c === COMMA) break
-      if ((charClass(c) & 4) !== 0) {
-        if (sawTab) return undefined
+    let tab = false
+    for (; i < n && (c = s.charCodeAt(i)) !== 0x2c; i++) {
+      if (charClass(c) & TS_VALUE) {
+        if (tab) return undefined
         valueEnd = i + 1
-      } else if (c === TAB) sawTab = true
-      else if (c !== SPACE) return undefined
+      } else if (c === 9) tab = true
+      else if (c !== 32) return undefined
     }
-    if (valueEnd < 0 || valueEnd - valueStart > MAX_VALUE) return undefined
-    const key = s.slice(keyStart, keyEnd)
-    if (members === undefined) members = []
-    else {
-      if (members.length === TRACESTATE_MAX_MEMBERS) return undefined // §3.3.2: at most 32
-      for (let k = 0; k < members.length; k++) if (members[k]!.key === key) return undefined
-    }
+    if (valueEnd < 0 || valueEnd - valueStart > MAX_KEY) return undefined
+    members ??= []
+    // §3.3.2: at most 32 members, and no key twice.
+    if (members.length === TRACESTATE_MAX_MEMBERS || hasKey(members, members.length, key)) return undefined
     members.push(new Entry(key, s.slice(valueStart, valueEnd)))
   }
   return members
@@ -198,76 +149,26 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
  * ```
  */
 export function formatTracestate(state: TraceState): string | undefined {
-  const n = state.length
-  let out = ''
-  let total = 0
-  let clean = true
-  for (let i = 0; i < n; i++) {
-    const m = state[i]!
-    if (i >= TRACESTATE_MAX_MEMBERS || !Entry.isValid(m) || hasKeyBefore(state, i, m.key)) {
-      clean = false
-      continue
-    }
-    if (total > 0) {
-      out += ','
-      total++
-    }
-    out += m.key
-    out += '='
-    out += m.value
-    total += m.key.length + 1 + m.value.length
-  }
-  if (total === 0) return undefined
-  if (total <= TRACESTATE_MAX_LENGTH) return out
-  return truncate(clean ? state : keptMembers(state))
-}
-
-function hasKeyBefore(state: TraceState, end: number, key: string): boolean {
-  for (let k = 0; k < end; k++) if (state[k]?.key === key) return true
-  return false
-}
-
-function keptMembers(state: TraceState): TraceStateMember[] {
   const kept: TraceStateMember[] = []
-  for (let i = 0; i < state.length && kept.length < TRACESTATE_MAX_MEMBERS; i++) {
+  let total = -1 // the header's length: each entry and a comma, but one comma less
+  for (let i = 0; i < state.length && i < TRACESTATE_MAX_MEMBERS; i++) {
     const m = state[i]!
-    if (Entry.isValid(m) && !hasKeyBefore(state, i, m.key)) {
-      kept.push(m)
-    }
+    if (Entry.isValid(m) && !hasKey(state, i, m.key)) total += kept.push(m) && m.key.length + m.value.length + 2
   }
-  return kept
-}
-
-/** §3.3.3.1 truncation of valid, unique members (the rare path: only when over 512). */
-function truncate(members: TraceState): string | undefined {
-  const n = members.length
-  const keep: boolean[] = new Array(n).fill(true)
-  let total = n - 1 // commas
-  for (let i = 0; i < n; i++) total += entryLength(members[i]!)
-  let count = n
-  // First pass drops entries over 128 characters (right-most first), the second pass
-  // drops any entry from the right, each stopping as soon as the rest fits.
+  // §3.3.3.1: the first pass drops entries over 128 characters (right-most first), the
+  // second any entry from the right, each stopping as soon as the rest fits.
   for (let pass = 0; pass < 2; pass++) {
-    for (let i = n - 1; i >= 0 && total > TRACESTATE_MAX_LENGTH; i--) {
-      const len = entryLength(members[i]!)
-      if (!keep[i] || (pass === 0 && len <= LARGE_ENTRY)) continue
-      keep[i] = false
-      total -= len + (count > 1 ? 1 : 0)
-      count--
+    for (let i = kept.length - 1; i >= 0 && total > TRACESTATE_MAX_LENGTH; i--) {
+      const len = kept[i]!.key.length + kept[i]!.value.length + 2
+      if (pass > 0 || len > 130) {
+        total -= len
+        kept.splice(i, 1)
+      }
     }
   }
-  if (count === 0) return undefined
-  let out = ''
-  for (let i = 0; i < n; i++) {
-    if (!keep[i]) continue
-    const m = members[i]!
-    out = out === '' ? `${m.key}=${m.value}` : `${out},${m.key}=${m.value}`
-  }
+  let out: string | undefined
+  for (const m of kept) out = `${out === undefined ? '' : `${out},`}${m.key}=${m.value}`
   return out
-}
-
-function entryLength(m: TraceStateMember): number {
-  return m.key.length + 1 + m.value.length
 }
 
 /**
@@ -279,11 +180,7 @@ function entryLength(m: TraceStateMember): number {
  * ```
  */
 export function getTracestateMember(state: TraceState | undefined, key: string): string | undefined {
-  if (state === undefined) return undefined
-  for (let i = 0; i < state.length; i++) {
-    const m = state[i]
-    if (m?.key === key) return m.value
-  }
+  if (state !== undefined) for (const m of state) if (m?.key === key) return m.value
   return undefined
 }
 
@@ -302,12 +199,7 @@ export function getTracestateMember(state: TraceState | undefined, key: string):
 export function setTracestateMember(state: TraceState | undefined, key: string, value: string): TraceState {
   if (!isValidTracestateKey(key) || !isValidTracestateValue(value)) return state ?? []
   const out: TraceStateMember[] = [new Entry(key, value)]
-  if (state !== undefined) {
-    for (let i = 0; i < state.length && out.length < TRACESTATE_MAX_MEMBERS; i++) {
-      const m = state[i]!
-      if (m?.key !== key) out.push(m)
-    }
-  }
+  if (state !== undefined) for (const m of state) if (out.length < TRACESTATE_MAX_MEMBERS && m?.key !== key) out.push(m)
   return out
 }
 
@@ -322,10 +214,7 @@ export function setTracestateMember(state: TraceState | undefined, key: string, 
  */
 export function deleteTracestateMember(state: TraceState | undefined, key: string): TraceState | undefined {
   if (state === undefined) return undefined
-  let found = false
-  for (let i = 0; i < state.length; i++) if (state[i]?.key === key) found = true
-  if (!found) return state.length > 0 ? state : undefined
   const out: TraceStateMember[] = []
-  for (let i = 0; i < state.length; i++) if (state[i]?.key !== key) out.push(state[i]!)
-  return out.length > 0 ? out : undefined
+  for (const m of state) if (m?.key !== key) out.push(m)
+  return out.length === 0 ? undefined : out.length === state.length ? state : out
 }

@@ -464,9 +464,13 @@ describe('fuzzed events', () => {
         },
       },
     )
-    const handler = withTrace(async () => 'ok', config)
+    const tracer = createTracer(config)
+    const handler = withTrace(async () => 'ok', tracer)
     expect(await handler(hostile, lambdaContext())).toBe('ok')
     expect(await handler({ Records: [hostile, hostile] }, lambdaContext())).toBe('ok')
     expect(await handler({ headers: hostile, multiValueHeaders: hostile }, lambdaContext())).toBe('ok')
+    expect(await handler({}, hostile as never)).toBe('ok')
+    expect(await handler(fixture('sqs-base.json'), hostile as never)).toBe('ok')
+    expect(tracer.stats().invalid.event).toBeGreaterThanOrEqual(4)
   })
 })

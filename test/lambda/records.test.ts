@@ -217,6 +217,23 @@ describe('traceOf(record) and returned batch responses', () => {
     ).toBe(1)
   })
 
+  it('when the handler throws, record spans still open are marked failed (the batch is retried)', async () => {
+    const { event, producers } = sqsBatch(2)
+    const { memory, config } = memoryConfig()
+    const error = new Error('whole batch')
+    const handler = withTrace(async (e: typeof event) => {
+      for (const record of e.Records) traceOf(record)
+      throw error
+    }, config)
+    await expect(handler(event, lambdaContext())).rejects.toBe(error)
+    for (const p of producers) {
+      expect(memory.spans().find((s) => s.traceId === p.traceId)?.status).toEqual({
+        code: StatusCode.ERROR,
+        message: 'the invocation failed',
+      })
+    }
+  })
+
   it('a record object reused by a later invocation gets that invocation span, not the old one', async () => {
     const { event } = sqsBatch(1)
     const { memory, config } = memoryConfig()
