@@ -13,7 +13,7 @@ export type InvalidInput =
   | 'mismatch'
 
 /** Which limit cut something off. */
-export type LimitHit = 'spans' | 'attributes' | 'attribute-length' | 'events' | 'links' | 'baggage'
+export type LimitHit = 'spans' | 'attributes' | 'attribute-length' | 'events' | 'links' | 'baggage' | 'message-attributes'
 
 /**
  * Counters of one tracer (one isolate). Nothing is lost silently: every span ends up

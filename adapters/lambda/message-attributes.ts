@@ -156,7 +156,7 @@ export function messageSize(body: unknown, attributes: unknown): number {
  * countSkipped(span.scope.tracer, fitted.skipped)
  */
 export function countSkipped(tracer: Tracer, skipped: number): void {
-  if (skipped > 0) tracer.statsRecorder.countLimit('message-attributes' as never, skipped)
+  if (skipped > 0) tracer.statsRecorder.countLimit('message-attributes', skipped)
 }
 
 /**

@@ -81,7 +81,9 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
   const t0 = performance.now()
   const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`
   console.log(bold('tracehop demo: one trace across a Worker, an edge function, a Lambda and a queue'))
-  console.log(dim(`sampling ${args.ratio * 100}% in every service, errors always kept; everything on 127.0.0.1`))
+  console.log(
+    dim(`sampling ${args.ratio * 100}% in every service, errors always kept; everything on 127.0.0.1`),
+  )
 
   let topology: Topology | undefined
   let stopping: Promise<void> | undefined
@@ -125,7 +127,7 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     if (stitched === undefined) {
       const n = result.requests.filter((r) => !r.fault).length
       console.log(
-        `  none of ${n} requests was head-sampled at ${args.ratio * 100}% (chance ${(((1 - args.ratio) ** n) * 100).toFixed(1)}%); run it again`,
+        `  none of ${n} requests was head-sampled at ${args.ratio * 100}% (chance ${((1 - args.ratio) ** n * 100).toFixed(1)}%); run it again`,
       )
     } else {
       console.log(renderWaterfall(stitched, { width, color, highlightSlowest: true }))
@@ -171,7 +173,9 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
       ),
     )
     if (rows.every(agrees))
-      console.log('  nothing lost: every span the services exported arrived, both ways, and their counters agree.')
+      console.log(
+        '  nothing lost: every span the services exported arrived, both ways, and their counters agree.',
+      )
     else
       for (const r of rows.filter((x) => !agrees(x)))
         console.log(`  ${r.service}: its counters and what the collector received differ (see the table)`)
@@ -180,7 +184,8 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     if (stitched) console.log(`  stitched trace: ${bold(pageUrl(stitched.traceId))}`)
     if (result.errorTrace) console.log(`  error trace:    ${pageUrl(result.errorTrace.traceId)}`)
     console.log(`  all traces:     ${topology.collector.url}/`)
-    if (topology.portFallback) console.log(dim(`  (port ${args.port} was taken: the collector took ${topology.collector.port})`))
+    if (topology.portFallback)
+      console.log(dim(`  (port ${args.port} was taken: the collector took ${topology.collector.port})`))
 
     if (args.keep) {
       console.log(`\n  --keep: everything stays up. Gateway: POST ${topology.gatewayUrl}chat`)

@@ -5,8 +5,8 @@
  * nothing to them.
  */
 import { type ExecutionContextLike, traceOf } from '../../adapters/cloudflare/index.js'
-import gateway, { type Env } from '../gateway-worker/index.js'
 import type { Tracer, TracerStats } from '../../src/index.js'
+import gateway, { type Env } from '../gateway-worker/index.js'
 
 // The tracers this isolate's requests ran with (one per env object; in practice one).
 const tracers = new Set<Tracer>()

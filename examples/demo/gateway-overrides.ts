@@ -9,11 +9,15 @@
  *   hosted API), next to the example's own OTLP exporter.
  * Everything else (service name, untrusted ingress, the allow-list) is the gateway's.
  */
-import { instrument as instrumentWorker, type WorkerConfig, type WorkerTracerConfig } from '../../adapters/cloudflare/index.js'
+import {
+  instrument as instrumentWorker,
+  type WorkerConfig,
+  type WorkerTracerConfig,
+} from '../../adapters/cloudflare/index.js'
 import { createLangSmithExporter } from '../../src/index.js'
 
-export { traced, traceOf } from '../../adapters/cloudflare/index.js'
 export type { ExecutionContextLike } from '../../adapters/cloudflare/index.js'
+export { traced, traceOf } from '../../adapters/cloudflare/index.js'
 
 interface DemoVars {
   readonly SAMPLING_RATIO?: string

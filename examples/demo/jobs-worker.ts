@@ -21,8 +21,8 @@ import {
   instrument,
   type MessageBatchLike,
   type QueueLike,
-  traceOf,
   traced,
+  traceOf,
 } from '../../adapters/cloudflare/index.js'
 import {
   createLangSmithExporter,

@@ -5,8 +5,9 @@
  * isolate's tracer counters, answered outside the traced handler so that reading them adds
  * nothing to them. Config comes from `globalThis.__ENV__` (set by the demo's topology).
  */
-import { configFromEnv, createOrchestrator } from '../orchestrator-edge/orchestrator.js'
+
 import { findSpan, type Tracer } from '../../src/index.js'
+import { configFromEnv, createOrchestrator } from '../orchestrator-edge/orchestrator.js'
 
 // Ref: edge-runtime FetchEvent (@edge-runtime/primitives).
 interface FetchEventLike {

@@ -133,7 +133,10 @@ export interface TraceTally {
  * @example
  * const tally = tallyTraces(collector.traces(), result.requests)
  */
-export function tallyTraces(traces: readonly CollectedTrace[], requests: readonly RequestOutcome[]): TraceTally {
+export function tallyTraces(
+  traces: readonly CollectedTrace[],
+  requests: readonly RequestOutcome[],
+): TraceTally {
   const sampledIds = new Set<string>()
   for (const r of requests) if (r.headSampled && r.traceId !== undefined) sampledIds.add(r.traceId)
   let headSampled = 0

@@ -23,7 +23,6 @@ import {
 import { createRetrievalHandler, type HttpResult } from '../retrieval-lambda/handler.js'
 import { FAULT_MARKER } from './fault.js'
 
-
 type Env = Readonly<Record<string, string | undefined>>
 
 function configOf(env: Env): LambdaConfig {

@@ -152,7 +152,10 @@ export async function askGateway(
  * const result = await runScenario(await startTopology(), { log: console.log })
  * result.sampled[0]?.traceId
  */
-export async function runScenario(topology: Topology, options: ScenarioOptions = {}): Promise<ScenarioResult> {
+export async function runScenario(
+  topology: Topology,
+  options: ScenarioOptions = {},
+): Promise<ScenarioResult> {
   const log = options.log ?? ((): void => {})
   // The failing request counts against the rate limit too.
   const budget = Math.max(2, Math.min(options.maxRequests ?? 60, topology.rateLimitPerMinute))

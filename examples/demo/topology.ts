@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { EdgeRuntime, type EdgeRuntimeServer, runServer } from 'edge-runtime'
+import { EdgeRuntime, runServer } from 'edge-runtime'
 import { build, type Plugin } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { parse } from 'smol-toml'
@@ -130,7 +130,9 @@ function gatewayOverrides(root: string, gatewayMain: string): Plugin[] {
       name: 'tracehop-demo-gateway-overrides',
       setup(b) {
         b.onResolve({ filter: /adapters\/cloudflare\/index\.js$/ }, (args) =>
-          args.importer === gatewayFile ? { path: join(root, 'examples/demo/gateway-overrides.ts') } : undefined,
+          args.importer === gatewayFile
+            ? { path: join(root, 'examples/demo/gateway-overrides.ts') }
+            : undefined,
         )
       },
     },
@@ -208,7 +210,9 @@ async function startRetrieval(
     lines(child.stderr, onLine)
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`serverless-offline exited (${signal ?? code}) before it was ready:\n${seen.join('\n')}`))
+      reject(
+        new Error(`serverless-offline exited (${signal ?? code}) before it was ready:\n${seen.join('\n')}`),
+      )
     })
     child.once('error', (e) => {
       clearTimeout(timer)
@@ -283,8 +287,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
   }
 
   try {
-    const { collector, fallback } = await startCollectorOn(options.port ?? 4318, options.quietMs ?? 500, (l) =>
-      serviceLog('collector', l),
+    const { collector, fallback } = await startCollectorOn(
+      options.port ?? 4318,
+      options.quietMs ?? 500,
+      (l) => serviceLog('collector', l),
     )
     stoppers.push(() => collector.close())
     log(
@@ -389,13 +395,14 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         MODEL_LATENCY_MS: String(options.modelLatencyMs ?? 25),
       })};\n${orchestratorScript}`,
     })
-    const orchestrator: EdgeRuntimeServer = await runServer({ runtime, port: 0, host: '127.0.0.1' })
+    const orchestrator: Awaited<ReturnType<typeof runServer>> = await runServer({ runtime, port: 0, host: '127.0.0.1' })
     stoppers.push(() => orchestrator.close())
     const orchestratorOrigin = new URL(orchestrator.url).origin
     log(`orchestrator: edge-runtime, POST ${orchestratorOrigin}/api/agent`)
 
     const apiToken = randomBytes(16).toString('hex')
-    const rateLimit = options.rateLimitPerMinute ?? Number(gatewayToml.vars?.['RATE_LIMIT_PER_MINUTE'] ?? '60')
+    const rateLimit =
+      options.rateLimitPerMinute ?? Number(gatewayToml.vars?.['RATE_LIMIT_PER_MINUTE'] ?? '60')
     const gateway = new Miniflare({
       name: 'gateway',
       host: '127.0.0.1',
@@ -420,7 +427,9 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     const gatewayUrl = (await gateway.ready).href
     log(`gateway: workerd, POST ${gatewayUrl}chat`)
 
-    const mfVersion = JSON.parse(readFileSync(join(root, 'node_modules/miniflare/package.json'), 'utf8')).version
+    const mfVersion = JSON.parse(
+      readFileSync(join(root, 'node_modules/miniflare/package.json'), 'utf8'),
+    ).version
     const services: ServiceInfo[] = [
       { name: 'gateway', runtime: `workerd (miniflare ${mfVersion})`, url: `${gatewayUrl}chat` },
       { name: 'orchestrator', runtime: 'Vercel edge-runtime', url: `${orchestratorOrigin}/api/agent` },

@@ -7,7 +7,7 @@
  * values are percent-decoded on the way in and percent-encoded on the way out; properties are
  * checked against the grammar and otherwise kept opaque, re-emitted exactly as received.
  */
-import { charClass, HEX, hexValue, joinList, OCTET, OWS, SAFE, skip, TOKEN } from '../chars.js'
+import { charClass, HEX, hasKey, hexValue, joinList, OCTET, OWS, SAFE, skip, TOKEN } from '../chars.js'
 import type { Baggage, BaggageMember } from '../trace-context.js'
 
 /** The header name (W3C Baggage §"Header Name"). */
@@ -331,11 +331,6 @@ export function formatBaggage(
     if (props !== undefined) out += props
   }
   return kept === 0 ? undefined : out
-}
-
-function hasKey(baggage: Baggage, end: number, key: string | undefined): boolean {
-  for (let i = 0; i < end; i++) if (key !== undefined && baggage[i]?.key === key) return true
-  return false
 }
 
 /**

@@ -5,6 +5,8 @@
  * header. Malformed input returns `undefined`; nothing here throws.
  */
 
+import { charClass, HEX_LC, hexValue, isHexId, OWS } from '../chars.js'
+
 /** The header name (W3C Trace Context §3.2.1; lowercase per the spec's SHOULD). */
 export const TRACEPARENT_HEADER = 'traceparent'
 
@@ -22,35 +24,14 @@ export interface ParsedTraceparent {
 
 // Layout of a version-00 header: `vv-` + 32 + `-` + 16 + `-` + 2 = 55 characters.
 const LENGTH_00 = 55
-const TRACE_ID_START = 3
-const SPAN_ID_START = 36
-const FLAGS_START = 53
 // Flags this version of the spec defines; others are reserved and MUST be zero when sent.
 const KNOWN_FLAGS = 0x03
 
-const DASH = 0x2d
-const SPACE = 0x20
-const TAB = 0x09
-
-/** Lowercase hex digit value, or -1 (uppercase is not allowed: §3.2.2, HEXDIGLC). */
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10
-  return -1
-}
-
-/**
- * Checks `s[start, end)` is lowercase hex. Returns -1 when it is not, 0 when it is all
- * zeros, 1 otherwise (all-zero ids are invalid: §3.2.2.3, §3.2.2.4).
- */
-function scanId(s: string, start: number, end: number): number {
-  let nonZero = 0
-  for (let i = start; i < end; i++) {
-    const v = hexValue(s.charCodeAt(i))
-    if (v < 0) return -1
-    nonZero |= v
-  }
-  return nonZero === 0 ? 0 : 1
+/** The byte written as two lowercase hex digits at `s[i]` (§3.2.2, HEXDIGLC), or -1. */
+function lcByte(s: string, i: number): number {
+  const a = s.charCodeAt(i)
+  const b = s.charCodeAt(i + 1)
+  return charClass(a) & charClass(b) & HEX_LC ? (hexValue(a) << 4) | hexValue(b) : -1
 }
 
 /**
@@ -64,6 +45,7 @@ function scanId(s: string, start: number, end: number): number {
  * - Optional whitespace (SP/HTAB) around the value is ignored (RFC 9110 §5.5 field values
  *   exclude leading/trailing OWS); whitespace inside is invalid.
  * - `flags` keeps only the bits this version defines (sampled, random).
+ * - Trace and span ids are lowercase hex and not all zero (§3.2.2.3, §3.2.2.4).
  *
  * @example
  * ```ts
@@ -73,48 +55,30 @@ function scanId(s: string, start: number, end: number): number {
  */
 export function parseTraceparent(value: string): ParsedTraceparent | undefined {
   if (typeof value !== 'string') return undefined
-  let s = value
-  let n = s.length
+  // Trim OWS; `slice` of the whole string allocates nothing.
+  let a = 0
+  let b = value.length
+  while (charClass(value.charCodeAt(a)) & OWS) a++
+  while (b > a && charClass(value.charCodeAt(b - 1)) & OWS) b--
+  const s = value.slice(a, b)
+  const n = s.length
   if (n < LENGTH_00) return undefined
-  // Trim OWS only when present, so the common case allocates nothing.
-  let c = s.charCodeAt(0)
-  let last = s.charCodeAt(n - 1)
-  if (c === SPACE || c === TAB || last === SPACE || last === TAB) {
-    let a = 0
-    let b = n
-    while (a < b && ((c = s.charCodeAt(a)) === SPACE || c === TAB)) a++
-    while (b > a && ((last = s.charCodeAt(b - 1)) === SPACE || last === TAB)) b--
-    s = s.slice(a, b)
-    n = s.length
-    if (n < LENGTH_00) return undefined
-  }
-
-  const v1 = hexValue(s.charCodeAt(0))
-  const v2 = hexValue(s.charCodeAt(1))
-  if (v1 < 0 || v2 < 0) return undefined
-  const version = (v1 << 4) | v2
-  if (version === 0xff) return undefined // §3.2.2.1: version ff is forbidden
-  if (version === 0 ? n !== LENGTH_00 : n > LENGTH_00 && s.charCodeAt(LENGTH_00) !== DASH) return undefined
-
+  const version = lcByte(s, 0)
+  const flags = lcByte(s, 53)
   if (
-    s.charCodeAt(2) !== DASH ||
-    s.charCodeAt(SPAN_ID_START - 1) !== DASH ||
-    s.charCodeAt(FLAGS_START - 1) !== DASH
+    version < 0 ||
+    version === 0xff || // §3.2.2.1: version ff is forbidden
+    (version === 0 ? n !== LENGTH_00 : n > LENGTH_00 && s.charCodeAt(LENGTH_00) !== 0x2d) ||
+    s.charCodeAt(2) !== 0x2d ||
+    s.charCodeAt(35) !== 0x2d ||
+    s.charCodeAt(52) !== 0x2d ||
+    flags < 0 ||
+    !isHexId(s, 3, 35, HEX_LC) ||
+    !isHexId(s, 36, 52, HEX_LC)
   ) {
     return undefined
   }
-  if (scanId(s, TRACE_ID_START, SPAN_ID_START - 1) !== 1) return undefined
-  if (scanId(s, SPAN_ID_START, FLAGS_START - 1) !== 1) return undefined
-  const f1 = hexValue(s.charCodeAt(FLAGS_START))
-  const f2 = hexValue(s.charCodeAt(FLAGS_START + 1))
-  if (f1 < 0 || f2 < 0) return undefined
-
-  return {
-    traceId: s.slice(TRACE_ID_START, SPAN_ID_START - 1),
-    spanId: s.slice(SPAN_ID_START, FLAGS_START - 1),
-    flags: ((f1 << 4) | f2) & KNOWN_FLAGS,
-    version,
-  }
+  return { traceId: s.slice(3, 35), spanId: s.slice(36, 52), flags: flags & KNOWN_FLAGS, version }
 }
 
 const FLAG_SUFFIX = ['-00', '-01', '-02', '-03'] as const

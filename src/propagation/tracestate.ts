@@ -160,7 +160,7 @@ export function formatTracestate(state: TraceState): string | undefined {
   for (let pass = 0; pass < 2; pass++) {
     for (let i = kept.length - 1; i >= 0 && total > TRACESTATE_MAX_LENGTH; i--) {
       const len = kept[i]!.key.length + kept[i]!.value.length + 2
-      if (pass > 0 || len > 130) {
+      if (pass > 0 || len > 129) {
         total -= len
         kept.splice(i, 1)
       }

@@ -10,8 +10,6 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CollectedSpan, CollectedTrace } from '../../cli/collector.js'
-import { hexToUuid } from '../../src/ids.js'
-import type { TracerStats } from '../../src/index.js'
 import {
   askGateway,
   findErrorTrace,
@@ -21,6 +19,8 @@ import {
   type ScenarioResult,
 } from '../../examples/demo/scenario.js'
 import { startTopology, type Topology } from '../../examples/demo/topology.js'
+import { hexToUuid } from '../../src/ids.js'
+import type { TracerStats } from '../../src/index.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SCREENSHOT = `${ROOT}test-results/demo-trace.png`
@@ -264,9 +264,15 @@ describe('demo topology (examples/demo) on real local runtimes', () => {
 
   it('loses nothing: each service exported exactly what the collector received, both ways', async () => {
     const services = ['gateway', 'orchestrator', 'retrieval', 'jobs'] as const
-    const check = async (): Promise<{ service: string; counters: Totals | undefined; got: ReturnType<typeof received> }[]> => {
+    const check = async (): Promise<
+      { service: string; counters: Totals | undefined; got: ReturnType<typeof received> }[]
+    > => {
       const counters = await topology.counters()
-      return services.map((service) => ({ service, counters: totals(counters[service]), got: received(service) }))
+      return services.map((service) => ({
+        service,
+        counters: totals(counters[service]),
+        got: received(service),
+      }))
     }
     const agree = (r: Awaited<ReturnType<typeof check>>[number]): boolean =>
       r.counters !== undefined &&
@@ -331,6 +337,7 @@ describe('demo topology (examples/demo) on real local runtimes', () => {
         'orchestrator',
         'retrieval',
       ])
+      // biome-ignore lint/performance/useDomNodeTextContent: what the page shows, as rendered
       const text = await page.locator('#view').innerText()
       for (const name of ['POST /chat', 'agent', 'execute_tool retrieve', 'search index', 'process jobs'])
         expect(text).toContain(name)
