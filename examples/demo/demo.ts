@@ -168,8 +168,9 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     )
     console.log(
       dim(
-        '  scopes, not kept: the services’ own counters (tracer.stats()); sampled, error: scopes the collector received, by\n' +
-          '  why they were kept; OTLP, LangSmith: spans received each way; lost: exported by a service but not received.',
+        '  scopes: invocations (jobs: each request, queue batch and message); not kept: neither sampled nor failed\n' +
+          '  (both from the services’ own counters, tracer.stats()); sampled, error: scopes whose spans the collector\n' +
+          '  received, by why they were kept; OTLP, LangSmith: spans received each way; lost: handed to an exporter, never received.',
       ),
     )
     if (rows.every(agrees))

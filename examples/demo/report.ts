@@ -36,7 +36,12 @@ export interface CounterTotals {
   readonly forceEnded: number
 }
 
-/** The counters of one service, summed over its isolates. */
+/**
+ * The counters of one service, summed over its isolates.
+ *
+ * @example
+ * totals((await topology.counters()).gateway ?? []).exported
+ */
 export function totals(counters: ServiceCounters): CounterTotals {
   const t = {
     instances: counters.length,
@@ -64,12 +69,20 @@ export function totals(counters: ServiceCounters): CounterTotals {
  * A scope's root span: each invocation starts one SERVER span (a request) or CONSUMER span
  * (a queue batch, a queued message); every other span of this topology is INTERNAL, CLIENT
  * or PRODUCER.
+ *
+ * @example
+ * trace.spans.filter(isScopeRoot).length // invocations that sent this trace's spans
  */
 export function isScopeRoot(span: CollectedSpan): boolean {
   return span.kind === 'server' || span.kind === 'consumer'
 }
 
-/** Why the scope rooted at `root` was exported (tracehop marks roots kept for an error). */
+/**
+ * Why the scope rooted at `root` was exported (tracehop marks roots kept for an error).
+ *
+ * @example
+ * keptReason(root) // 'sampled' or 'error'
+ */
 export function keptReason(root: CollectedSpan): KeptReason {
   return root.attributes['tracehop.kept_reason'] === 'error' ? 'error' : 'sampled'
 }
@@ -109,7 +122,13 @@ export function summarize(
   })
 }
 
-/** Spans a service exported that did not arrive (both exports counted), or undefined without counters. */
+/**
+ * Spans a service handed to its exporters that did not arrive (both exports counted), or
+ * undefined without counters.
+ *
+ * @example
+ * summarize(traces, services, counters).every((row) => lost(row) === 0)
+ */
 export function lost(summary: ServiceSummary): number | undefined {
   if (summary.counters === undefined) return undefined
   return summary.counters.exported - (summary.otlpSpans + summary.langsmithRuns) + summary.counters.dropped

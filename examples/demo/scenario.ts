@@ -13,7 +13,6 @@ import { decideHead, resolveSampling } from '../../src/sampling/head-sampler.js'
 import { FAULT_MARKER } from './fault.js'
 import type { Topology } from './topology.js'
 
-export { FAULT_MARKER }
 
 /** Services on the path of every successful request. */
 export const REQUEST_SERVICES: readonly string[] = ['gateway', 'orchestrator', 'retrieval', 'jobs']
@@ -83,6 +82,9 @@ function byName(trace: CollectedTrace, name: string): CollectedSpan | undefined 
 /**
  * A request trace is whole when every service on the path sent its part and every
  * parent is present: with `jobs` on the path, the queue consumer's `process jobs` span too.
+ *
+ * @example
+ * isWholeRequestTrace(collector.trace(id)!, REQUEST_SERVICES) // true once every hop's part arrived
  */
 export function isWholeRequestTrace(trace: CollectedTrace, services: readonly string[]): boolean {
   if (trace.orphans > 0) return false
@@ -96,12 +98,22 @@ export function isWholeRequestTrace(trace: CollectedTrace, services: readonly st
   return true
 }
 
-/** Every span of `trace` arrived both ways: as OTLP and as a LangSmith run. */
+/**
+ * Every span of `trace` arrived both ways: as OTLP and as a LangSmith run.
+ *
+ * @example
+ * await collector.waitFor((ts) => ts.some((t) => t.traceId === id && arrivedBothWays(t)))
+ */
 export function arrivedBothWays(trace: CollectedTrace): boolean {
   return trace.spans.every((s) => s.source === 'otlp' && s.runId !== undefined)
 }
 
-/** The failing request's trace: the one where retrieval's `search index` failed. */
+/**
+ * The failing request's trace: the one where retrieval's `search index` failed.
+ *
+ * @example
+ * const errorTrace = findErrorTrace(collector.traces())
+ */
 export function findErrorTrace(traces: readonly CollectedTrace[]): CollectedTrace | undefined {
   return traces.find((t) => t.spans.some((s) => s.name === 'search index' && s.status.code === 'error'))
 }
@@ -170,6 +182,10 @@ export async function runScenario(
     if (outcome.status === 429) {
       rateLimited = true
       log(`#${n} 429 too many requests: the client stops here`)
+      break
+    }
+    if (outcome.status !== 200) {
+      log(`#${n} ${outcome.status} ${Math.round(outcome.ms)} ms: the gateway refused or failed; stopping here`)
       break
     }
     if (outcome.headSampled) sampledCount++

@@ -395,7 +395,11 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         MODEL_LATENCY_MS: String(options.modelLatencyMs ?? 25),
       })};\n${orchestratorScript}`,
     })
-    const orchestrator: Awaited<ReturnType<typeof runServer>> = await runServer({ runtime, port: 0, host: '127.0.0.1' })
+    const orchestrator: Awaited<ReturnType<typeof runServer>> = await runServer({
+      runtime,
+      port: 0,
+      host: '127.0.0.1',
+    })
     stoppers.push(() => orchestrator.close())
     const orchestratorOrigin = new URL(orchestrator.url).origin
     log(`orchestrator: edge-runtime, POST ${orchestratorOrigin}/api/agent`)

@@ -15,6 +15,8 @@
  * is what LangSmith will compare against. Both SDKs `strip()`/`trim()` the header.
  */
 
+import { isUuid } from '../ids.js'
+
 /** The header name, lowercase (carriers look headers up case-insensitively). */
 export const LANGSMITH_TRACE_HEADER = 'langsmith-trace'
 
@@ -45,78 +47,41 @@ export const LANGSMITH_TRACE_MAX_LENGTH = 65_536
 export const LANGSMITH_TRACE_MAX_SEGMENTS = 1000
 
 const STAMP_LENGTH = 22
-const UUID_LENGTH = 36
-const SEGMENT_LENGTH = STAMP_LENGTH + UUID_LENGTH
+const SEGMENT_LENGTH = STAMP_LENGTH + 36 // a stamp and a UUID
 
-const MS_PER_DAY = 86_400_000
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the stamp's range. */
 const MIN_TIME = -62_135_596_800_000
 const MAX_TIME = 253_402_300_799_999
+/** 400 Gregorian years are exactly 146 097 days. */
+const FOUR_CENTURIES = 146_097 * 86_400_000
 
-function isWhitespace(c: number): boolean {
-  // What String.prototype.trim() removes among ASCII, plus NBSP and BOM.
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0xfeff
-}
-
-/** `n` decimal digits at `s[i]`, or -1. */
+/** `n` decimal digits at `s[i]`, or NaN. */
 function digits(s: string, i: number, n: number): number {
   let v = 0
   for (let k = 0; k < n; k++) {
     const d = s.charCodeAt(i + k) - 0x30
-    if (d < 0 || d > 9) return -1
+    if (!(d >= 0 && d <= 9)) return Number.NaN
     v = v * 10 + d
   }
   return v
 }
 
-/**
- * Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
- * Done by hand: `Date.UTC` maps years 0–99 to 1900–1999.
- */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0
-  const era = Math.floor(y / 400)
-  const yoe = y - era * 400
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
-  return era * 146_097 + doe - 719_468
-}
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
-}
-
 /** Time (ms, µs fraction) of the stamp at `s[i, i+22)`, or NaN when it is not one. */
 function stampTime(s: string, i: number): number {
-  if (s.charCodeAt(i + 8) !== 0x54 /* T */ || s.charCodeAt(i + 21) !== 0x5a /* Z */) return Number.NaN
   const y = digits(s, i, 4)
   const mo = digits(s, i + 4, 2)
   const d = digits(s, i + 6, 2)
   const h = digits(s, i + 9, 2)
   const mi = digits(s, i + 11, 2)
   const se = digits(s, i + 13, 2)
-  const us = digits(s, i + 15, 6)
-  // Python's datetime: year 1..9999; strptime rejects seconds 60/61 when building it.
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return Number.NaN
-  if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 || us < 0) return Number.NaN
-  return daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + se) * 1000 + us / 1000
-}
-
-/** `s[i, i+36)` as a lowercase canonical UUID (8-4-4-4-12 hex), or undefined. */
-function uuidAt(s: string, i: number): string | undefined {
-  let upper = false
-  for (let k = 0; k < UUID_LENGTH; k++) {
-    const c = s.charCodeAt(i + k)
-    if (k === 8 || k === 13 || k === 18 || k === 23) {
-      if (c !== 0x2d) return undefined
-    } else if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) {
-      // lowercase hex
-    } else if (c >= 0x41 && c <= 0x46) upper = true
-    else return undefined
-  }
-  const id = s.slice(i, i + UUID_LENGTH)
-  return upper ? id.toLowerCase() : id
+  // Four centuries on, years 1-99 escape Date.UTC's mapping of them to 1900-1999.
+  const t = Date.UTC(y + 400, mo - 1, d, h, mi, se) - FOUR_CENTURIES
+  // Python's datetime: year 1..9999, no day past the month's end (Date would roll it over),
+  // and strptime rejects seconds 60/61 when building it.
+  return s[i + 8] === 'T' && s[i + 21] === 'Z' && y > 0 && mo > 0 && mo < 13 && h < 24 && mi < 60 && se < 60 &&
+    new Date(t).getUTCDate() === d
+    ? t + digits(s, i + 15, 6) / 1000
+    : Number.NaN
 }
 
 /**
@@ -135,34 +100,28 @@ function uuidAt(s: string, i: number): string | undefined {
  * ```
  */
 export function parseLangSmithTrace(value: string): ParsedLangSmithTrace | undefined {
-  if (typeof value !== 'string') return undefined
-  let start = 0
-  let end = value.length
-  if (end > LANGSMITH_TRACE_MAX_LENGTH + 256) return undefined
-  while (start < end && isWhitespace(value.charCodeAt(start))) start++
-  while (end > start && isWhitespace(value.charCodeAt(end - 1))) end--
-  const n = end - start
+  // Bounded before trimming: a megabyte of padding is refused unread.
+  if (typeof value !== 'string' || value.length > LANGSMITH_TRACE_MAX_LENGTH + 256) return undefined
+  const dottedOrder = value.trim() // as both SDKs do
+  const n = dottedOrder.length
   // Every segment is 58 characters, plus a '.' between two.
-  if (n > LANGSMITH_TRACE_MAX_LENGTH || (n + 1) % (SEGMENT_LENGTH + 1) !== 0) return undefined
   const count = (n + 1) / (SEGMENT_LENGTH + 1)
-  if (count > LANGSMITH_TRACE_MAX_SEGMENTS) return undefined
-  const dottedOrder = start === 0 && end === value.length ? value : value.slice(start, end)
+  if (n > LANGSMITH_TRACE_MAX_LENGTH || count % 1 !== 0 || count > LANGSMITH_TRACE_MAX_SEGMENTS) return undefined
   const segments: DottedOrderSegment[] = []
-  for (let k = 0; k < count; k++) {
-    const i = k * (SEGMENT_LENGTH + 1)
-    if (k > 0 && dottedOrder.charCodeAt(i - 1) !== 0x2e /* . */) return undefined
+  for (let i = 0; i < n; i += SEGMENT_LENGTH + 1) {
     const time = stampTime(dottedOrder, i)
-    if (Number.isNaN(time)) return undefined
-    const runId = uuidAt(dottedOrder, i + STAMP_LENGTH)
-    if (runId === undefined) return undefined
-    segments.push({ time, stamp: dottedOrder.slice(i, i + STAMP_LENGTH), runId })
+    const id = dottedOrder.slice(i + STAMP_LENGTH, i + SEGMENT_LENGTH)
+    if ((i > 0 && dottedOrder[i - 1] !== '.') || Number.isNaN(time) || !isUuid(id)) return undefined
+    segments.push({ time, stamp: dottedOrder.slice(i, i + STAMP_LENGTH), runId: id.toLowerCase() })
   }
   return { dottedOrder, segments, traceId: segments[0]!.runId, runId: segments[count - 1]!.runId }
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : `${n}`
-}
+// A one-entry cache of a pure function (spans start within the same millisecond, and a
+// frozen Workers clock repeats it): not per-request state.
+let memoMs = Number.NaN
+let memoPrefix = ''
+const ISO_SEPARATORS = /[-:.]/g
 
 /**
  * Formats a time as a dotted-order stamp: `YYYYMMDDTHHMMSSffffffZ`, UTC, the microseconds
@@ -178,38 +137,19 @@ function pad2(n: number): string {
  * ```
  */
 export function formatDottedOrderStamp(timeMs: number): string {
-  let t = Number.isNaN(timeMs) ? 0 : timeMs
-  if (t < MIN_TIME) t = MIN_TIME
-  else if (t > MAX_TIME) t = MAX_TIME
+  const t = Math.min(Math.max(timeMs || 0, MIN_TIME), MAX_TIME)
   let ms = Math.floor(t)
   let us = Math.round((t - ms) * 1000)
   if (us === 1000) {
     ms++
     us = 0
   }
-  let days = Math.floor(ms / MS_PER_DAY)
-  let rest = ms - days * MS_PER_DAY
-  // civil_from_days (Hinnant)
-  days += 719_468
-  const era = Math.floor(days / 146_097)
-  const doe = days - era * 146_097
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  )
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const m = mp < 10 ? mp + 3 : mp - 9
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-  const h = Math.floor(rest / 3_600_000)
-  rest -= h * 3_600_000
-  const mi = Math.floor(rest / 60_000)
-  rest -= mi * 60_000
-  const s = Math.floor(rest / 1000)
-  const frac = (rest - s * 1000) * 1000 + us
-  const yyyy = y < 1000 ? `${y}`.padStart(4, '0') : `${y}`
-  const f = frac < 100_000 ? `${frac}`.padStart(6, '0') : `${frac}`
-  return `${yyyy}${pad2(m)}${pad2(d)}T${pad2(h)}${pad2(mi)}${pad2(s)}${f}Z`
+  if (ms !== memoMs) {
+    memoMs = ms
+    // `YYYY-MM-DDTHH:MM:SS.sssZ` (four-digit years within the clamped range) without - : .
+    memoPrefix = new Date(ms).toISOString().replace(ISO_SEPARATORS, '').slice(0, -1)
+  }
+  return `${memoPrefix}${String(us + 1000).slice(1)}Z`
 }
 
 /**

@@ -31,52 +31,16 @@
  *   continues no trace from a header it cannot read unambiguously.
  */
 
+import { HEX_ANY, isHexId } from '../chars.js'
 import type { XRayHeader } from '../trace-context.js'
 
 /** The HTTP header name, lower case (Fetch `Headers` and our carriers match it case-insensitively). */
 export const XRAY_HEADER = 'x-amzn-trace-id'
 
-// 1 + '-' + 8 + '-' + 24
-const ROOT_LENGTH = 35
-const PARENT_LENGTH = 16
-// Generous bound for the opaque Lineage value (the AWS SDK for Node bounds extra data to 256).
-const MAX_LINEAGE = 256
-
-const KEY_ROOT = 1
-const KEY_PARENT = 2
-const KEY_SAMPLED = 4
-const KEY_LINEAGE = 8
-
-/** True when `s[start, end)` is hex digits of either case. */
-function isHexRange(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i)
-    // '0'-'9', 'A'-'F', 'a'-'f'
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) return false
-  }
-  return true
-}
-
-/** True when `s[start, end)` is all '0'. */
-function isZeroRange(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (s.charCodeAt(i) !== 48) return false
-  return true
-}
-
-/** Visible ASCII except `;` and `,`: what an opaque Lineage value may contain. */
-function isOpaqueValue(s: string): boolean {
-  if (s.length === 0 || s.length > MAX_LINEAGE) return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x21 || c > 0x7e || c === 0x3b || c === 0x2c) return false
-  }
-  return true
-}
-
-/** Case-insensitive ASCII comparison of a key with a lower-case name. */
-function keyIs(key: string, lower: string): boolean {
-  return key.length === lower.length && key.toLowerCase() === lower
-}
+/** The keys this module reads, lower case; a bit each in `seen`. */
+const KEYS = ['root', 'parent', 'sampled', 'lineage']
+// Visible ASCII except `;` and `,`, bounded as the AWS SDK for Node bounds extra data (256).
+const LINEAGE = /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]{1,256}$/
 
 /**
  * Maps an X-Ray root to the W3C trace id it stands for: the epoch and the unique part,
@@ -88,18 +52,11 @@ function keyIs(key: string, lower: string): boolean {
  * xrayRootToTraceId('2-5759e988-bd862e3fe1be46a994272793') // undefined
  */
 export function xrayRootToTraceId(root: string): string | undefined {
-  if (
-    root.length !== ROOT_LENGTH ||
-    root.charCodeAt(0) !== 49 /* '1' */ ||
-    root.charCodeAt(1) !== 45 /* '-' */ ||
-    root.charCodeAt(10) !== 45 ||
-    !isHexRange(root, 2, 10) ||
-    !isHexRange(root, 11, ROOT_LENGTH) ||
-    (isZeroRange(root, 2, 10) && isZeroRange(root, 11, ROOT_LENGTH))
-  ) {
-    return undefined
-  }
-  return `${root.slice(2, 10)}${root.slice(11)}`.toLowerCase()
+  // 1 + '-' + 8 + '-' + 24
+  const id = root.slice(2, 10) + root.slice(11)
+  return root.length === 35 && root.startsWith('1-') && root[10] === '-' && isHexId(id, 0, 32, HEX_ANY)
+    ? id.toLowerCase()
+    : undefined
 }
 
 /**
@@ -127,61 +84,32 @@ export function traceIdToXrayRoot(traceId: string): string {
  */
 export function parseXRay(value: string): XRayHeader | undefined {
   if (typeof value !== 'string') return undefined
+  const h: { root?: string; parent?: string; sampled?: boolean; lineage?: string } = {}
   let seen = 0
-  let root: string | undefined
-  let parent: string | undefined
-  let sampled: boolean | undefined
-  let lineage: string | undefined
-  let pos = 0
-  const n = value.length
-  while (pos <= n) {
-    let end = value.indexOf(';', pos)
-    if (end === -1) end = n
-    const field = value.slice(pos, end).trim()
-    pos = end + 1
-    if (field.length === 0) continue
+  for (const raw of value.split(';')) {
+    const field = raw.trim()
+    if (field === '') continue
     const eq = field.indexOf('=')
     if (eq <= 0) return undefined
-    const key = field.slice(0, eq).trim()
+    const k = KEYS.indexOf(field.slice(0, eq).trim().toLowerCase())
     const v = field.slice(eq + 1).trim()
-    if (keyIs(key, 'root')) {
-      if (seen & KEY_ROOT) return undefined
-      seen |= KEY_ROOT
+    if (k < 0) continue // `Self` and application fields: tolerated, not used.
+    if (seen & (1 << k)) return undefined
+    seen |= 1 << k
+    if (k === 0) {
       const traceId = xrayRootToTraceId(v)
       if (traceId === undefined) return undefined
-      root = traceIdToXrayRoot(traceId)
-    } else if (keyIs(key, 'parent')) {
-      if (seen & KEY_PARENT) return undefined
-      seen |= KEY_PARENT
-      if (
-        v.length !== PARENT_LENGTH ||
-        !isHexRange(v, 0, PARENT_LENGTH) ||
-        isZeroRange(v, 0, PARENT_LENGTH)
-      ) {
-        return undefined
-      }
-      parent = v.toLowerCase()
-    } else if (keyIs(key, 'sampled')) {
-      if (seen & KEY_SAMPLED) return undefined
-      seen |= KEY_SAMPLED
-      if (v === '1') sampled = true
-      else if (v === '0') sampled = false
+      h.root = traceIdToXrayRoot(traceId)
+    } else if (k === 1) {
+      if (v.length !== 16 || !isHexId(v, 0, 16, HEX_ANY)) return undefined
+      h.parent = v.toLowerCase()
+    } else if (k === 2) {
+      if (v === '1' || v === '0') h.sampled = v === '1'
       else if (v !== '?') return undefined
-    } else if (keyIs(key, 'lineage')) {
-      if (seen & KEY_LINEAGE) return undefined
-      seen |= KEY_LINEAGE
-      if (!isOpaqueValue(v)) return undefined
-      lineage = v
-    }
-    // `Self` and application fields: tolerated, not used.
+    } else if (LINEAGE.test(v)) h.lineage = v
+    else return undefined
   }
-  if (root === undefined) return undefined
-  return {
-    root,
-    ...(parent !== undefined ? { parent } : {}),
-    ...(sampled !== undefined ? { sampled } : {}),
-    ...(lineage !== undefined ? { lineage } : {}),
-  }
+  return h.root === undefined ? undefined : (h as XRayHeader)
 }
 
 /**
