@@ -1,3 +1,5 @@
+import { headerValue } from './chars.js'
+
 /**
  * Carriers: where trace headers are read from and written to. A format never knows
  * whether it reads `Headers`, a Lambda event's headers or SQS message attributes; a
@@ -42,31 +44,21 @@ export function recordCarrier(record: HeaderRecord): CarrierGetter {
   let index: Map<string, string> | undefined
   return {
     get(name) {
-      const direct = record[name]
-      if (direct !== undefined && direct !== null) return join(direct)
+      const direct = headerValue(record[name])
+      if (direct !== undefined) return direct
       if (index === undefined) {
         index = new Map()
         for (const key in record) {
-          const value = record[key]
-          if (value === undefined || value === null) continue
+          const value = headerValue(record[key])
+          if (value === undefined) continue
           const lower = key.toLowerCase()
-          const joined = join(value)
-          if (joined === undefined) continue
           const prev = index.get(lower)
-          index.set(lower, prev === undefined ? joined : `${prev},${joined}`)
+          index.set(lower, prev === undefined ? value : `${prev},${value}`)
         }
       }
       return index.get(name)
     },
   }
-}
-
-function join(value: string | readonly string[]): string | undefined {
-  if (typeof value === 'string') return value
-  if (!Array.isArray(value)) return undefined
-  let out: string | undefined
-  for (const v of value) if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
-  return out
 }
 
 /** Turns any accepted input into a getter; a `Request` (or anything with `headers: Headers`) reads its headers. */

@@ -24,6 +24,8 @@ export const HEX_ANY = 128
 export const OWS = 256
 /** W3C tracestate `chr` (SP / nblk-chr). */
 export const TS_CHR = 512
+/** An OpenTelemetry `ot` sub-key value character (ALPHA / DIGIT / `.` / `_` / `-`). */
+export const OT_VALUE = 1024
 
 // Built once from the grammars' own wording; looked up by char code on the hot paths.
 const CLASS = new Uint16Array(128)
@@ -38,7 +40,8 @@ for (let c = 0; c < 128; c++) {
     (c === 32 ? TS_CHR : 0) |
     (/[\da-f]/.test(ch) ? HEX_LC : 0) |
     (/[\da-fA-F]/.test(ch) ? HEX_ANY : 0) |
-    (c === 32 || c === 9 ? OWS : 0)
+    (c === 32 || c === 9 ? OWS : 0) |
+    (/[\w.-]/.test(ch) ? OT_VALUE : 0)
 }
 
 /** The class bits of char code `c` (0 outside ASCII, and for NaN past a string's end). */
@@ -82,17 +85,23 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /**
- * The values of a repeated header field joined with `,` (RFC 9110 §5.3); non-strings are
- * skipped, `undefined` when nothing is left.
+ * A header value as one string: the values of a repeated field joined with `,` (RFC 9110
+ * §5.3), non-strings skipped; `undefined` when nothing is left.
  */
-export function joinList(values: readonly unknown[]): string | undefined {
+export function headerValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value
   let out: string | undefined
-  for (const v of values) if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
+  if (Array.isArray(value))
+    for (const v of value) if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
   return out
 }
 
 /** Whether one of the first `end` members of `list` has `key`. */
-export function hasKey(list: readonly ({ readonly key: string } | undefined)[], end: number, key: unknown): boolean {
+export function hasKey(
+  list: readonly ({ readonly key: string } | undefined)[],
+  end: number,
+  key: unknown,
+): boolean {
   for (let i = 0; i < end; i++) if (key !== undefined && list[i]?.key === key) return true
   return false
 }

@@ -7,16 +7,14 @@
  * low 62 bits come from the CSPRNG, so the W3C random flag stays truthful.
  */
 
-const HEX: string[] = []
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'))
+import { HEX, HEX_LC, isHexId } from './chars.js'
 
 // Random bytes are drawn in blocks: one getRandomValues call per 32 ids, not per id.
-const POOL_SIZE = 256
-const pool = new Uint8Array(POOL_SIZE)
-let poolPos = POOL_SIZE
+const pool = new Uint8Array(256)
+let poolPos = 256
 
 function randomByte(): number {
-  if (poolPos === POOL_SIZE) {
+  if (poolPos === 256) {
     crypto.getRandomValues(pool)
     poolPos = 0
   }
@@ -29,20 +27,24 @@ function randomHex(bytes: number): string {
   return s
 }
 
+const ZERO_SPAN_ID = '0000000000000000'
+
+/** `bytes` random bytes as hex, never all zero (W3C §3.2.2.3, §3.2.2.4). */
+function randomId(bytes: number): string {
+  for (;;) {
+    const id = randomHex(bytes)
+    if (isHexId(id, 0, id.length, HEX_LC)) return id
+  }
+}
+
 /** 16 lowercase hex digits, never all zero (W3C §3.2.2.4). */
 export function randomSpanId(): string {
-  for (;;) {
-    const id = randomHex(8)
-    if (id !== '0000000000000000') return id
-  }
+  return randomId(8)
 }
 
 /** 32 lowercase hex digits, fully random, never all zero. */
 export function randomTraceId(): string {
-  for (;;) {
-    const id = randomHex(16)
-    if (id !== '00000000000000000000000000000000') return id
-  }
+  return randomId(16)
 }
 
 /**
@@ -50,11 +52,9 @@ export function randomTraceId(): string {
  * Its low 56 bits are random, so it is a valid W3C trace id with the random flag.
  */
 export function uuidv7Hex(timeMs: number): string {
-  const ms = Math.max(0, Math.floor(timeMs))
-  const tsHex = ms.toString(16).padStart(12, '0').slice(-12)
-  const randA = randomHex(2).slice(1) // 12 bits
-  const variant = HEX[(randomByte() & 0x3f) | 0x80]!
-  return `${tsHex}7${randA}${variant}${randomHex(7)}`
+  const tsHex = Math.max(0, Math.floor(timeMs)).toString(16).padStart(12, '0').slice(-12)
+  // version 7, 12 random bits, variant `10` and 6 random bits, 56 random bits
+  return `${tsHex}7${randomHex(2).slice(1)}${HEX[(randomByte() & 0x3f) | 0x80]}${randomHex(7)}`
 }
 
 /** `5759e988bd862e3fe1be46a994272793` → `5759e988-bd86-2e3f-e1be-46a994272793`. */
@@ -75,7 +75,7 @@ export function newRunIdentity(timeMs: number): { spanId: string; runId: string 
   for (;;) {
     const hex = uuidv7Hex(timeMs)
     const spanId = hex.slice(16)
-    if (spanId !== '0000000000000000') return { spanId, runId: hexToUuid(hex) }
+    if (spanId !== ZERO_SPAN_ID) return { spanId, runId: hexToUuid(hex) }
   }
 }
 
@@ -84,15 +84,14 @@ export function spanIdFromRunId(runId: string): string {
   return uuidToHex(runId).slice(16)
 }
 
-const HEX_RE = /^[0-9a-f]+$/
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const UUID_RE = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
 
 /** Lowercase hex of exactly `length` digits, not all zero. */
 export function isValidHexId(id: string, length: number): boolean {
-  return id.length === length && HEX_RE.test(id) && !/^0+$/.test(id)
+  return id.length === length && isHexId(id, 0, length, HEX_LC)
 }
 
 /** A canonical 8-4-4-4-12 UUID (any version, any case). */
 export function isUuid(value: string): boolean {
-  return value.length === 36 && UUID_RE.test(value)
+  return UUID_RE.test(value)
 }

@@ -48,3 +48,4 @@ export type {
 export { TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED } from './trace-context.js'
 export type { FlushConfig, PropagationConfig, StartOptions, TracerConfig } from './tracer.js'
 export { createTracer, Tracer } from './tracer.js'
+export { isHeadSampled } from './sampling/is-head-sampled.js'

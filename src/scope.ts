@@ -5,8 +5,8 @@ import type { Limits } from './limits.js'
 import type { Incoming } from './propagation/extract.js'
 import { formatTracestate } from './propagation/tracestate.js'
 import { decideHead } from './sampling/head-sampler.js'
-import { Span, type SpanOptions } from './span.js'
-import { type Attributes, SpanKind, type SpanRecord, StatusCode } from './span-record.js'
+import { ERROR, SERVER, Span, type SpanOptions } from './span.js'
+import type { Attributes, SpanKind, SpanRecord } from './span-record.js'
 import type { StatsRecorder } from './stats.js'
 import { TRACE_FLAG_RANDOM, type TraceContext, type TraceState, type XRayHeader } from './trace-context.js'
 import type { Tracer } from './tracer.js'
@@ -52,13 +52,7 @@ export interface FlushReport {
 /** The result an invocation ended with: a Response, a status code, or a thrown error. */
 export type InvocationResult = Response | { readonly status?: number; readonly error?: unknown } | undefined
 
-const NOT_KEPT: Omit<FlushReport, 'spans'> = {
-  kept: false,
-  reason: 'not-sampled',
-  exported: 0,
-  dropped: 0,
-  forceEnded: 0,
-}
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
 
 /**
  * One invocation (a request, a queue batch, a Lambda event): owns the span tree, the
@@ -90,101 +84,76 @@ export class Scope {
   readonly parent: TraceContext | undefined
   /** X-Ray correlation from the carrier (not a continuation). */
   readonly xray: XRayHeader | undefined
-  private readonly baggage: TraceContext['baggage']
   /** @internal Baggage members recorded on every span (identity: session.id, user.id). */
   readonly baggageAttributes: Attributes | undefined
-  private readonly waitUntil: WaitUntil | undefined
-  private readonly flushBudgetMs: number
-  private readonly spans: Span[] = []
-  private open = 0
-  private allEnded: (() => void) | undefined
-  private failedFlag = false
-  private recorded = 0
-  private flushing: Promise<FlushReport> | undefined
+  #baggage: TraceContext['baggage']
+  #waitUntil: WaitUntil | undefined
+  #budgetMs: number
+  #spans: Span[] = []
+  #open = 0
+  #allEnded: (() => void) | undefined
+  #failed = false
+  #flushing: Promise<FlushReport> | undefined
   /** Set when the flush takes its snapshot: spans started later cannot be exported. */
-  private sealed = false
-  private deferred: (() => unknown)[] | undefined
+  #sealed = false
+  #deferred: (() => unknown)[] = []
 
   /** @internal Use `tracer.start()`. */
   constructor(tracer: Tracer, incoming: Incoming, options: ScopeOptions | undefined) {
-    this.tracer = tracer
-    this.limits = tracer.config.limits
-    this.stats = tracer.statsRecorder
-    this.waitUntil = options?.waitUntil
-    this.origin = options?.origin
-    this.flushBudgetMs = options?.flushBudgetMs ?? tracer.config.flush.budgetMs
-    this.xray = incoming.xray
+    const config = tracer.config
     const parent = incoming.parent
-    this.parent = parent
+    const ls = parent?.langsmith
     const startTime = options?.startTime ?? now()
-
-    let rootIdentity: { spanId: string; runId: string } | undefined
-    let traceState: TraceState | undefined
-    let flags: number
-    let followParent: boolean
-    if (parent !== undefined) {
-      this.traceId = parent.traceId
-      flags = parent.flags
-      traceState = parent.traceState
-      followParent = parent.decided
-      this.remoteParent = true
-    } else {
-      // A new trace: a UUIDv7 id (time-ordered, as LangSmith mints) whose low 62 bits are random.
-      this.traceId = uuidv7Hex(startTime)
-      // The random flag stays off by default (some OTel propagators drop a `-03` header);
-      // the sampler then derives randomness from a hash and writes it as `ot=rv:`.
-      flags = tracer.config.randomFlag ? TRACE_FLAG_RANDOM : 0
-      followParent = false
-      this.remoteParent = false
-      // A LangSmith root run's id is its trace id.
-      rootIdentity = { spanId: this.traceId.slice(16), runId: hexToUuid(this.traceId) }
-    }
-    const decision = decideHead(tracer.config.sampling, this.traceId, flags, traceState, followParent)
+    this.tracer = tracer
+    this.limits = config.limits
+    this.stats = tracer.statsRecorder
+    this.#waitUntil = options?.waitUntil
+    this.origin = options?.origin
+    this.#budgetMs = options?.flushBudgetMs ?? config.flush.budgetMs
+    this.xray = incoming.xray
+    this.parent = parent
+    this.langsmithView = ls
+    this.remoteParent = parent !== undefined
+    // A new trace: a UUIDv7 id (time-ordered, as LangSmith mints) whose low 62 bits are random.
+    const traceId = (this.traceId = parent?.traceId ?? uuidv7Hex(startTime))
+    // The random flag stays off by default on traces we start (some OTel propagators drop a
+    // `-03` header); the sampler then derives randomness from a hash and writes `ot=rv:`.
+    const flags = parent ? parent.flags : config.randomFlag ? TRACE_FLAG_RANDOM : 0
+    const decision = decideHead(config.sampling, traceId, flags, parent?.traceState, parent?.decided ?? false)
     this.sampled = decision.sampled
     this.flags = decision.flags
     this.traceState = decision.traceState
-    this.traceStateHeader = decision.traceState ? formatTracestate(decision.traceState) : undefined
-    this.baggage = filterIncoming(parent?.baggage, tracer.config.baggage)
-    this.baggageAttributes = baggageAttributes(this.baggage, tracer.config.baggage)
-
-    const ls = parent?.langsmith
-    this.langsmithView = ls
-    // Without a LangSmith parent the local root is a LangSmith root: its run id is the trace id.
-    this.runTraceId = ls ? ls.traceId : parent ? '' : hexToUuid(this.traceId)
-    const parentInfo =
-      parent === undefined
-        ? undefined
-        : {
-            spanId: parent.spanId,
-            runId: ls?.runId,
-            dottedOrder: ls?.dottedOrder ?? '',
-            startTime: ls?.startTime ?? 0,
-          }
-
-    this.stats.scopesStarted++
+    this.traceStateHeader = decision.traceState && formatTracestate(decision.traceState)
+    this.#baggage = filterIncoming(parent?.baggage, config.baggage)
+    this.baggageAttributes = baggageAttributes(this.#baggage, config.baggage)
+    this.stats.scopes.started++
     const root = new Span(
       this,
       options?.name ?? 'invocation',
-      parentInfo,
-      {
-        kind: options?.kind ?? SpanKind.SERVER,
-        startTime,
-        ...(options?.attributes ? { attributes: options.attributes } : {}),
-        ...(options?.runType ? { runType: options.runType } : {}),
+      parent && {
+        spanId: parent.spanId,
+        runId: ls?.runId,
+        dottedOrder: ls?.dottedOrder ?? '',
+        startTime: ls?.startTime ?? 0,
       },
-      rootIdentity,
+      {
+        kind: options?.kind ?? SERVER,
+        startTime,
+        attributes: options?.attributes,
+        runType: options?.runType,
+      } as SpanOptions,
+      // A LangSmith root run's id is its trace id.
+      parent ? undefined : { spanId: traceId.slice(16), runId: hexToUuid(traceId) },
       true,
     )
-    if (this.runTraceId === '') {
-      // W3C-only parent: LangSmith cannot attach to a run it has no dotted order for, so
-      // this service's root becomes a LangSmith root (its run id is its trace id there).
-      ;(this as { runTraceId: string }).runTraceId = root.runId
-    }
+    // Without a LangSmith parent (none, or a W3C-only one), this service's root is a LangSmith
+    // root: LangSmith cannot attach to a run it has no dotted order for.
+    this.runTraceId = ls ? ls.traceId : root.runId
     this.root = root
-    this.track(root)
+    this.#track(root)
     for (const l of options?.links ?? []) root.link(l)
     for (const l of incoming.links) root.link(l)
-    if (incoming.xray) root.set('aws.xray.trace_id', incoming.xray.root)
+    root.set('aws.xray.trace_id', incoming.xray?.root)
   }
 
   /**
@@ -196,67 +165,62 @@ export class Scope {
    * scope.defer(() => client.awaitPendingTraceBatches())
    */
   defer(work: () => unknown): void {
-    ;(this.deferred ??= []).push(work)
+    this.#deferred.push(work)
   }
 
   /** Whether any span failed or the invocation ended in error. */
   get failed(): boolean {
-    return this.failedFlag
+    return this.#failed
   }
 
   /** @internal */
   markFailed(): void {
-    this.failedFlag = true
+    this.#failed = true
   }
 
   /** @internal Creates a span under `parent`, within the scope's span limit. */
   createSpan(name: string, parent: Span, options: SpanOptions | undefined): Span {
-    const limit = this.sampled ? this.limits.spansPerScope : this.limits.spansPerUnsampledScope
-    const recording = this.recorded < limit && !this.sealed
+    const recording =
+      this.#spans.length < (this.sampled ? this.limits.spansPerScope : this.limits.spansPerUnsampledScope) &&
+      !this.#sealed
     if (!recording) this.stats.countLimit('spans')
-    const span = new Span(this, name, parent.parentInfo(), options, undefined, recording)
-    if (recording) this.track(span)
+    const span = new Span(this, name, parent, options, undefined, recording)
+    if (recording) this.#track(span)
     return span
   }
 
-  private track(span: Span): void {
-    this.recorded++
-    this.stats.spansRecorded++
-    this.spans.push(span)
-    this.open++
+  #track(span: Span): void {
+    this.stats.spans.recorded++
+    this.#spans.push(span)
+    this.#open++
   }
 
   /** @internal */
   spanEnded(span: Span): void {
-    if (!span.isRecording) return
-    this.open--
-    if (this.open === 0 && this.allEnded) this.allEnded()
+    if (span.isRecording && --this.#open === 0) this.#allEnded?.()
   }
 
   /** @internal The context a span hands out; `destination` filters identity baggage by route. */
   contextOf(span: Span, destination?: URL): TraceContext {
-    const ls = this.langsmithView
-    const baggage = filterOutgoing(this.baggage, this.tracer.config.baggage, destination)
-    return {
+    const ctx: Writable<TraceContext> = {
       traceId: this.traceId,
       spanId: span.spanId,
       flags: this.flags,
       remote: false,
       decided: true,
-      ...(this.traceState ? { traceState: this.traceState } : {}),
-      ...(baggage ? { baggage } : {}),
       langsmith: {
+        ...this.langsmithView,
         dottedOrder: span.dottedOrder,
         runId: span.runId,
         traceId: this.runTraceId,
         startTime: span.startTime,
-        ...(ls?.project !== undefined ? { project: ls.project } : {}),
-        ...(ls?.tags !== undefined ? { tags: ls.tags } : {}),
-        ...(ls?.metadata !== undefined ? { metadata: ls.metadata } : {}),
-        ...(ls?.passthrough !== undefined ? { passthrough: ls.passthrough } : {}),
       },
-      ...(this.parent?.xray ? { xray: this.parent.xray } : {}),
     }
+    const baggage = filterOutgoing(this.#baggage, this.tracer.config.baggage, destination)
+    if (this.traceState) ctx.traceState = this.traceState
+    if (baggage) ctx.baggage = baggage
+    if (this.parent?.xray) ctx.xray = this.parent.xray
+    return ctx
   }
 
   /**
@@ -267,130 +231,114 @@ export class Scope {
    * Never throws and never rejects.
    */
   end(result?: InvocationResult, options?: { readonly until?: Promise<unknown> }): Promise<FlushReport> {
-    if (this.flushing) return this.flushing
+    if (this.#flushing) return this.#flushing
     const root = this.root
     try {
       recordResult(root, result)
     } catch {
       // Reading a hostile result object must not break the user's response.
     }
-    if (options?.until) {
-      options.until.then(
+    const until = options?.until
+    if (until)
+      until.then(
         () => root.end(),
-        (err: unknown) => {
-          root.error(err)
-          root.end()
-        },
+        (err: unknown) => root.error(err).end(),
       )
-    } else root.end()
-    const flushing = this.flush()
-    this.flushing = flushing
-    if (this.waitUntil) {
-      try {
-        this.waitUntil(flushing)
-      } catch {
-        // A waitUntil that throws (context already finished): the promise still runs.
-      }
+    else root.end()
+    const flushing = this.#flush()
+    this.#flushing = flushing
+    try {
+      this.#waitUntil?.(flushing)
+    } catch {
+      // A waitUntil that throws (context already finished): the promise still runs.
     }
     return flushing
   }
 
-  private async flush(): Promise<FlushReport> {
-    const deadline = Date.now() + this.flushBudgetMs
+  async #flush(): Promise<FlushReport> {
+    const budgetMs = this.#budgetMs
+    const deadline = Date.now() + budgetMs
     let forceEnded = 0
-    if (this.open > 0) {
+    if (this.#open > 0) {
       // Spans ending inside the user's own waitUntil work or a streamed body: wait for
       // them, keeping a third of the budget (at most 1 s) for the export itself.
-      const waitMs = Math.max(0, this.flushBudgetMs - Math.min(1000, this.flushBudgetMs / 3))
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs)
-        this.allEnded = () => {
+        const timer = setTimeout(resolve, Math.max(0, budgetMs - Math.min(1000, budgetMs / 3)))
+        this.#allEnded = () => {
           clearTimeout(timer)
           resolve()
         }
       })
-      this.allEnded = undefined
-      for (const span of this.spans) {
+      this.#allEnded = undefined
+      for (const span of this.#spans) {
         if (!span.ended) {
-          span.set('tracehop.force_ended', true)
-          span.end()
+          span.set('tracehop.force_ended', true).end()
           forceEnded++
         }
       }
-      this.stats.spansForceEnded += forceEnded
+      this.stats.spans.forceEnded += forceEnded
     }
-    const deferred = this.runDeferred(deadline)
-    const report = await this.exportSpans(deadline, forceEnded)
+    // Deferred work runs concurrently with the export, bounded by the same deadline.
+    const work = this.#deferred
+    this.#deferred = []
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deferred =
+      work.length > 0 &&
+      Promise.race([
+        Promise.all(work.map((w) => new Promise((resolve) => resolve(w())).catch(noop))),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
+        }),
+      ])
+    const report = await this.#export(deadline, forceEnded)
     await deferred
+    clearTimeout(timer)
     return report
   }
 
-  private runDeferred(deadline: number): Promise<void> {
-    const work = this.deferred
-    if (work === undefined) return Promise.resolve()
-    this.deferred = undefined
-    const settled = Promise.all(
-      work.map((w) => {
-        try {
-          return Promise.resolve(w()).then(noop, noop)
-        } catch {
-          return undefined
-        }
-      }),
-    )
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
-    })
-    return Promise.race([settled, timeout]).then(() => clearTimeout(timer))
-  }
-
-  private async exportSpans(deadline: number, forceEnded: number): Promise<FlushReport> {
-    this.sealed = true
-    const config = this.tracer.config
-    const spans = this.spans.length
-    let reason: FlushReport['reason']
-    if (this.sampled) {
-      reason = 'sampled'
-      this.stats.scopesSampled++
-    } else if (this.failedFlag && config.sampling.keepErrors) {
+  async #export(deadline: number, forceEnded: number): Promise<FlushReport> {
+    this.#sealed = true
+    const stats = this.stats.scopes
+    const spans = this.#spans.length
+    let reason: FlushReport['reason'] = 'sampled'
+    if (this.sampled) stats.sampled++
+    else if (this.#failed && this.tracer.config.sampling.keepErrors) {
       reason = 'error'
-      this.stats.scopesKeptForError++
+      stats.keptForError++
       this.root.setAfterEnd('tracehop.kept_reason', 'error')
     } else {
-      this.stats.scopesNotSampled++
-      return { ...NOT_KEPT, spans, forceEnded }
+      stats.notSampled++
+      return { kept: false, reason: 'not-sampled', spans, exported: 0, dropped: 0, forceEnded }
     }
-    const records: SpanRecord[] = []
-    for (const span of this.spans) records.push(span.toRecord())
-    const outcome = await this.tracer.queue.submit(records, deadline)
-    return {
+    const outcome = await this.tracer.queue.submit(this.#spans.map(toRecord), deadline)
+    const report: Writable<FlushReport> = {
       kept: true,
       reason,
       spans,
       exported: outcome.exported,
       dropped: outcome.dropped,
-      ...(outcome.reason !== undefined ? { dropReason: outcome.reason } : {}),
       forceEnded,
     }
+    if (outcome.reason !== undefined) report.dropReason = outcome.reason
+    return report
   }
 }
 
 function noop(): void {}
 
-function recordResult(root: Span, result: InvocationResult): void {
-  if (result === undefined) return
-  if (typeof Response !== 'undefined' && result instanceof Response) {
-    setStatus(root, result.status)
-    return
-  }
-  const r = result as { readonly status?: unknown; readonly error?: unknown }
-  if (r.error !== undefined) root.error(r.error)
-  if (typeof r.status === 'number') setStatus(root, r.status)
+function toRecord(span: Span): SpanRecord {
+  return span.toRecord()
 }
 
-function setStatus(root: Span, status: number): void {
-  root.set('http.response.status_code', status)
-  // OTel HTTP semconv: a server span is an error for 5xx only (4xx is the client's fault).
-  if (status >= 500) root.setStatus(StatusCode.ERROR, `HTTP ${status}`)
+function recordResult(root: Span, result: InvocationResult): void {
+  // A Response has a status and no `error` property.
+  const r = result as { readonly status?: unknown; readonly error?: unknown } | undefined
+  if (r === undefined) return
+  if (r.error !== undefined) root.error(r.error)
+  const status = r.status
+  if (typeof status === 'number') {
+    root.set('http.response.status_code', status)
+    // OTel HTTP semconv: a server span is an error for 5xx only (4xx is the client's fault).
+    if (status >= 500) root.setStatus(ERROR, `HTTP ${status}`)
+  }
 }

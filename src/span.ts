@@ -5,14 +5,14 @@ import { newRunIdentity } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
 import type { Scope } from './scope.js'
-import {
-  type Attributes,
-  type AttributeValue,
-  type SpanEvent,
+import type {
+  Attributes,
+  AttributeValue,
+  SpanEvent,
   SpanKind,
-  type SpanLink,
-  type SpanRecord,
-  type SpanStatus,
+  SpanLink,
+  SpanRecord,
+  SpanStatus,
   StatusCode,
 } from './span-record.js'
 import type { TraceContext } from './trace-context.js'
@@ -32,15 +32,24 @@ export interface SpanOptions {
   readonly runType?: string
 }
 
-/** The identity a span hands to its children. */
-interface ParentInfo {
+/** The identity a span hands to its children (a span, or a scope's remote parent). */
+export interface ParentInfo {
   readonly spanId: string
   readonly runId: string | undefined
   readonly dottedOrder: string
   readonly startTime: number
 }
 
-const TRUNCATED_SUFFIX = '…'
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
+
+// `StatusCode` and `SpanKind` values as literal constants, which bundlers inline (the
+// enum objects would be bundled and read by property); `satisfies` keeps them in step.
+const UNSET = 0 satisfies typeof StatusCode.UNSET
+const OK = 1 satisfies typeof StatusCode.OK
+/** @internal */ export const ERROR = 2 satisfies typeof StatusCode.ERROR
+const INTERNAL = 0 satisfies typeof SpanKind.INTERNAL
+const CLIENT = 2 satisfies typeof SpanKind.CLIENT
+/** @internal */ export const SERVER = 1 satisfies typeof SpanKind.SERVER
 
 /**
  * A node of a scope's span tree. You hold it; children are created from it, so fan-out
@@ -66,15 +75,14 @@ export class Span {
   /** False for a span past the scope's span limit: it propagates but is not exported. */
   readonly isRecording: boolean
   name: string
-  private endTime: number | undefined
-  private attrs: Attributes = {}
-  private attrCount = 0
-  private events: SpanEvent[] | undefined
-  private links: SpanLink[] | undefined
-  private status: SpanStatus = { code: StatusCode.UNSET }
-  private droppedAttributes = 0
-  private droppedEvents = 0
-  private droppedLinks = 0
+  #endTime: number | undefined
+  #attrs: Attributes = {}
+  #attrCount = 0
+  #events: SpanEvent[] = []
+  #links: SpanLink[] = []
+  #status: SpanStatus = { code: UNSET }
+  /** Attributes, events and links dropped past their limits. */
+  #dropped = [0, 0, 0]
 
   /** @internal Spans are created by a scope or by another span, not with `new`. */
   constructor(
@@ -88,26 +96,27 @@ export class Span {
     this.scope = scope
     this.name = name
     this.traceId = scope.traceId
-    this.kind = options?.kind ?? SpanKind.INTERNAL
+    this.kind = options?.kind ?? INTERNAL
     this.isRecording = recording
-    let start = options?.startTime ?? now()
-    if (parent !== undefined) start = clampChildStartTime(start, parent.startTime)
+    const start = clampChildStartTime(options?.startTime ?? now(), parent?.startTime ?? Number.NaN)
     this.startTime = start
     const id = identity ?? newRunIdentity(start)
     this.spanId = id.spanId
     this.runId = id.runId
     this.parentSpanId = parent?.spanId
     this.parentRunId = parent?.runId
-    this.dottedOrder = childDottedOrder(parent?.dottedOrder || undefined, start, id.runId)
-    if (scope.baggageAttributes !== undefined) this.setAttributes(scope.baggageAttributes)
-    if (options?.attributes !== undefined) this.setAttributes(options.attributes)
-    if (options?.runType !== undefined) this.set('langsmith.span.kind', options.runType)
-    if (options?.links !== undefined) for (const l of options.links) this.link(l)
+    this.dottedOrder = childDottedOrder(parent?.dottedOrder, start, id.runId)
+    if (scope.baggageAttributes) this.setAttributes(scope.baggageAttributes)
+    if (options) {
+      if (options.attributes) this.setAttributes(options.attributes)
+      this.set('langsmith.span.kind', options.runType)
+      for (const l of options.links ?? []) this.link(l)
+    }
   }
 
   /** Whether `end()` was called. */
   get ended(): boolean {
-    return this.endTime !== undefined
+    return this.#endTime !== undefined
   }
 
   /**
@@ -122,30 +131,21 @@ export class Span {
   child<T>(name: string, a: SpanOptions | ((span: Span) => T), b?: (span: Span) => T): T {
     const fn = typeof a === 'function' ? a : b!
     const span = this.startChild(name, typeof a === 'function' ? undefined : a)
+    const fail = (err: unknown): never => {
+      span.error(err).end()
+      throw err
+    }
     let result: T
     try {
       result = fn(span)
     } catch (err) {
-      span.error(err)
-      span.end()
-      throw err
+      return fail(err)
     }
-    if (
-      result !== null &&
-      typeof result === 'object' &&
-      typeof (result as { then?: unknown }).then === 'function'
-    ) {
-      return (result as unknown as Promise<unknown>).then(
-        (value) => {
-          span.end()
-          return value
-        },
-        (err: unknown) => {
-          span.error(err)
-          span.end()
-          throw err
-        },
-      ) as T
+    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+      return (result as unknown as Promise<unknown>).then((value) => {
+        span.end()
+        return value
+      }, fail) as T
     }
     span.end()
     return result
@@ -161,29 +161,33 @@ export class Span {
     return this.scope.createSpan(name, this, options)
   }
 
+  /** Counts one drop past a limit (`which`: 0 attributes, 1 events, 2 links); false if full. */
+  #room(which: number, used: number, limit: number, hit: 'attributes' | 'events' | 'links'): boolean {
+    if (used < limit) return true
+    this.#dropped[which]!++
+    this.scope.stats.countLimit(hit)
+    return false
+  }
+
   /** Sets one attribute (OpenTelemetry semantic-convention names, e.g. `gen_ai.usage.input_tokens`). */
   set(key: string, value: AttributeValue | undefined | null): this {
-    if (this.endTime !== undefined || value === undefined || value === null) return this
     const limits = this.scope.limits
-    if (!(key in this.attrs)) {
-      if (this.attrCount >= limits.attributesPerSpan) {
-        this.droppedAttributes++
-        this.scope.stats.countLimit('attributes')
-        return this
-      }
-      this.attrCount++
+    if (this.ended || value == null) return this
+    if (!(key in this.#attrs)) {
+      if (!this.#room(0, this.#attrCount, limits.attributesPerSpan, 'attributes')) return this
+      this.#attrCount++
     }
     if (typeof value === 'string' && value.length > limits.attributeValueLength) {
-      value = value.slice(0, limits.attributeValueLength) + TRUNCATED_SUFFIX
+      value = `${value.slice(0, limits.attributeValueLength)}…`
       this.scope.stats.countLimit('attribute-length')
     }
-    this.attrs[key] = value
+    this.#attrs[key] = value
     return this
   }
 
   /** @internal The flush marks why a scope was kept, after its root has ended. */
   setAfterEnd(key: string, value: AttributeValue): void {
-    this.attrs[key] = value
+    this.#attrs[key] = value
   }
 
   /** Sets several attributes; `undefined` values are skipped. */
@@ -194,40 +198,28 @@ export class Span {
 
   /** Reads back an attribute (what exporters will see). */
   get(key: string): AttributeValue | undefined {
-    return this.attrs[key]
+    return this.#attrs[key]
   }
 
   /** Adds a timestamped event. */
   event(name: string, attributes?: Attributes, time?: number): this {
-    if (this.endTime !== undefined) return this
-    if ((this.events?.length ?? 0) >= this.scope.limits.eventsPerSpan) {
-      this.droppedEvents++
-      this.scope.stats.countLimit('events')
-      return this
+    if (!this.ended && this.#room(1, this.#events.length, this.scope.limits.eventsPerSpan, 'events')) {
+      this.#events.push(
+        attributes ? { name, time: time ?? now(), attributes } : { name, time: time ?? now() },
+      )
     }
-    ;(this.events ??= []).push(
-      attributes ? { name, time: time ?? now(), attributes } : { name, time: time ?? now() },
-    )
     return this
   }
 
   /** Links this span to another context (a queue message's producer, a batch member). */
   link(target: SpanLink | TraceContext, attributes?: Attributes): this {
-    if (this.endTime !== undefined) return this
-    if ((this.links?.length ?? 0) >= this.scope.limits.linksPerSpan) {
-      this.droppedLinks++
-      this.scope.stats.countLimit('links')
-      return this
+    if (!this.ended && this.#room(2, this.#links.length, this.scope.limits.linksPerSpan, 'links')) {
+      const link: Writable<SpanLink> = { traceId: target.traceId, spanId: target.spanId }
+      if (target.flags !== undefined) link.flags = target.flags
+      const attrs = attributes ?? (target as SpanLink).attributes
+      if (attrs) link.attributes = attrs
+      this.#links.push(link)
     }
-    const link: SpanLink = {
-      traceId: target.traceId,
-      spanId: target.spanId,
-      ...(target.flags !== undefined ? { flags: target.flags } : {}),
-      ...((attributes ?? (target as SpanLink).attributes)
-        ? { attributes: attributes ?? (target as SpanLink).attributes! }
-        : {}),
-    }
-    ;(this.links ??= []).push(link)
     return this
   }
 
@@ -236,33 +228,30 @@ export class Span {
    * The scope then counts as failed, so always-keep-errors exports it.
    */
   error(err: unknown): this {
-    if (this.endTime !== undefined) return this
     const e = err instanceof Error ? err : undefined
     const message = e ? e.message : String(err)
     const attributes: Attributes = { 'exception.type': e ? e.name : typeof err, 'exception.message': message }
     if (e?.stack) attributes['exception.stacktrace'] = e.stack
-    this.event('exception', attributes)
-    this.setStatus(StatusCode.ERROR, message)
-    return this
+    return this.event('exception', attributes).setStatus(ERROR, message)
   }
 
   /** Sets the status; ERROR marks the scope failed. OK is final (OTel: it wins over ERROR). */
   setStatus(code: StatusCode, message?: string): this {
-    if (this.endTime !== undefined || this.status.code === StatusCode.OK) return this
-    this.status = message !== undefined && code === StatusCode.ERROR ? { code, message } : { code }
-    if (code === StatusCode.ERROR) this.scope.markFailed()
+    if (this.ended || this.#status.code === OK) return this
+    this.#status = message !== undefined && code === ERROR ? { code, message } : { code }
+    if (code === ERROR) this.scope.markFailed()
     return this
   }
 
   /** Whether this span's status is ERROR. */
   get failed(): boolean {
-    return this.status.code === StatusCode.ERROR
+    return this.#status.code === ERROR
   }
 
   /** Ends the span (idempotent: a second call is ignored). */
   end(endTime?: number): void {
-    if (this.endTime !== undefined) return
-    this.endTime = Math.max(endTime ?? now(), this.startTime)
+    if (this.ended) return
+    this.#endTime = Math.max(endTime ?? now(), this.startTime)
     this.scope.spanEnded(this)
   }
 
@@ -285,12 +274,10 @@ export class Span {
    */
   headers(destination?: string | URL): Record<string, string> {
     const out: Record<string, string> = {}
-    let url: URL | undefined
-    if (destination !== undefined) {
-      url = toUrl(destination)
-      if (url === undefined || !this.mayReceive(url)) return out
+    const url = destination === undefined ? undefined : toUrl(destination)
+    if (destination === undefined || (url !== undefined && this.mayReceive(url))) {
+      inject(this.scope.contextOf(this, url), recordSetter(out), this.scope.tracer.config.write)
     }
-    inject(this.scope.contextOf(this, url), recordSetter(out), this.scope.tracer.config.write)
     return out
   }
 
@@ -317,42 +304,34 @@ export class Span {
   toRecord(): SpanRecord {
     const scope = this.scope
     const ls = scope.langsmithView
-    return {
+    const [droppedAttributes, droppedEvents, droppedLinks] = this.#dropped as [number, number, number]
+    const r: Writable<SpanRecord> = {
       traceId: this.traceId,
       spanId: this.spanId,
-      ...(this.parentSpanId !== undefined ? { parentSpanId: this.parentSpanId } : {}),
       name: this.name,
       kind: this.kind,
       startTime: this.startTime,
-      endTime: this.endTime ?? this.startTime,
-      attributes: this.attrs,
-      events: this.events ?? [],
-      links: this.links ?? [],
-      status: this.status,
-      ...(scope.traceStateHeader !== undefined ? { traceState: scope.traceStateHeader } : {}),
+      endTime: this.#endTime ?? this.startTime,
+      attributes: this.#attrs,
+      events: this.#events,
+      links: this.#links,
+      status: this.#status,
       flags: scope.flags,
-      droppedAttributes: this.droppedAttributes,
-      droppedEvents: this.droppedEvents,
-      droppedLinks: this.droppedLinks,
+      droppedAttributes,
+      droppedEvents,
+      droppedLinks,
       runId: this.runId,
       runTraceId: scope.runTraceId,
       dottedOrder: this.dottedOrder,
-      ...(this.parentRunId !== undefined ? { parentRunId: this.parentRunId } : {}),
       remoteParent: this === scope.root && scope.remoteParent,
-      ...(ls?.project !== undefined ? { langsmithProject: ls.project } : {}),
-      ...(ls?.tags !== undefined ? { langsmithTags: ls.tags } : {}),
-      ...(ls?.metadata !== undefined ? { langsmithMetadata: ls.metadata } : {}),
     }
-  }
-
-  /** @internal What a child needs from its parent. */
-  parentInfo(): ParentInfo {
-    return {
-      spanId: this.spanId,
-      runId: this.runId,
-      dottedOrder: this.dottedOrder,
-      startTime: this.startTime,
-    }
+    if (this.parentSpanId !== undefined) r.parentSpanId = this.parentSpanId
+    if (this.parentRunId !== undefined) r.parentRunId = this.parentRunId
+    if (scope.traceStateHeader !== undefined) r.traceState = scope.traceStateHeader
+    if (ls?.project !== undefined) r.langsmithProject = ls.project
+    if (ls?.tags !== undefined) r.langsmithTags = ls.tags
+    if (ls?.metadata !== undefined) r.langsmithMetadata = ls.metadata
+    return r
   }
 }
 
@@ -371,31 +350,39 @@ export async function tracedFetch(
   const request = new Request(input, init)
   const url = new URL(request.url)
   const method = request.method
-  const span = parent.startChild(target ? `${method} ${target.name}` : `${method} ${url.host}`, {
-    kind: SpanKind.CLIENT,
+  const scope = parent.scope
+  const span = parent.startChild(`${method} ${target ? target.name : url.host}`, {
+    kind: CLIENT,
     attributes: {
       'http.request.method': method,
       'url.full': redactUrl(url),
       'server.address': url.hostname,
-      ...(url.port ? { 'server.port': Number(url.port) } : {}),
-    },
+      'server.port': url.port ? Number(url.port) : undefined,
+    } as Attributes,
   })
   if (target !== undefined || span.mayReceive(url)) {
-    const existing = request.headers.get('baggage') ?? undefined
-    const ctx = parent.scope.contextOf(span, target ? undefined : url)
-    inject(ctx, { set: (k, v) => request.headers.set(k, v) }, parent.scope.tracer.config.write, existing)
+    const headers = request.headers
+    const existing = headers.get('baggage') ?? undefined
+    inject(
+      scope.contextOf(span, target ? undefined : url),
+      { set: (k, v) => headers.set(k, v) },
+      scope.tracer.config.write,
+      existing,
+    )
   }
   try {
     // Called as a method: a binding's fetch detached from its object throws "Illegal invocation".
-    const response = await (target ? target.fetch(request) : parent.scope.tracer.fetchImpl()(request))
-    span.set('http.response.status_code', response.status)
-    if (response.status >= 500) span.setStatus(StatusCode.ERROR, `HTTP ${response.status}`)
+    const response = await (target ? target.fetch(request) : scope.tracer.fetchImpl()(request))
+    const status = response.status
+    span.set('http.response.status_code', status)
+    if (status >= 500) span.setStatus(ERROR, `HTTP ${status}`)
     span.end()
     return response
   } catch (err) {
-    span.set('error.type', err instanceof Error ? err.name : 'Error')
-    span.error(err)
-    span.end()
+    span
+      .set('error.type', err instanceof Error ? err.name : 'Error')
+      .error(err)
+      .end()
     throw err
   }
 }
@@ -413,7 +400,6 @@ function toUrl(destination: string | URL): URL | undefined {
 function redactUrl(url: URL): string {
   if (!url.username && !url.password) return url.href
   const copy = new URL(url.href)
-  copy.username = 'REDACTED'
-  copy.password = 'REDACTED'
+  copy.username = copy.password = 'REDACTED'
   return copy.href
 }

@@ -13,7 +13,14 @@ export type InvalidInput =
   | 'mismatch'
 
 /** Which limit cut something off. */
-export type LimitHit = 'spans' | 'attributes' | 'attribute-length' | 'events' | 'links' | 'baggage' | 'message-attributes'
+export type LimitHit =
+  | 'spans'
+  | 'attributes'
+  | 'attribute-length'
+  | 'events'
+  | 'links'
+  | 'baggage'
+  | 'message-attributes'
 
 /**
  * Counters of one tracer (one isolate). Nothing is lost silently: every span ends up
@@ -42,24 +49,21 @@ export interface TracerStats {
   readonly exports: { readonly requests: number; readonly retries: number; readonly failed: number }
 }
 
-/** The mutable side, owned by one tracer and shared by its scopes. */
-export class StatsRecorder {
-  scopesStarted = 0
-  scopesSampled = 0
-  scopesKeptForError = 0
-  scopesNotSampled = 0
-  spansRecorded = 0
-  spansExported = 0
-  spansForceEnded = 0
-  exportRequests = 0
-  exportRetries = 0
-  exportFailed = 0
-  readonly dropped: Partial<Record<DropReason, number>> = {}
-  readonly invalid: Partial<Record<InvalidInput, number>> = {}
-  readonly limits: Partial<Record<LimitHit, number>> = {}
-  private readonly logged = new Set<string>()
+type Count<K extends string> = Partial<Record<K, number>>
 
-  constructor(private readonly log: (line: string) => void) {}
+/** The mutable side, owned by one tracer and shared by its scopes: counters in the shape of {@link TracerStats}. */
+export class StatsRecorder {
+  readonly scopes = { started: 0, sampled: 0, keptForError: 0, notSampled: 0 }
+  readonly spans = { recorded: 0, exported: 0, dropped: {} as Count<DropReason>, forceEnded: 0 }
+  readonly invalid: Count<InvalidInput> = {}
+  readonly limits: Count<LimitHit> = {}
+  readonly exports = { requests: 0, retries: 0, failed: 0 }
+  readonly #logged = new Set<string>()
+  readonly #log: (line: string) => void
+
+  constructor(log: (line: string) => void) {
+    this.#log = log
+  }
 
   countInvalid(what: InvalidInput): void {
     this.invalid[what] = (this.invalid[what] ?? 0) + 1
@@ -70,32 +74,18 @@ export class StatsRecorder {
   }
 
   countDropped(reason: DropReason, spans: number, detail: string | undefined): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + spans
+    const dropped = this.spans.dropped
+    dropped[reason] = (dropped[reason] ?? 0) + spans
     // One log line per distinct reason and detail: enough to notice, never a flood.
-    const key = `${reason}:${detail ?? ''}`
-    if (!this.logged.has(key) && this.logged.size < 64) {
-      this.logged.add(key)
-      this.log(`tracehop: dropped ${spans} span(s): ${reason}${detail ? ` (${detail})` : ''}`)
+    const key = `${reason}: ${detail}`
+    if (!this.#logged.has(key) && this.#logged.size < 64) {
+      this.#logged.add(key)
+      this.#log(`tracehop: dropped ${spans} span(s): ${reason}${detail ? ` (${detail})` : ''}`)
     }
   }
 
   snapshot(): TracerStats {
-    return {
-      scopes: {
-        started: this.scopesStarted,
-        sampled: this.scopesSampled,
-        keptForError: this.scopesKeptForError,
-        notSampled: this.scopesNotSampled,
-      },
-      spans: {
-        recorded: this.spansRecorded,
-        exported: this.spansExported,
-        dropped: { ...this.dropped },
-        forceEnded: this.spansForceEnded,
-      },
-      invalid: { ...this.invalid },
-      limits: { ...this.limits },
-      exports: { requests: this.exportRequests, retries: this.exportRetries, failed: this.exportFailed },
-    }
+    const { scopes, spans, invalid, limits, exports } = this
+    return structuredClone({ scopes, spans, invalid, limits, exports })
   }
 }

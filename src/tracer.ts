@@ -15,7 +15,7 @@ import {
 import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
 import { Scope, type ScopeOptions } from './scope.js'
 import type { Attributes } from './span-record.js'
-import { StatsRecorder, type TracerStats } from './stats.js'
+import { type InvalidInput, StatsRecorder, type TracerStats } from './stats.js'
 import type { TraceContext } from './trace-context.js'
 import { VERSION } from './version.js'
 
@@ -108,13 +108,15 @@ export class Tracer {
   readonly config: ResolvedConfig
   /** @internal */ readonly statsRecorder: StatsRecorder
   /** @internal */ readonly queue: FlushQueue
-  private readonly userFetch: typeof fetch | undefined
+  readonly #fetch: typeof fetch | undefined
+  readonly #onInvalid: (what: InvalidInput) => void
 
   /** @internal Use {@link createTracer}. */
   constructor(config: TracerConfig) {
     if (config === null || typeof config !== 'object')
       throw new TracehopError('createTracer needs a config object')
-    if (typeof config.service !== 'string' || config.service.trim() === '') {
+    const { service, exporters = [] } = config
+    if (typeof service !== 'string' || service.trim() === '') {
       throw new TracehopError('config.service must be a non-empty string (it becomes service.name)')
     }
     const p = config.propagation ?? {}
@@ -127,13 +129,13 @@ export class Tracer {
     const flush = config.flush ?? {}
     const budgetMs = flush.budgetMs ?? 10_000
     if (!(budgetMs > 0)) throw new TracehopError(`flush.budgetMs must be positive, got ${String(budgetMs)}`)
-    for (const e of config.exporters ?? []) {
-      if (e === null || typeof e !== 'object' || typeof e.export !== 'function') {
+    for (const e of exporters) {
+      if (typeof e?.export !== 'function') {
         throw new TracehopError('every entry of config.exporters must be an exporter, e.g. otlp({ url })')
       }
     }
-    this.config = {
-      service: config.service,
+    const resolved: ResolvedConfig = {
+      service,
       sampling: resolveSampling(config.sampling),
       read: resolveFormats(p.read ?? ['w3c', 'baggage', 'langsmith', 'xray'], 'read'),
       write: resolveFormats(p.write ?? ['w3c', 'baggage', 'langsmith'], 'write'),
@@ -149,15 +151,18 @@ export class Tracer {
         maxQueuedSpans: flush.maxQueuedSpans ?? 4096,
       },
     }
-    this.userFetch = config.fetch
-    const log = config.log ?? ((line: string) => console.warn(line))
-    this.statsRecorder = new StatsRecorder(log)
+    this.config = resolved
+    this.#fetch = config.fetch
+    // `console.warn` by default: the one line per distinct export problem.
+    const stats = new StatsRecorder(config.log ?? ((line: string) => console.warn(line)))
+    this.statsRecorder = stats
+    this.#onInvalid = (what) => stats.countInvalid(what)
     this.queue = new FlushQueue(
-      config.exporters ?? [],
+      exporters,
       {
         resource: {
           attributes: {
-            'service.name': config.service,
+            'service.name': service,
             'telemetry.sdk.name': 'tracehop',
             'telemetry.sdk.language': 'webjs',
             'telemetry.sdk.version': VERSION,
@@ -167,8 +172,8 @@ export class Tracer {
         scopeName: 'tracehop',
         scopeVersion: VERSION,
       },
-      this.statsRecorder,
-      this.config.flush,
+      stats,
+      resolved.flush,
     )
   }
 
@@ -186,19 +191,19 @@ export class Tracer {
 
   /** Reads a carrier without starting a scope (adapters use it for links and batches). */
   extract(carrier?: CarrierInput | TraceContext | null, ingress?: Ingress): Incoming {
-    if (carrier === undefined || carrier === null) return { links: [] }
-    if (isTraceContext(carrier)) return { parent: carrier, links: [] }
+    if (carrier == null) return { links: [] }
+    const c = carrier as TraceContext
+    if (typeof c.traceId === 'string' && typeof c.spanId === 'string' && typeof c.flags === 'number') {
+      return { parent: c, links: [] }
+    }
     try {
-      const getter = toCarrier(carrier)
-      if (getter === undefined) return { links: [] }
-      return extract(getter, this.config.read, ingress ?? this.config.ingress, (what) =>
-        this.statsRecorder.countInvalid(what),
-      )
+      const getter = toCarrier(carrier as CarrierInput)
+      if (getter) return extract(getter, this.config.read, ingress ?? this.config.ingress, this.#onInvalid)
     } catch {
       // A carrier whose getters throw (a hostile object): a fresh trace, counted.
-      this.statsRecorder.countInvalid('event')
-      return { links: [] }
+      this.#onInvalid('event')
     }
+    return { links: [] }
   }
 
   /** Counters: scopes kept and why, spans exported and dropped (by reason), bad input, limits. */
@@ -208,13 +213,8 @@ export class Tracer {
 
   /** @internal */
   fetchImpl(): typeof fetch {
-    return this.userFetch ?? globalThis.fetch
+    return this.#fetch ?? globalThis.fetch
   }
-}
-
-function isTraceContext(x: unknown): x is TraceContext {
-  const c = x as TraceContext
-  return typeof c.traceId === 'string' && typeof c.spanId === 'string' && typeof c.flags === 'number'
 }
 
 /**

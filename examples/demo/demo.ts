@@ -8,7 +8,7 @@
  */
 import { renderWaterfall } from '../../cli/waterfall.js'
 import { formatSummary, lost, type ServiceSummary, summarize, tallyTraces } from './report.js'
-import { ERROR_SERVICES, REQUEST_SERVICES, runScenario } from './scenario.js'
+import { ERROR_SERVICES, headSampled, REQUEST_SERVICES, runScenario } from './scenario.js'
 import { startTopology, type Topology } from './topology.js'
 
 interface DemoArgs {
@@ -86,25 +86,38 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
   )
 
   let topology: Topology | undefined
+  let starting: Promise<Topology> | undefined
+  const abort = new AbortController()
   let stopping: Promise<void> | undefined
   const stopAll = (): Promise<void> => {
-    stopping ??= (topology?.stop() ?? Promise.resolve()).then(() => undefined)
+    stopping ??= (async () => {
+      // Still starting: abort stops what has started; the start then rejects.
+      abort.abort()
+      await starting?.catch(() => undefined)
+      await topology?.stop()
+    })()
     return stopping
   }
   let interrupted = false
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return
+    if (interrupted) {
+      console.log('still stopping (bounded: a service that does not stop within 3 s is killed)…')
+      return
+    }
     interrupted = true
     console.log(`\n${signal}: stopping every service…`)
     void stopAll().then(() => process.exit(130))
   }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  // Miniflare's own SIGINT/SIGTERM hook kills workerd and exits at once; the topology
+  // signals its other child processes on exit, so nothing outlives this process either way.
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
 
   try {
     section('starting')
-    topology = await startTopology({
+    starting = startTopology({
       root,
+      signal: abort.signal,
       port: args.port,
       samplingRatio: args.ratio,
       log: (l) => console.log(`  ${l}`),
@@ -113,7 +126,8 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
         if (args.verbose || line.includes('tracehop:')) console.log(dim(`  [${service}] ${line}`))
       },
     })
-    if (interrupted) return 130
+    topology = await starting
+    if (interrupted) return new Promise<number>(() => {}) // the signal handler exits
     console.log(dim(`  all up in ${elapsed()}`))
 
     section('requests')
@@ -145,6 +159,8 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     section('the failing request, kept by always-keep-errors')
     if (result.errorTrace === undefined) console.log('  the error trace did not arrive')
     else {
+      if (headSampled(result.errorTrace.traceId, args.ratio))
+        console.log('  (its trace id was head-sampled as well: kept either way)')
       console.log(renderWaterfall(result.errorTrace, { width, color, highlightSlowest: true }))
       const missing = ERROR_SERVICES.filter((s) => !result.errorTrace!.services.includes(s))
       if (missing.length > 0) console.log(`  missing services: ${missing.join(', ')}`)
@@ -197,6 +213,7 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     console.log(dim(`\nstopped every service; ${elapsed()} in all`))
     return stitched !== undefined && result.errorTrace !== undefined ? 0 : 1
   } catch (e) {
+    if (interrupted) return new Promise<number>(() => {}) // the signal handler exits
     console.error(`\ndemo failed: ${(e as Error).stack ?? String(e)}`)
     await stopAll()
     return 1

@@ -168,16 +168,18 @@ export function tallyTraces(
       batchTraces++
       continue
     }
-    if (sampledIds.has(t.traceId)) headSampled++
-    else if (t.errors > 0) keptForError++
+    const root = t.spans.find((s) => s.parentSpanId === undefined)
+    if (root === undefined || t.orphans > 0) fragments++
+    else if (keptReason(root) === 'error') keptForError++
+    // A failing request whose trace id was head-sampled too: kept as sampled.
+    else if (sampledIds.has(t.traceId) || t.errors > 0) headSampled++
     else fragments++
   }
-  const requestsSent = requests.length
   return {
-    requests: requestsSent,
+    requests: requests.length,
     headSampled,
     keptForError,
-    notKept: requestsSent - headSampled - keptForError,
+    notKept: requests.length - headSampled - keptForError,
     fragments,
     batchTraces,
   }

@@ -13,11 +13,12 @@ import { decideHead, resolveSampling } from '../../src/sampling/head-sampler.js'
 import { FAULT_MARKER } from './fault.js'
 import type { Topology } from './topology.js'
 
-
 /** Services on the path of every successful request. */
 export const REQUEST_SERVICES: readonly string[] = ['gateway', 'orchestrator', 'retrieval', 'jobs']
 /** Services on the path of the failing request that fail with it (jobs succeeds alongside). */
 export const ERROR_SERVICES: readonly string[] = ['gateway', 'orchestrator', 'retrieval']
+/** Failing requests sent at most, until one's trace is not head-sampled. */
+const FAULT_ATTEMPTS = 3
 
 const QUESTIONS = [
   'What changed in v2?',
@@ -55,7 +56,7 @@ export interface ScenarioResult {
   readonly requests: readonly RequestOutcome[]
   /** Head-sampled request traces, as the collector holds them (newest first). */
   readonly sampled: readonly CollectedTrace[]
-  /** The failing request's trace (kept by always-keep-errors), when it arrived. */
+  /** A failing request's trace, when one arrived: one not head-sampled (kept only for its error) if any. */
   readonly errorTrace: CollectedTrace | undefined
   /** True when the gateway answered 429 (the client stopped there). */
   readonly rateLimited: boolean
@@ -118,6 +119,12 @@ export function findErrorTrace(traces: readonly CollectedTrace[]): CollectedTrac
   return traces.find((t) => t.spans.some((s) => s.name === 'search index' && s.status.code === 'error'))
 }
 
+/** The newest error trace the head sampler did not keep, else the newest error trace. */
+function pickErrorTrace(traces: readonly CollectedTrace[], ratio: number): CollectedTrace | undefined {
+  const errors = traces.filter((t) => findErrorTrace([t]) !== undefined)
+  return errors.find((t) => !headSampled(t.traceId, ratio)) ?? errors[0]
+}
+
 /**
  * One question to the gateway (with the token); `fault` asks retrieval to fail.
  *
@@ -170,12 +177,15 @@ export async function runScenario(
 ): Promise<ScenarioResult> {
   const log = options.log ?? ((): void => {})
   // The failing request counts against the rate limit too.
-  const budget = Math.max(2, Math.min(options.maxRequests ?? 60, topology.rateLimitPerMinute))
-  const minRequests = Math.min(options.minRequests ?? 5, budget - 1)
+  const budget = Math.max(
+    FAULT_ATTEMPTS + 1,
+    Math.min(options.maxRequests ?? 60, topology.rateLimitPerMinute),
+  )
+  const minRequests = Math.min(options.minRequests ?? 5, budget - FAULT_ATTEMPTS)
   const requests: RequestOutcome[] = []
   let rateLimited = false
   let sampledCount = 0
-  while (requests.length < budget - 1) {
+  while (requests.length < budget - FAULT_ATTEMPTS) {
     const n = requests.length + 1
     const outcome = await askGateway(topology, n, QUESTIONS[(n - 1) % QUESTIONS.length]!, false)
     requests.push(outcome)
@@ -185,7 +195,9 @@ export async function runScenario(
       break
     }
     if (outcome.status !== 200) {
-      log(`#${n} ${outcome.status} ${Math.round(outcome.ms)} ms: the gateway refused or failed; stopping here`)
+      log(
+        `#${n} ${outcome.status} ${Math.round(outcome.ms)} ms: the gateway refused or failed; stopping here`,
+      )
       break
     }
     if (outcome.headSampled) sampledCount++
@@ -196,11 +208,26 @@ export async function runScenario(
     )
     if (sampledCount > 0 && n >= minRequests) break
   }
-  if (!rateLimited) {
+  // The failing request. Its trace id may be head-sampled too (10%): then it is kept either
+  // way, so ask again (at most 3 times) for one that only always-keep-errors keeps.
+  const errorTraces = (): CollectedTrace[] =>
+    topology.collector.traces().filter((t) => findErrorTrace([t]) !== undefined)
+  for (let attempt = 0; attempt < FAULT_ATTEMPTS && !rateLimited; attempt++) {
     const n = requests.length + 1
+    const before = errorTraces().length
     const outcome = await askGateway(topology, n, 'Why is the index slow?', true)
     requests.push(outcome)
     log(`#${n} ${outcome.status} ${Math.round(outcome.ms)} ms  (asked retrieval to fail: ${FAULT_MARKER})`)
+    if (outcome.status < 500) break
+    try {
+      await topology.collector.waitFor(() => errorTraces().length > before, 10_000)
+    } catch {
+      break // reported below: the error trace did not arrive
+    }
+    const id = errorTraces()[0]?.traceId
+    if (id === undefined || !headSampled(id, topology.samplingRatio)) break
+    if (attempt + 1 < FAULT_ATTEMPTS)
+      log(`   its trace ${id} was head-sampled as well; once more, for one kept only for its error`)
   }
 
   const wanted = new Set<string>()
@@ -212,8 +239,11 @@ export async function runScenario(
       if (t === undefined || !isWholeRequestTrace(t, REQUEST_SERVICES) || !arrivedBothWays(t)) return false
     }
     if (expectError) {
-      const e = findErrorTrace(traces)
-      if (e === undefined || !isWholeRequestTrace(e, ERROR_SERVICES) || !arrivedBothWays(e)) return false
+      const e = pickErrorTrace(traces, topology.samplingRatio)
+      if (e === undefined) return false
+      // A head-sampled error trace holds every service's part, the queue hop's too.
+      const path = headSampled(e.traceId, topology.samplingRatio) ? REQUEST_SERVICES : ERROR_SERVICES
+      if (!isWholeRequestTrace(e, path) || !arrivedBothWays(e)) return false
     }
     return true
   }
@@ -226,7 +256,7 @@ export async function runScenario(
   return {
     requests,
     sampled: traces.filter((t) => wanted.has(t.traceId)),
-    errorTrace: findErrorTrace(traces),
+    errorTrace: pickErrorTrace(traces, topology.samplingRatio),
     rateLimited,
   }
 }

@@ -37,8 +37,10 @@ export interface TopologyOptions {
   readonly quietMs?: number
   /** Progress lines ("collector on …", "retrieval ready …"). */
   readonly log?: (line: string) => void
-  /** The services' own output (serverless-offline, workerd), prefixed by service. Default: kept for errors only. */
+  /** The services' own output (serverless-offline, workerd, the collector's notes). Default: dropped. */
   readonly serviceLog?: (service: string, line: string) => void
+  /** Aborting stops whatever has started and makes `startTopology` reject (Ctrl-C during start). */
+  readonly signal?: AbortSignal
 }
 
 /** One running service. */
@@ -165,7 +167,8 @@ async function startRetrieval(
   root: string,
   env: Record<string, string>,
   output: (line: string) => void,
-): Promise<{ url: string; statsUrl: string; child: ChildProcess }> {
+  track: (stop: () => Promise<void>) => void,
+): Promise<{ url: string; statsUrl: string }> {
   const [httpPort, lambdaPort] = [await freePort(), await freePort()]
   const child = spawn(
     process.execPath,
@@ -193,6 +196,14 @@ async function startRetrieval(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
+  track(() => stopChild(child))
+  // Whatever ends this process (miniflare's own SIGINT hook calls process.exit), the child
+  // must not outlive it: signal it synchronously on exit.
+  const killOnExit = (): void => {
+    child.kill('SIGTERM')
+  }
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.removeListener('exit', killOnExit))
   const seen: string[] = []
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -219,14 +230,9 @@ async function startRetrieval(
       reject(e)
     })
   })
-  try {
-    await ready
-  } catch (e) {
-    await stopChild(child)
-    throw e
-  }
+  await ready
   const base = `http://127.0.0.1:${httpPort}/dev`
-  return { url: `${base}/retrieve`, statsUrl: `${base}${STATS_PATH}`, child }
+  return { url: `${base}/retrieve`, statsUrl: `${base}${STATS_PATH}` }
 }
 
 /** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
@@ -272,19 +278,30 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
   const ratio = options.samplingRatio ?? 0.1
   const stoppers: (() => Promise<void>)[] = []
   let stopped: Promise<void> | undefined
+  const stopOne = async (s: () => Promise<void>): Promise<void> => {
+    try {
+      await s()
+    } catch (e) {
+      log(`stop: ${(e as Error).message}`)
+    }
+  }
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       // Last started, first stopped: callers before callees, the collector last.
-      for (const s of stoppers.reverse()) {
-        try {
-          await s()
-        } catch (e) {
-          log(`stop: ${(e as Error).message}`)
-        }
-      }
+      for (const s of stoppers.reverse()) await stopOne(s)
     })()
     return stopped
   }
+  // Everything started is tracked at once; after a stop, whatever still comes up stops too.
+  const track = (s: () => Promise<void>): void => {
+    if (stopped === undefined) stoppers.push(s)
+    else void stopOne(s)
+  }
+  const signal = options.signal
+  const checkpoint = (): void => {
+    if (signal?.aborted) throw new Error('startTopology: aborted')
+  }
+  signal?.addEventListener('abort', () => void stop(), { once: true })
 
   try {
     const { collector, fallback } = await startCollectorOn(
@@ -292,7 +309,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       options.quietMs ?? 500,
       (l) => serviceLog('collector', l),
     )
-    stoppers.push(() => collector.close())
+    track(() => collector.close())
+    checkpoint()
     log(
       fallback
         ? `collector: port ${options.port ?? 4318} is taken, listening on ${collector.url} instead`
@@ -339,6 +357,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         TRACEHOP_SAMPLING_RATIO: String(ratio),
       },
       (l) => serviceLog('retrieval', l),
+      track,
     )
     const producers: Record<string, string> = {}
     for (const p of jobsToml.queues?.producers ?? []) producers[p.binding] = p.queue
@@ -374,14 +393,14 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       queueConsumers: consumers,
       handleRuntimeStdio: stdio('jobs'),
     })
-    stoppers.push(() => jobs.dispose())
+    track(() => jobs.dispose())
     const retrievalReady = retrievalStart.then((r) => {
-      stoppers.push(() => stopChild(r.child))
       log(`retrieval: serverless-offline, POST ${r.url}`)
       return r
     })
     const [jobsUrl, retrieval] = await Promise.all([jobs.ready.then((u) => u.href), retrievalReady])
     log(`jobs: workerd, POST ${jobsUrl}`)
+    checkpoint()
 
     const runtime = new EdgeRuntime({
       initialCode: `globalThis.__ENV__ = ${JSON.stringify({
@@ -400,7 +419,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       port: 0,
       host: '127.0.0.1',
     })
-    stoppers.push(() => orchestrator.close())
+    track(() => orchestrator.close())
+    checkpoint()
     const orchestratorOrigin = new URL(orchestrator.url).origin
     log(`orchestrator: edge-runtime, POST ${orchestratorOrigin}/api/agent`)
 
@@ -427,9 +447,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       },
       handleRuntimeStdio: stdio('gateway'),
     })
-    stoppers.push(() => gateway.dispose())
+    track(() => gateway.dispose())
     const gatewayUrl = (await gateway.ready).href
     log(`gateway: workerd, POST ${gatewayUrl}chat`)
+    checkpoint()
 
     const mfVersion = JSON.parse(
       readFileSync(join(root, 'node_modules/miniflare/package.json'), 'utf8'),

@@ -24,14 +24,10 @@ export interface SubmitOutcome {
 interface OpenBatch {
   readonly spans: SpanRecord[]
   deadline: number
-  timer: ReturnType<typeof setTimeout> | undefined
-  readonly done: Promise<readonly ExporterOutcome[]>
-  send: () => void
-}
-
-interface ExporterOutcome {
-  readonly ok: boolean
-  readonly reason?: DropReason
+  timer?: ReturnType<typeof setTimeout>
+  readonly done: Promise<readonly (DropReason | undefined)[]>
+  /** Sends the batch (once). */
+  send?: () => void
 }
 
 /**
@@ -39,111 +35,111 @@ interface ExporterOutcome {
  * into one request per exporter, bounded in memory, with every span accounted for.
  */
 export class FlushQueue {
-  private open: OpenBatch | undefined
-  private queued = 0
+  readonly #exporters: readonly Exporter[]
+  readonly #meta: { readonly resource: Resource; readonly scopeName: string; readonly scopeVersion: string }
+  readonly #stats: StatsRecorder
+  readonly #options: FlushQueueOptions
+  #open: OpenBatch | undefined
+  #queued = 0
 
   constructor(
-    private readonly exporters: readonly Exporter[],
-    private readonly meta: {
-      readonly resource: Resource
-      readonly scopeName: string
-      readonly scopeVersion: string
-    },
-    private readonly stats: StatsRecorder,
-    private readonly options: FlushQueueOptions,
-  ) {}
+    exporters: readonly Exporter[],
+    meta: { readonly resource: Resource; readonly scopeName: string; readonly scopeVersion: string },
+    stats: StatsRecorder,
+    options: FlushQueueOptions,
+  ) {
+    this.#exporters = exporters
+    this.#meta = meta
+    this.#stats = stats
+    this.#options = options
+  }
 
   /** Adds one scope's spans; resolves when the batch they joined has been exported (or dropped). */
   async submit(spans: readonly SpanRecord[], deadline: number): Promise<SubmitOutcome> {
     const n = spans.length
-    if (n === 0 || this.exporters.length === 0) return { exported: 0, dropped: 0 }
-    if (this.queued + n > this.options.maxQueuedSpans) {
-      for (const e of this.exporters) this.stats.countDropped('queue-full', n, `${e.name}: export queue full`)
-      return { exported: 0, dropped: n * this.exporters.length, reason: 'queue-full' }
+    const exporters = this.#exporters
+    const { maxBatchSpans, maxQueuedSpans, windowMs } = this.#options
+    if (n === 0 || exporters.length === 0) return { exported: 0, dropped: 0 }
+    if (this.#queued + n > maxQueuedSpans) {
+      for (const e of exporters) this.#stats.countDropped('queue-full', n, `${e.name}: export queue full`)
+      return { exported: 0, dropped: n * exporters.length, reason: 'queue-full' }
     }
-    let batch = this.open
-    if (batch === undefined || batch.spans.length + n > this.options.maxBatchSpans) {
-      if (batch) batch.send()
-      batch = this.openBatch(deadline)
+    let batch = this.#open
+    if (batch === undefined || batch.spans.length + n > maxBatchSpans) {
+      batch?.send?.()
+      batch = this.#openBatch(deadline, windowMs)
     }
-    for (const s of spans) batch.spans.push(s)
-    this.queued += n
+    batch.spans.push(...spans)
+    this.#queued += n
     batch.deadline = Math.min(batch.deadline, deadline)
-    if (batch.spans.length >= this.options.maxBatchSpans || this.options.windowMs <= 0) batch.send()
-    const outcomes = await batch.done
+    if (batch.spans.length >= maxBatchSpans || windowMs <= 0) batch.send?.()
     let exported = 0
     let dropped = 0
     let reason: DropReason | undefined
-    for (const o of outcomes) {
-      if (o.ok) exported += n
+    for (const o of await batch.done) {
+      if (o === undefined) exported += n
       else {
         dropped += n
-        reason ??= o.reason
+        reason ??= o
       }
     }
     return reason === undefined ? { exported, dropped } : { exported, dropped, reason }
   }
 
-  private openBatch(deadline: number): OpenBatch {
-    let resolve!: (o: readonly ExporterOutcome[]) => void
-    const done = new Promise<readonly ExporterOutcome[]>((r) => {
-      resolve = r
-    })
+  #openBatch(deadline: number, windowMs: number): OpenBatch {
+    let send!: () => void
     const batch: OpenBatch = {
       spans: [],
       deadline,
-      timer: undefined,
-      done,
-      send: () => {
-        if (this.open === batch) this.open = undefined
-        if (batch.timer !== undefined) clearTimeout(batch.timer)
-        batch.timer = undefined
-        batch.send = () => {}
-        this.exportBatch(batch.spans, batch.deadline).then(resolve)
-      },
+      done: new Promise((resolve) => {
+        send = () => {
+          if (this.#open === batch) this.#open = undefined
+          clearTimeout(batch.timer)
+          delete batch.send
+          this.#exportBatch(batch.spans, batch.deadline).then(resolve)
+        }
+      }),
     }
-    this.open = batch
-    if (this.options.windowMs > 0) batch.timer = setTimeout(() => batch.send(), this.options.windowMs)
+    batch.send = send
+    this.#open = batch
+    if (windowMs > 0) batch.timer = setTimeout(send, windowMs)
     return batch
   }
 
-  private async exportBatch(
+  /** Per exporter, why it delivered none of the spans (`undefined`: some or all arrived). */
+  async #exportBatch(
     spans: readonly SpanRecord[],
     deadline: number,
-  ): Promise<readonly ExporterOutcome[]> {
-    const batch: ExportBatch = { ...this.meta, spans }
+  ): Promise<readonly (DropReason | undefined)[]> {
+    const batch: ExportBatch = { ...this.#meta, spans }
     const n = spans.length
+    const stats = this.#stats
+    const counts = stats.exports
     const outcomes = await Promise.all(
-      this.exporters.map(async (exporter): Promise<ExporterOutcome> => {
-        this.stats.exportRequests++
+      this.#exporters.map(async (exporter): Promise<DropReason | undefined> => {
+        counts.requests++
+        let dropped = n
+        let exported = 0
+        let reason: DropReason = 'encode'
+        let detail: string
         try {
-          const result = await exporter.export(batch, deadline)
-          if (result.attempts > 1) this.stats.exportRetries += result.attempts - 1
-          this.stats.spansExported += result.exported
-          if (result.dropped > 0) {
-            this.stats.exportFailed++
-            const reason = result.reason ?? 'network'
-            this.stats.countDropped(
-              reason,
-              result.dropped,
-              `${exporter.name}${result.detail ? `: ${result.detail}` : ''}`,
-            )
-            return result.exported > 0 ? { ok: true } : { ok: false, reason }
-          }
-          return { ok: true }
+          const r = await exporter.export(batch, deadline)
+          counts.retries += Math.max(0, r.attempts - 1)
+          stats.spans.exported += exported = r.exported
+          dropped = r.dropped
+          if (!(dropped > 0)) return undefined
+          reason = r.reason ?? 'network'
+          detail = r.detail ? `: ${r.detail}` : ''
         } catch (err) {
           // Exporters must not throw; one that does still cannot reach the user's handler.
-          this.stats.exportFailed++
-          this.stats.countDropped(
-            'encode',
-            n,
-            `${exporter.name} threw: ${err instanceof Error ? err.message : String(err)}`,
-          )
-          return { ok: false, reason: 'encode' }
+          detail = ` threw: ${err instanceof Error ? err.message : String(err)}`
         }
+        counts.failed++
+        stats.countDropped(reason, dropped, exporter.name + detail)
+        return exported > 0 ? undefined : reason
       }),
     )
-    this.queued -= n
+    this.#queued -= n
     return outcomes
   }
 }

@@ -58,32 +58,26 @@ export function rejectedSpans(body: Uint8Array, contentType: string | null): num
   }
   // Protobuf: field 1 (partial_success, LEN) holds field 1 (rejected_spans, varint).
   let p = 0
-  let limit = body.length
+  let end = body.length
   let inPartial = false
   const varint = (): number => {
     let n = 0
-    for (let shift = 0, b = 128; b & 128 && p < limit; shift += 7) {
+    for (let scale = 1, b = 128; b & 128 && p < end; scale *= 128) {
       b = body[p++]!
-      n += (b & 127) * 2 ** shift
+      n += (b & 127) * scale
     }
     return n
   }
-  while (p < limit) {
+  while (p < end) {
     const tag = varint()
-    const field = Math.floor(tag / 8)
     const wire = tag & 7
-    if (wire === 0) {
-      const n = varint()
-      if (inPartial && field === 1) return n
-    } else if (wire === 2) {
-      const n = varint()
-      if (!inPartial && field === 1) {
-        inPartial = true
-        limit = Math.min(limit, p + n)
-      } else p += n
-    } else if (wire === 1) p += 8
-    else if (wire === 5) p += 4
-    else return 0
+    const n = wire === 0 || wire === 2 ? varint() : wire === 1 ? 8 : wire === 5 ? 4 : -1
+    if (n < 0) return 0
+    if (inPartial && tag === 8) return n
+    if (!inPartial && tag === 10) {
+      inPartial = true
+      end = Math.min(end, p + n)
+    } else if (wire !== 0) p += n
   }
   return 0
 }
@@ -99,7 +93,7 @@ export function rejectedSpans(body: Uint8Array, contentType: string | null): num
  * })
  */
 export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
-  const url = options.url
+  const { url, encoding = 'protobuf' } = options
   try {
     new URL(url)
   } catch {
@@ -107,7 +101,6 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
       `otlp.url must be an absolute URL such as http://127.0.0.1:4318/v1/traces, got ${JSON.stringify(url)}`,
     )
   }
-  const encoding = options.encoding ?? 'protobuf'
   if (encoding !== 'json' && encoding !== 'protobuf') {
     throw new TracehopError(`otlp.encoding must be 'protobuf' or 'json', got ${JSON.stringify(encoding)}`)
   }
@@ -117,7 +110,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
   const retry = {
     fetch: options.fetch ?? platformFetch,
     retryable: otlpRetryable,
-    ...(options.timeoutMs !== undefined ? { attemptTimeoutMs: options.timeoutMs } : {}),
+    ...(options.timeoutMs !== undefined && { attemptTimeoutMs: options.timeoutMs }),
   }
   return {
     name: 'otlp',
@@ -135,27 +128,29 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
         { method: 'POST', headers, body: body as BodyInit },
         { ...retry, deadline },
       )
+      const attempts = r.attempts
       if (!r.ok) {
         return {
           exported: 0,
           dropped: n,
           reason: r.reason ?? 'network',
-          attempts: r.attempts,
-          ...(r.detail ? { detail: r.detail } : {}),
+          attempts,
+          ...(r.detail && { detail: r.detail }),
         }
       }
       const rejected = Math.min(
         n,
         rejectedSpans(r.body ?? new Uint8Array(0), r.headers?.get('content-type') ?? null),
       )
-      if (rejected === 0) return { exported: n, dropped: 0, attempts: r.attempts }
-      return {
-        exported: n - rejected,
-        dropped: rejected,
-        reason: 'invalid',
-        detail: `the receiver rejected ${rejected} of ${n} spans (partial success)`,
-        attempts: r.attempts,
-      }
+      return rejected === 0
+        ? { exported: n, dropped: 0, attempts }
+        : {
+            exported: n - rejected,
+            dropped: rejected,
+            reason: 'invalid',
+            detail: `the receiver rejected ${rejected} of ${n} spans (partial success)`,
+            attempts,
+          }
     },
   }
 }

@@ -1,6 +1,6 @@
 /**
  * OTLP/HTTP JSON encoding of an `ExportTraceServiceRequest` (opentelemetry-proto
- * `collector/trace/v1/trace_service.proto`), written straight to a string.
+ * `collector/trace/v1/trace_service.proto`): a plain object tree for `JSON.stringify`.
  *
  * OTLP spec, "JSON Protobuf Encoding": trace and span ids are hex strings (not base64),
  * enums are integers, field names are lowerCamelCase. 64-bit times are decimal strings;
@@ -13,19 +13,6 @@ import { nanosString } from './otlp-time.js'
 /** trace.proto `SpanFlags`: bit 8 says whether bit 9 (parent is remote) is known. */
 export const SPAN_FLAGS_HAS_IS_REMOTE = 0x100
 export const SPAN_FLAGS_IS_REMOTE = 0x200
-
-/**
- * A JSON string literal. Most keys, names and ids need no escaping, and skipping
- * JSON.stringify for them halves the encoder's time; anything else goes through it
- * (control characters, quotes, backslashes, and surrogates, which it escapes when lone).
- */
-function q(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s)
-  }
-  return `"${s}"`
-}
 
 /**
  * `Span.flags`: the W3C trace flags plus whether the parent was remote (bit 9, known: bit 8).
@@ -41,58 +28,69 @@ export function spanFlags(span: SpanRecord): number {
   )
 }
 
-function anyValue(v: AttributeValue | string | number | boolean): string {
+type Json = Record<string, unknown>
+
+function anyValue(v: AttributeValue | string | number | boolean): Json {
   switch (typeof v) {
     case 'string':
-      return `{"stringValue":${q(v)}}`
+      return { stringValue: v }
     case 'number':
-      if (Number.isSafeInteger(v)) return `{"intValue":${v}}`
       // ProtoJSON spells non-finite doubles as strings.
-      return `{"doubleValue":${Number.isFinite(v) ? v : `"${v}"`}}`
+      return Number.isSafeInteger(v) ? { intValue: v } : { doubleValue: Number.isFinite(v) ? v : String(v) }
     case 'boolean':
-      return `{"boolValue":${v}}`
+      return { boolValue: v }
   }
-  if (!Array.isArray(v)) return '{}'
-  let s = '{"arrayValue":{"values":['
-  for (let i = 0; i < v.length; i++) s += (i === 0 ? '' : ',') + anyValue(v[i])
-  return `${s}]}}`
+  return Array.isArray(v) ? { arrayValue: { values: v.map(anyValue) } } : {}
 }
 
-function keyValues(attrs: Attributes | undefined): string {
-  let s = '['
-  for (const k in attrs) {
-    const v = attrs[k]
-    if (v === undefined) continue
-    s += `${s.length === 1 ? '' : ','}{"key":${q(k)},"value":${anyValue(v)}}`
+function keyValues(attrs: Attributes | undefined): Json[] {
+  const out: Json[] = []
+  for (const key in attrs) {
+    const v = attrs[key]
+    if (v !== undefined) out.push({ key, value: anyValue(v) })
   }
-  return `${s}]`
+  return out
 }
 
-function spanJson(s: SpanRecord): string {
-  let o = `{"traceId":${q(s.traceId)},"spanId":${q(s.spanId)}`
-  if (s.parentSpanId) o += `,"parentSpanId":${q(s.parentSpanId)}`
-  if (s.traceState) o += `,"traceState":${q(s.traceState)}`
-  // trace.proto SpanKind is the API's kind + 1 (0 is UNSPECIFIED).
-  o += `,"name":${q(s.name)},"kind":${s.kind + 1},"startTimeUnixNano":"${nanosString(s.startTime)}","endTimeUnixNano":"${nanosString(s.endTime)}","attributes":${keyValues(s.attributes)},"droppedAttributesCount":${s.droppedAttributes},"events":[`
-  for (let i = 0; i < s.events.length; i++) {
-    const e = s.events[i]!
-    o += `${i === 0 ? '' : ','}{"timeUnixNano":"${nanosString(e.time)}","name":${q(e.name)},"attributes":${keyValues(e.attributes)},"droppedAttributesCount":0}`
+// `undefined` members are left out by JSON.stringify: the optional fields.
+function spanJson(s: SpanRecord): Json {
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId || undefined,
+    traceState: s.traceState || undefined,
+    name: s.name,
+    // trace.proto SpanKind is the API's kind + 1 (0 is UNSPECIFIED).
+    kind: s.kind + 1,
+    startTimeUnixNano: nanosString(s.startTime),
+    endTimeUnixNano: nanosString(s.endTime),
+    attributes: keyValues(s.attributes),
+    droppedAttributesCount: s.droppedAttributes,
+    events: s.events.map((e) => ({
+      timeUnixNano: nanosString(e.time),
+      name: e.name,
+      attributes: keyValues(e.attributes),
+      droppedAttributesCount: 0,
+    })),
+    droppedEventsCount: s.droppedEvents,
+    status: { code: s.status.code, message: s.status.message },
+    links: s.links.map((l) => ({
+      traceId: l.traceId,
+      spanId: l.spanId,
+      traceState: l.traceState || undefined,
+      attributes: keyValues(l.attributes),
+      droppedAttributesCount: 0,
+      // A link does not say whether its context was remote: only the W3C flags are known.
+      flags: (l.flags ?? 0) & 0xff,
+    })),
+    droppedLinksCount: s.droppedLinks,
+    flags: spanFlags(s),
   }
-  o += `],"droppedEventsCount":${s.droppedEvents},"status":{"code":${s.status.code}`
-  if (s.status.message !== undefined) o += `,"message":${q(s.status.message)}`
-  o += '},"links":['
-  for (let i = 0; i < s.links.length; i++) {
-    const l = s.links[i]!
-    o += `${i === 0 ? '' : ','}{"traceId":${q(l.traceId)},"spanId":${q(l.spanId)}`
-    if (l.traceState) o += `,"traceState":${q(l.traceState)}`
-    // A link does not say whether its context was remote: only the W3C flags are known.
-    o += `,"attributes":${keyValues(l.attributes)},"droppedAttributesCount":0,"flags":${(l.flags ?? 0) & 0xff}}`
-  }
-  return `${o}],"droppedLinksCount":${s.droppedLinks},"flags":${spanFlags(s)}}`
 }
 
 /**
  * Encodes a batch as an OTLP/HTTP JSON request body (`Content-Type: application/json`).
+ * `JSON.stringify` escapes what needs it (lone surrogates included).
  *
  * @example
  * const body = encodeOtlpJson({ resource: { attributes: { 'service.name': 'api' } }, scopeName: 'tracehop', scopeVersion: '0.1.0', spans })
@@ -100,10 +98,20 @@ function spanJson(s: SpanRecord): string {
  */
 export function encodeOtlpJson(batch: ExportBatch): string {
   const spans = batch.spans
-  if (spans.length === 0) return '{"resourceSpans":[]}'
-  let o = `{"resourceSpans":[{"resource":{"attributes":${keyValues(batch.resource.attributes)},"droppedAttributesCount":0},"scopeSpans":[{"scope":{"name":${q(batch.scopeName)}`
-  if (batch.scopeVersion) o += `,"version":${q(batch.scopeVersion)}`
-  o += '},"spans":['
-  for (let i = 0; i < spans.length; i++) o += (i === 0 ? '' : ',') + spanJson(spans[i]!)
-  return `${o}]}]}]}`
+  return JSON.stringify({
+    resourceSpans:
+      spans.length === 0
+        ? []
+        : [
+            {
+              resource: { attributes: keyValues(batch.resource.attributes), droppedAttributesCount: 0 },
+              scopeSpans: [
+                {
+                  scope: { name: batch.scopeName, version: batch.scopeVersion || undefined },
+                  spans: spans.map(spanJson),
+                },
+              ],
+            },
+          ],
+  })
 }

@@ -42,7 +42,6 @@ export interface SendResult {
 
 // Less than this left before the deadline: not worth starting a request.
 const MIN_ATTEMPT_MS = 5
-const EMPTY = new Uint8Array(0)
 const decoder = new TextDecoder()
 
 /**
@@ -72,14 +71,6 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
-function reasonFor(status: number): DropReason {
-  return status === 429 ? 'rate-limited' : status >= 500 ? 'http-5xx' : 'http-4xx'
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 /**
  * Sends one request, retrying within `opts.deadline`. The request body must be replayable
  * (a string or bytes, not a stream). Never throws.
@@ -91,25 +82,28 @@ function sleep(ms: number): Promise<void> {
  * if (!r.ok) console.warn(r.reason, r.detail)
  */
 export async function sendWithRetry(url: string, init: RequestInit, opts: RetryOptions): Promise<SendResult> {
-  const maxAttempts = opts.maxAttempts ?? 5
-  const attemptTimeout = opts.attemptTimeoutMs ?? 10_000
-  const retryable = opts.retryable ?? defaultRetryable
-  const base = opts.baseDelayMs ?? 100
-  const maxDelay = opts.maxDelayMs ?? 2_000
-  const random = opts.random ?? Math.random
-  // Called detached: a platform `fetch` invoked as a method of another object throws
-  // "Illegal invocation" in workerd (otel-cf-workers #185).
-  const doFetch = opts.fetch
+  // `fetch` is called detached: a platform `fetch` invoked as a method of another object
+  // throws "Illegal invocation" in workerd (otel-cf-workers #185).
+  const {
+    deadline,
+    fetch: doFetch,
+    attemptTimeoutMs = 10_000,
+    maxAttempts = 5,
+    retryable = defaultRetryable,
+    baseDelayMs = 100,
+    maxDelayMs = 2_000,
+    random = Math.random,
+  } = opts
   let attempts = 0
   let status: number | undefined
   let reason: DropReason = 'budget'
   let detail = 'the deadline passed before the first attempt'
   try {
     for (;;) {
-      const remaining = opts.deadline - Date.now()
+      const remaining = deadline - Date.now()
       if (remaining < MIN_ATTEMPT_MS) break
       attempts++
-      const limit = Math.min(remaining, attemptTimeout)
+      const limit = Math.min(remaining, attemptTimeoutMs)
       const controller = new AbortController()
       let timer: ReturnType<typeof setTimeout> | undefined
       // Raced against the fetch and the body read, so even a fetch that ignores its
@@ -120,58 +114,57 @@ export async function sendWithRetry(url: string, init: RequestInit, opts: RetryO
           reject(new Error('timeout'))
         }, limit)
       })
-      expired.catch(() => {})
-      let retry = false
+      expired.catch(noop)
       let retryAfter: number | undefined
       try {
         const res = await Promise.race([doFetch(url, { ...init, signal: controller.signal }), expired])
         status = res.status
-        let body = EMPTY
-        try {
-          body = new Uint8Array(await Promise.race([res.arrayBuffer(), expired]))
-        } catch {
-          // The server answered; a body we could not read does not change that.
-        }
+        // The server answered; a body we could not read does not change that.
+        const body = new Uint8Array(
+          await Promise.race([
+            new Promise<ArrayBuffer>((resolve) => resolve(res.arrayBuffer())),
+            expired,
+          ]).catch(() => new ArrayBuffer(0)),
+        )
         if (res.ok) return { ok: true, status, attempts, body, headers: res.headers }
-        reason = reasonFor(status)
-        const text = body.length > 0 ? decoder.decode(body.subarray(0, 200)).trim() : ''
+        reason = status === 429 ? 'rate-limited' : status >= 500 ? 'http-5xx' : 'http-4xx'
+        const text = decoder.decode(body.subarray(0, 200)).trim()
         detail = `HTTP ${status}${text ? `: ${text}` : ''}`
-        retry = retryable(status)
-        if (retry) retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now())
+        if (retryable(status)) retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now())
+        else break
       } catch (err) {
-        if (controller.signal.aborted) {
-          reason = 'timeout'
-          detail = `no response within ${Math.round(limit)} ms`
-        } else {
-          reason = 'network'
-          detail = err instanceof Error ? err.message : String(err)
-        }
         status = undefined
-        retry = true
+        reason = controller.signal.aborted ? 'timeout' : 'network'
+        detail = controller.signal.aborted ? `no response within ${Math.round(limit)} ms` : errorMessage(err)
       } finally {
         clearTimeout(timer)
       }
-      if (!retry) break
       if (attempts >= maxAttempts) {
         detail += ` (gave up after ${attempts} attempts)`
         break
       }
       // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
-      const delay = retryAfter ?? random() * Math.min(maxDelay, base * 2 ** (attempts - 1))
-      if (Date.now() + delay + MIN_ATTEMPT_MS > opts.deadline) {
+      const delay = retryAfter ?? random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempts - 1))
+      if (Date.now() + delay + MIN_ATTEMPT_MS > deadline) {
         detail +=
           retryAfter !== undefined
             ? ` (Retry-After ${Math.round(retryAfter / 1000)} s is beyond the deadline)`
             : ' (no time left to retry)'
         break
       }
-      await sleep(delay)
+      await new Promise((resolve) => setTimeout(resolve, delay))
     }
   } catch (err) {
     reason = 'network'
-    detail = err instanceof Error ? err.message : String(err)
+    detail = errorMessage(err)
   }
   return status === undefined
     ? { ok: false, attempts, reason, detail }
     : { ok: false, status, attempts, reason, detail }
+}
+
+function noop(): void {}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

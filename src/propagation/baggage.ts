@@ -7,7 +7,7 @@
  * values are percent-decoded on the way in and percent-encoded on the way out; properties are
  * checked against the grammar and otherwise kept opaque, re-emitted exactly as received.
  */
-import { charClass, HEX, hasKey, hexValue, joinList, OCTET, OWS, SAFE, skip, TOKEN } from '../chars.js'
+import { charClass, HEX, hasKey, headerValue, hexValue, OCTET, OWS, SAFE, skip, TOKEN } from '../chars.js'
 import type { Baggage, BaggageMember } from '../trace-context.js'
 
 /** The header name (W3C Baggage §"Header Name"). */
@@ -217,7 +217,7 @@ export function parseBaggage(
   value: string | readonly string[],
   onDrop?: (reason: BaggageDropReason) => void,
 ): Baggage | undefined {
-  const s = typeof value === 'string' ? value : Array.isArray(value) ? joinList(value) : undefined
+  const s = headerValue(value)
   if (s === undefined) return undefined
   const n = s.length
   let members: BaggageMember[] | undefined
@@ -243,7 +243,8 @@ export function parseBaggage(
     }
     const valueStart = (p = skip(s, p + 1, end, OWS))
     let percent = false
-    for (let c: number; p < end && (c = charClass(s.charCodeAt(p))) & OCTET; p++) if (!(c & SAFE)) percent = true
+    for (let c: number; p < end && (c = charClass(s.charCodeAt(p))) & OCTET; p++)
+      if (!(c & SAFE)) percent = true
     const valueEnd = p
     p = skip(s, p, end, OWS)
     let propsEnd = end

@@ -2,7 +2,7 @@ import type { CarrierGetter } from '../carrier.js'
 import { spanIdFromRunId, uuidToHex } from '../ids.js'
 import type { SpanLink } from '../span-record.js'
 import type { InvalidInput } from '../stats.js'
-import type { Baggage, BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
+import type { BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
 import { BAGGAGE_HEADER, parseBaggage } from './baggage.js'
 import type { Ingress, ResolvedFormats } from './formats.js'
 import { readLangSmithBaggage } from './langsmith-baggage.js'
@@ -20,6 +20,10 @@ export interface Incoming {
 }
 
 const NONE: Incoming = { links: [] }
+// `""`, `" , ,"`: a list with no members is allowed (W3C §3.3.1.1), not malformed.
+const BLANK_LIST = /^[ \t,]*$/
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
 
 /**
  * Reads a carrier. Precedence when several formats are present:
@@ -35,79 +39,55 @@ export function extract(
   ingress: Ingress,
   onInvalid: (what: InvalidInput) => void,
 ): Incoming {
-  let parent: TraceContext | undefined
-  let xrayCorrelation: XRayHeader | undefined
-
-  let userBaggage: Baggage | undefined
+  let parent: Writable<TraceContext> | undefined
+  let xray: XRayHeader | undefined
+  let baggage: BaggageMember[] | undefined
   let langsmithMembers: BaggageMember[] | undefined
-  if (formats.baggage || formats.langsmith) {
-    const raw = carrier.get(BAGGAGE_HEADER)
-    if (raw !== undefined) {
-      let bad = false
-      const parsed = parseBaggage(raw, () => {
-        bad = true
-      })
-      // One count per malformed header, however many members it lost.
-      if (bad) onInvalid('baggage')
-      const user: BaggageMember[] = []
-      if (parsed !== undefined) {
-        for (const m of parsed) {
-          if (m.key.startsWith('langsmith-')) (langsmithMembers ??= []).push(m)
-          else if (formats.baggage) user.push(m)
-        }
-        if (user.length > 0) userBaggage = user
-      }
+  const rawBaggage = formats.baggage || formats.langsmith ? carrier.get(BAGGAGE_HEADER) : undefined
+  if (rawBaggage !== undefined) {
+    let bad = false
+    const parsed = parseBaggage(rawBaggage, () => {
+      bad = true
+    })
+    // One count per malformed header, however many members it lost.
+    if (bad) onInvalid('baggage')
+    for (const m of parsed ?? []) {
+      if (m.key.startsWith('langsmith-')) (langsmithMembers ??= []).push(m)
+      else if (formats.baggage) (baggage ??= []).push(m)
     }
   }
 
   let langsmith: LangSmithParent | undefined
-  if (formats.langsmith) {
-    const raw = carrier.get(LANGSMITH_TRACE_HEADER)
-    if (raw !== undefined) {
-      const trace = parseLangSmithTrace(raw)
-      if (trace === undefined) onInvalid('langsmith-trace')
-      else {
-        const last = trace.segments[trace.segments.length - 1]!
-        const extra = langsmithMembers ? readLangSmithBaggage(langsmithMembers) : undefined
-        langsmith = {
-          dottedOrder: trace.dottedOrder,
-          runId: trace.runId,
-          traceId: trace.traceId,
-          startTime: last.time,
-          ...(extra?.project !== undefined ? { project: extra.project } : {}),
-          ...(extra?.tags !== undefined ? { tags: extra.tags } : {}),
-          ...(extra?.metadata !== undefined ? { metadata: extra.metadata } : {}),
-          ...(extra?.passthrough !== undefined ? { passthrough: extra.passthrough } : {}),
-        }
+  const rawTrace = formats.langsmith ? carrier.get(LANGSMITH_TRACE_HEADER) : undefined
+  if (rawTrace !== undefined) {
+    const trace = parseLangSmithTrace(rawTrace)
+    if (trace === undefined) onInvalid('langsmith-trace')
+    else {
+      langsmith = {
+        dottedOrder: trace.dottedOrder,
+        runId: trace.runId,
+        traceId: trace.traceId,
+        startTime: trace.segments[trace.segments.length - 1]!.time,
+        ...(langsmithMembers && readLangSmithBaggage(langsmithMembers)),
       }
     }
   }
 
-  if (formats.w3c) {
-    const raw = carrier.get(TRACEPARENT_HEADER)
-    if (raw !== undefined) {
-      const tp = parseTraceparent(raw)
-      if (tp === undefined) onInvalid('traceparent')
-      else {
-        const rawState = carrier.get(TRACESTATE_HEADER)
-        const traceState = rawState === undefined ? undefined : parseTracestate(rawState)
-        if (traceState === undefined && rawState !== undefined && !isBlankList(rawState))
-          onInvalid('tracestate')
-        let ls = langsmith
-        if (ls !== undefined && uuidToHex(ls.traceId) !== tp.traceId) {
-          onInvalid('mismatch')
-          ls = undefined
-        }
-        parent = {
-          traceId: tp.traceId,
-          spanId: tp.spanId,
-          flags: tp.flags,
-          remote: true,
-          decided: true,
-          ...(traceState !== undefined && traceState.length > 0 ? { traceState } : {}),
-          ...(userBaggage !== undefined ? { baggage: userBaggage } : {}),
-          ...(ls !== undefined ? { langsmith: ls } : {}),
-        }
+  const rawParent = formats.w3c ? carrier.get(TRACEPARENT_HEADER) : undefined
+  if (rawParent !== undefined) {
+    const tp = parseTraceparent(rawParent)
+    if (tp === undefined) onInvalid('traceparent')
+    else {
+      parent = { traceId: tp.traceId, spanId: tp.spanId, flags: tp.flags, remote: true, decided: true }
+      const rawState = carrier.get(TRACESTATE_HEADER)
+      if (rawState !== undefined) {
+        const traceState = parseTracestate(rawState)
+        if (traceState !== undefined) parent.traceState = traceState
+        else if (!BLANK_LIST.test(rawState)) onInvalid('tracestate')
+      }
+      if (langsmith !== undefined) {
+        if (uuidToHex(langsmith.traceId) === tp.traceId) parent.langsmith = langsmith
+        else onInvalid('mismatch')
       }
     }
   }
@@ -120,72 +100,51 @@ export function extract(
       remote: true,
       decided: false,
       langsmith,
-      ...(userBaggage !== undefined ? { baggage: userBaggage } : {}),
     }
   }
 
-  if (formats.xray) {
-    const raw = carrier.get(XRAY_HEADER)
-    if (raw !== undefined) {
-      const xray = parseXRay(raw)
-      if (xray === undefined) onInvalid('xray')
-      else if (parent === undefined && xray.parent !== undefined && xray.sampled !== undefined) {
-        const traceId = xrayRootToTraceId(xray.root)
-        if (traceId === undefined) onInvalid('xray')
-        else
-          parent = {
-            traceId,
-            spanId: xray.parent,
-            flags: xray.sampled ? 1 : 0,
-            remote: true,
-            decided: true,
-            xray,
-            ...(userBaggage !== undefined ? { baggage: userBaggage } : {}),
-          }
-      } else xrayCorrelation = xray
-    }
+  const rawXray = formats.xray ? carrier.get(XRAY_HEADER) : undefined
+  if (rawXray !== undefined) {
+    const h = parseXRay(rawXray)
+    if (h === undefined) onInvalid('xray')
+    else if (parent === undefined && h.parent !== undefined && h.sampled !== undefined) {
+      // parseXRay normalized the root: it maps to a trace id.
+      parent = {
+        traceId: xrayRootToTraceId(h.root)!,
+        spanId: h.parent,
+        flags: +h.sampled,
+        remote: true,
+        decided: true,
+        xray: h,
+      }
+    } else xray = h
   }
 
-  if (parent === undefined) return xrayCorrelation ? { links: [], xray: xrayCorrelation } : NONE
-  return applyIngress(parent, ingress, xrayCorrelation)
-}
-
-function applyIngress(parent: TraceContext, ingress: Ingress, xray: XRayHeader | undefined): Incoming {
-  const tail = xray ? { xray } : {}
-  if (ingress === 'trusted') return { parent, links: [], ...tail }
-  if (ingress === 'link') {
-    return { links: [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }], ...tail }
-  }
-  // Untrusted: keep where the trace continues, believe nothing else the client said.
-  const ls = parent.langsmith
-  return {
-    parent: {
+  const out: Writable<Incoming> = { links: [] }
+  if (xray !== undefined) out.xray = xray
+  if (parent === undefined) return xray === undefined ? NONE : out
+  if (baggage !== undefined) parent.baggage = baggage
+  if (ingress === 'trusted') out.parent = parent
+  else if (ingress === 'link')
+    out.links = [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }]
+  else {
+    // Untrusted: keep where the trace continues, believe nothing else the client said.
+    const ls = parent.langsmith
+    out.parent = {
       traceId: parent.traceId,
       spanId: parent.spanId,
       flags: 0,
       remote: true,
       decided: false,
-      ...(ls
-        ? {
-            langsmith: {
-              dottedOrder: ls.dottedOrder,
-              runId: ls.runId,
-              traceId: ls.traceId,
-              startTime: ls.startTime,
-            },
-          }
-        : {}),
-    },
-    links: [],
-    ...tail,
+      ...(ls && {
+        langsmith: {
+          dottedOrder: ls.dottedOrder,
+          runId: ls.runId,
+          traceId: ls.traceId,
+          startTime: ls.startTime,
+        },
+      }),
+    }
   }
-}
-
-/** `""`, `" , ,"`: a list with no members is allowed (W3C §3.3.1.1), not malformed. */
-function isBlankList(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c !== 0x20 && c !== 0x09 && c !== 0x2c) return false
-  }
-  return true
+  return out
 }

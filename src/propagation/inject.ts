@@ -1,5 +1,5 @@
 import type { CarrierSetter } from '../carrier.js'
-import type { Baggage, TraceContext } from '../trace-context.js'
+import type { Baggage, TraceContext, XRayHeader } from '../trace-context.js'
 import { BAGGAGE_HEADER, formatBaggage, mergeBaggage, parseBaggage } from './baggage.js'
 import type { ResolvedFormats } from './formats.js'
 import { formatLangSmithBaggageHeader } from './langsmith-baggage.js'
@@ -34,12 +34,7 @@ export function inject(
   const writeLangSmith = formats.langsmith && ls !== undefined
   if (writeLangSmith) {
     setter.set(LANGSMITH_TRACE_HEADER, ls.dottedOrder)
-    header = formatLangSmithBaggageHeader({
-      ...(ls.project !== undefined ? { project: ls.project } : {}),
-      ...(ls.tags !== undefined ? { tags: ls.tags } : {}),
-      ...(ls.metadata !== undefined ? { metadata: ls.metadata } : {}),
-      ...(ls.passthrough !== undefined ? { passthrough: ls.passthrough } : {}),
-    })
+    header = formatLangSmithBaggageHeader(ls)
   }
   let user: Baggage | undefined = formats.baggage ? ctx.baggage : undefined
   if (existingBaggage !== undefined) {
@@ -60,8 +55,8 @@ export function inject(
         root: traceIdToXrayRoot(ctx.traceId),
         parent: ctx.spanId,
         sampled: (ctx.flags & 1) === 1,
-        ...(ctx.xray?.lineage !== undefined ? { lineage: ctx.xray.lineage } : {}),
-      }),
+        lineage: ctx.xray?.lineage,
+      } as XRayHeader),
     )
   }
 }

@@ -16,6 +16,7 @@
  * Tags are joined with `,` inside one value and split on `,` again when read (both SDKs), so a
  * tag containing a comma arrives as two tags; that is the format, not a choice made here.
  */
+import { charClass, decodeUtf8, hexValue, OWS } from '../chars.js'
 import type { Baggage, BaggageMember } from '../trace-context.js'
 
 export const LANGSMITH_METADATA_KEY = 'langsmith-metadata'
@@ -53,105 +54,62 @@ const EMPTY: LangSmithBaggage = Object.freeze({})
  */
 export const LANGSMITH_METADATA_MAX_DEPTH = 64
 
-/** Whether the brackets of a JSON text nest at most `max` deep (strings skipped). */
-function depthWithin(json: string, max: number): boolean {
-  let depth = 0
-  const n = json.length
-  for (let i = 0; i < n; i++) {
-    const c = json.charCodeAt(i)
-    if (c === 0x22 /* " */) {
-      for (i++; i < n; i++) {
-        const d = json.charCodeAt(i)
-        if (d === 0x5c /* \ */) i++
-        else if (d === 0x22) break
-      }
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return false
-    } else if (c === 0x7d || c === 0x5d) depth--
-  }
-  return true
-}
-
 /** A JSON object (not an array, not null) nested at most 64 deep, or undefined. */
 function parseMetadata(json: string): Record<string, unknown> | undefined {
-  if (!depthWithin(json, LANGSMITH_METADATA_MAX_DEPTH)) return undefined
-  let v: unknown
+  // The brackets' depth, strings skipped: checked before parsing.
+  let depth = 0
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]
+    if (c === '"') while (++i < json.length && json[i] !== '"') if (json[i] === '\\') i++
+    if (c === '{' || c === '[') {
+      if (++depth > LANGSMITH_METADATA_MAX_DEPTH) return undefined
+    } else if (c === '}' || c === ']') depth--
+  }
   try {
-    v = JSON.parse(json)
+    const v: unknown = JSON.parse(json)
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09
-}
-
-/** Splits on `,`; each tag is trimmed of spaces/tabs, empty ones are dropped. */
-function splitTags(value: string): string[] | undefined {
-  let tags: string[] | undefined
-  let i = 0
-  const n = value.length
-  while (i <= n) {
-    let end = value.indexOf(',', i)
-    if (end < 0) end = n
-    let s = i
-    let e = end
-    while (s < e && isOws(value.charCodeAt(s))) s++
-    while (e > s && isOws(value.charCodeAt(e - 1))) e--
-    if (e > s) {
-      const tag = s === 0 && e === n ? value : value.slice(s, e)
-      if (tags === undefined) tags = [tag]
-      else tags.push(tag)
-    }
-    i = end + 1
-  }
-  return tags
 }
 
 /** Applies one decoded LangSmith member; returns false when it was malformed. */
 function apply(b: Builder, member: BaggageMember): boolean {
-  switch (member.key) {
-    case LANGSMITH_METADATA_KEY: {
-      const metadata = parseMetadata(member.value)
-      if (metadata === undefined) return false
-      b.metadata = metadata
-      return true
-    }
-    case LANGSMITH_TAGS_KEY: {
-      const tags = splitTags(member.value)
-      if (tags === undefined) delete b.tags
-      else b.tags = tags
-      return true
-    }
-    case LANGSMITH_PROJECT_KEY:
-      if (member.value === '') delete b.project
-      else b.project = member.value
-      return true
-    case LANGSMITH_ADDRESS_KEY:
-    case LANGSMITH_REPLICAS_KEY:
-      if (b.passthrough === undefined) b.passthrough = [member]
-      else {
-        // One member per key, the last one wins (as in both SDKs).
-        for (let i = 0; i < b.passthrough.length; i++) {
-          if (b.passthrough[i]!.key === member.key) b.passthrough.splice(i--, 1)
-        }
-        b.passthrough.push(member)
-      }
-      return true
-    default:
-      return true // not ours (another `langsmith-*` key): ignored
+  const { key, value } = member
+  if (key === LANGSMITH_METADATA_KEY) {
+    const metadata = parseMetadata(value)
+    if (metadata === undefined) return false
+    b.metadata = metadata
+  } else if (key === LANGSMITH_TAGS_KEY) {
+    // Split on `,`; each tag is trimmed of spaces/tabs, empty ones are dropped.
+    const tags = value.split(',').map(trimOws).filter(Boolean)
+    if (tags.length === 0) delete b.tags
+    else b.tags = tags
+  } else if (key === LANGSMITH_PROJECT_KEY) {
+    if (value === '') delete b.project
+    else b.project = value
+  } else if (key === LANGSMITH_ADDRESS_KEY || key === LANGSMITH_REPLICAS_KEY) {
+    // One member per key, the last one wins (as in both SDKs).
+    b.passthrough = (b.passthrough ?? []).filter((m) => m.key !== key)
+    b.passthrough.push(member)
   }
+  // Another `langsmith-*` key is not ours: ignored.
+  return true
+}
+
+function trimOws(s: string): string {
+  let a = 0
+  let e = s.length
+  while (charClass(s.charCodeAt(a)) & OWS) a++
+  while (e > a && charClass(s.charCodeAt(e - 1)) & OWS) e--
+  return s.slice(a, e)
 }
 
 function done(b: Builder): LangSmithBaggage {
-  return b.project === undefined &&
-    b.tags === undefined &&
-    b.metadata === undefined &&
-    b.passthrough === undefined
-    ? EMPTY
-    : b
+  for (const _ in b) return b
+  return EMPTY
 }
 
 /**
@@ -167,27 +125,17 @@ function done(b: Builder): LangSmithBaggage {
  * ```
  */
 export function readLangSmithBaggage(members: Baggage | undefined): LangSmithBaggage {
-  if (members === undefined || !Array.isArray(members)) return EMPTY
+  if (!Array.isArray(members)) return EMPTY
   const b: Builder = {}
-  for (let i = 0; i < members.length; i++) {
-    const m = members[i] as BaggageMember | undefined
-    if (m === undefined || m === null || typeof m.key !== 'string' || typeof m.value !== 'string') continue
-    if (m.key.startsWith('langsmith-')) apply(b, m)
+  for (const m of members as readonly (BaggageMember | undefined)[]) {
+    if (typeof m?.key === 'string' && typeof m.value === 'string' && m.key.startsWith('langsmith-'))
+      apply(b, m)
   }
   return done(b)
 }
 
 // Percent-decoding as Python's urllib.parse.unquote does it: valid `%XX` become bytes, a `%`
 // not followed by two hex digits stays as it is, and bytes that are not UTF-8 become U+FFFD.
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
-const utf8Encoder = new TextEncoder()
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30
-  const l = c | 0x20
-  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1
-}
-
 function lenientDecode(s: string): string {
   if (s.indexOf('%') < 0) return s
   try {
@@ -195,29 +143,20 @@ function lenientDecode(s: string): string {
   } catch {
     // Malformed: fall through to the byte-wise decoder.
   }
-  const raw = utf8Encoder.encode(s) // non-ASCII characters (not allowed, but seen) as UTF-8
-  const out = new Uint8Array(raw.length)
+  const raw = new TextEncoder().encode(s) // non-ASCII characters (not allowed, but seen) as UTF-8
   let n = 0
   for (let i = 0; i < raw.length; i++) {
-    const c = raw[i]!
-    if (c === 0x25 && i + 2 < raw.length) {
-      const h = hexValue(raw[i + 1]!)
-      const l = hexValue(raw[i + 2]!)
-      if (h >= 0 && l >= 0) {
-        out[n++] = (h << 4) | l
-        i += 2
-        continue
-      }
-    }
-    out[n++] = c
+    const byte = raw[i] === 0x25 ? (hexValue(raw[i + 1] ?? -1) << 4) | hexValue(raw[i + 2] ?? -1) : -1
+    if (byte >= 0) i += 2
+    raw[n++] = byte >= 0 ? byte : raw[i]!
   }
-  return utf8.decode(out.subarray(0, n))
+  return decodeUtf8(raw.subarray(0, n))
 }
 
 function trimEnd(raw: string): string {
   let end = raw.length
-  while (end > 0 && isOws(raw.charCodeAt(end - 1))) end--
-  return end === raw.length ? raw : raw.slice(0, end)
+  while (end > 0 && charClass(raw.charCodeAt(end - 1)) & OWS) end--
+  return raw.slice(0, end)
 }
 
 /**
@@ -265,7 +204,7 @@ export function parseLangSmithBaggageHeader(header: string): LangSmithBaggage {
     const itemStart = i
     i = end + 1
     let s = itemStart
-    while (s < end && isOws(header.charCodeAt(s))) s++
+    while (s < end && charClass(header.charCodeAt(s)) & OWS) s++
     if (s === end) continue // empty list member
     const eq = header.indexOf('=', s)
     if (eq < 0 || eq >= end) {
@@ -276,10 +215,10 @@ export function parseLangSmithBaggageHeader(header: string): LangSmithBaggage {
     if (key !== undefined) flush(b, key, raw, base)
     key = undefined
     let ke = eq
-    while (ke > s && isOws(header.charCodeAt(ke - 1))) ke--
+    while (ke > s && charClass(header.charCodeAt(ke - 1)) & OWS) ke--
     if (ke - s <= 10 || !header.startsWith('langsmith-', s)) continue
     let v = eq + 1
-    while (v < end && isOws(header.charCodeAt(v))) v++
+    while (v < end && charClass(header.charCodeAt(v)) & OWS) v++
     // W3C properties (`;k=v`) are not part of the value; no SDK writes them.
     let semi = header.indexOf(';', v)
     closed = semi >= 0 && semi < end
@@ -292,65 +231,19 @@ export function parseLangSmithBaggageHeader(header: string): LangSmithBaggage {
   return done(b)
 }
 
+// A UTF-16 surrogate without its other half: not encodable as UTF-8.
+const LONE_SURROGATE = /\p{Cs}/gu
+
 /** `encodeURIComponent`, except that a lone surrogate becomes U+FFFD instead of throwing. */
 function encodeComponent(value: string): string {
   try {
     return encodeURIComponent(value)
   } catch {
-    let fixed = ''
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i)
-      if (c >= 0xd800 && c <= 0xdbff) {
-        const d = i + 1 < value.length ? value.charCodeAt(i + 1) : 0
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          fixed += value[i]! + value[i + 1]!
-          i++
-        } else fixed += '\ufffd'
-      } else if (c >= 0xdc00 && c <= 0xdfff) fixed += '\ufffd'
-      else fixed += value[i]
-    }
-    return encodeURIComponent(fixed)
+    return encodeURIComponent(value.replace(LONE_SURROGATE, '\ufffd'))
   }
 }
 
-function hasOwnKey(o: object): boolean {
-  for (const k in o) if (Object.hasOwn(o, k)) return true
-  return false
-}
-
-/** `JSON.stringify`, or undefined where it throws (BigInt, cycles) or yields nothing. */
-function stringifyMetadata(metadata: Readonly<Record<string, unknown>>): string | undefined {
-  try {
-    const json: unknown = JSON.stringify(metadata)
-    return typeof json === 'string' ? json : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** The metadata member's value: JSON of a non-empty object, as `RunTree.toHeaders()` writes it. */
-function metadataValue(metadata: LangSmithBaggage['metadata']): string | undefined {
-  return metadata != null && typeof metadata === 'object' && hasOwnKey(metadata)
-    ? stringifyMetadata(metadata)
-    : undefined
-}
-
-function tagsValue(tags: LangSmithBaggage['tags']): string | undefined {
-  return tags != null && Array.isArray(tags) && tags.length > 0 ? tags.join(',') : undefined
-}
-
-function projectValue(project: LangSmithBaggage['project']): string | undefined {
-  return typeof project === 'string' && project !== '' ? project : undefined
-}
-
-/**
- * Whether a passthrough member is written: `langsmith-replicas` always, `langsmith-address`
- * only without a project (the JS SDK refuses a header that names both; a project wins).
- */
-function keepPassthrough(m: BaggageMember | undefined, project: string | undefined): m is BaggageMember {
-  if (m == null || typeof m.value !== 'string') return false
-  return m.key === LANGSMITH_REPLICAS_KEY || (m.key === LANGSMITH_ADDRESS_KEY && project === undefined)
-}
+const encodeMember = (m: BaggageMember): string => `${m.key}=${encodeComponent(m.value)}`
 
 /**
  * The LangSmith part of a `baggage` header, byte for byte what `langsmith` JS
@@ -368,23 +261,7 @@ function keepPassthrough(m: BaggageMember | undefined, project: string | undefin
  * ```
  */
 export function formatLangSmithBaggageHeader(b: LangSmithBaggage): string {
-  if (b == null) return ''
-  let out = ''
-  const metadata = metadataValue(b.metadata)
-  if (metadata !== undefined) out = `${LANGSMITH_METADATA_KEY}=${encodeComponent(metadata)}`
-  const tags = tagsValue(b.tags)
-  if (tags !== undefined) out += `${out === '' ? '' : ','}${LANGSMITH_TAGS_KEY}=${encodeComponent(tags)}`
-  const project = projectValue(b.project)
-  if (project !== undefined)
-    out += `${out === '' ? '' : ','}${LANGSMITH_PROJECT_KEY}=${encodeComponent(project)}`
-  const passthrough = b.passthrough
-  if (passthrough != null && Array.isArray(passthrough)) {
-    for (let i = 0; i < passthrough.length; i++) {
-      const m = passthrough[i]
-      if (keepPassthrough(m, project)) out += `${out === '' ? '' : ','}${m.key}=${encodeComponent(m.value)}`
-    }
-  }
-  return out
+  return langSmithBaggageMembers(b).map(encodeMember).join(',')
 }
 
 /**
@@ -402,17 +279,27 @@ export function formatLangSmithBaggageHeader(b: LangSmithBaggage): string {
 export function langSmithBaggageMembers(b: LangSmithBaggage): BaggageMember[] {
   const out: BaggageMember[] = []
   if (b == null) return out
-  const metadata = metadataValue(b.metadata)
-  if (metadata !== undefined) out.push({ key: LANGSMITH_METADATA_KEY, value: metadata })
-  const tags = tagsValue(b.tags)
-  if (tags !== undefined) out.push({ key: LANGSMITH_TAGS_KEY, value: tags })
-  const project = projectValue(b.project)
-  if (project !== undefined) out.push({ key: LANGSMITH_PROJECT_KEY, value: project })
-  const passthrough = b.passthrough
-  if (passthrough != null && Array.isArray(passthrough)) {
-    for (let i = 0; i < passthrough.length; i++) {
-      const m = passthrough[i]
-      if (keepPassthrough(m, project)) out.push(m)
+  const { metadata, tags, project, passthrough } = b
+  // JSON of a non-empty object, as `RunTree.toHeaders()` writes it; nothing where
+  // `JSON.stringify` throws (BigInt, cycles) or yields nothing.
+  let json: unknown
+  try {
+    if (metadata != null && typeof metadata === 'object' && Object.keys(metadata).length > 0)
+      json = JSON.stringify(metadata)
+  } catch {}
+  if (typeof json === 'string') out.push({ key: LANGSMITH_METADATA_KEY, value: json })
+  if (Array.isArray(tags) && tags.length > 0) out.push({ key: LANGSMITH_TAGS_KEY, value: tags.join(',') })
+  const hasProject = typeof project === 'string' && project !== ''
+  if (hasProject) out.push({ key: LANGSMITH_PROJECT_KEY, value: project })
+  // `langsmith-replicas` always, `langsmith-address` only without a project (the JS SDK
+  // refuses a header that names both; a project wins).
+  if (Array.isArray(passthrough)) {
+    for (const m of passthrough as readonly (BaggageMember | undefined)[]) {
+      if (
+        typeof m?.value === 'string' &&
+        (m.key === LANGSMITH_REPLICAS_KEY || (m.key === LANGSMITH_ADDRESS_KEY && !hasProject))
+      )
+        out.push(m)
     }
   }
   return out

@@ -78,7 +78,14 @@ function stampTime(s: string, i: number): number {
   const t = Date.UTC(y + 400, mo - 1, d, h, mi, se) - FOUR_CENTURIES
   // Python's datetime: year 1..9999, no day past the month's end (Date would roll it over),
   // and strptime rejects seconds 60/61 when building it.
-  return s[i + 8] === 'T' && s[i + 21] === 'Z' && y > 0 && mo > 0 && mo < 13 && h < 24 && mi < 60 && se < 60 &&
+  return s[i + 8] === 'T' &&
+    s[i + 21] === 'Z' &&
+    y > 0 &&
+    mo > 0 &&
+    mo < 13 &&
+    h < 24 &&
+    mi < 60 &&
+    se < 60 &&
     new Date(t).getUTCDate() === d
     ? t + digits(s, i + 15, 6) / 1000
     : Number.NaN
@@ -106,7 +113,8 @@ export function parseLangSmithTrace(value: string): ParsedLangSmithTrace | undef
   const n = dottedOrder.length
   // Every segment is 58 characters, plus a '.' between two.
   const count = (n + 1) / (SEGMENT_LENGTH + 1)
-  if (n > LANGSMITH_TRACE_MAX_LENGTH || count % 1 !== 0 || count > LANGSMITH_TRACE_MAX_SEGMENTS) return undefined
+  if (n > LANGSMITH_TRACE_MAX_LENGTH || count % 1 !== 0 || count > LANGSMITH_TRACE_MAX_SEGMENTS)
+    return undefined
   const segments: DottedOrderSegment[] = []
   for (let i = 0; i < n; i += SEGMENT_LENGTH + 1) {
     const time = stampTime(dottedOrder, i)

@@ -16,7 +16,17 @@
  * is accepted, and so are the keys Level 2 added (digit-first keys, `@` anywhere), which
  * matters because one rejected key would discard a peer's whole tracestate.
  */
-import { charClass, hasKey, joinList, OWS, skip, TS_CHR, TS_KEY, TS_KEY_FIRST, TS_VALUE } from '../chars.js'
+import {
+  charClass,
+  hasKey,
+  headerValue,
+  OWS,
+  skip,
+  TS_CHR,
+  TS_KEY,
+  TS_KEY_FIRST,
+  TS_VALUE,
+} from '../chars.js'
 import type { TraceState, TraceStateMember } from '../trace-context.js'
 
 /** The header name (W3C Trace Context §3.3.1 Header Name; lowercase per the spec's SHOULD). */
@@ -41,7 +51,12 @@ const MAX_KEY = 256
  */
 export function isValidTracestateKey(key: string): boolean {
   const n = key.length
-  return n > 0 && n <= MAX_KEY && (charClass(key.charCodeAt(0)) & TS_KEY_FIRST) !== 0 && skip(key, 1, n, TS_KEY) === n
+  return (
+    n > 0 &&
+    n <= MAX_KEY &&
+    (charClass(key.charCodeAt(0)) & TS_KEY_FIRST) !== 0 &&
+    skip(key, 1, n, TS_KEY) === n
+  )
 }
 
 /**
@@ -56,7 +71,12 @@ export function isValidTracestateKey(key: string): boolean {
  */
 export function isValidTracestateValue(value: string): boolean {
   const n = value.length
-  return n > 0 && n <= MAX_KEY && (charClass(value.charCodeAt(n - 1)) & TS_VALUE) !== 0 && skip(value, 0, n, TS_CHR) === n
+  return (
+    n > 0 &&
+    n <= MAX_KEY &&
+    (charClass(value.charCodeAt(n - 1)) & TS_VALUE) !== 0 &&
+    skip(value, 0, n, TS_CHR) === n
+  )
 }
 
 /**
@@ -75,11 +95,12 @@ class Entry implements TraceStateMember {
   }
   static isValid(m: TraceStateMember): boolean {
     if (typeof m !== 'object' || m === null) return false // the type says otherwise; JSON may not
-    return (#key in m && m.key === m.#key && m.value === m.#value) || (
-      typeof m.key === 'string' &&
-      typeof m.value === 'string' &&
-      isValidTracestateKey(m.key) &&
-      isValidTracestateValue(m.value)
+    return (
+      (#key in m && m.key === m.#key && m.value === m.#value) ||
+      (typeof m.key === 'string' &&
+        typeof m.value === 'string' &&
+        isValidTracestateKey(m.key) &&
+        isValidTracestateValue(m.value))
     )
   }
 }
@@ -98,7 +119,7 @@ class Entry implements TraceStateMember {
  * ```
  */
 export function parseTracestate(value: string | readonly string[]): TraceState | undefined {
-  const s = typeof value === 'string' ? value : Array.isArray(value) ? joinList(value) : undefined
+  const s = headerValue(value)
   if (s === undefined) return undefined
   const n = s.length
   let members: TraceStateMember[] | undefined
@@ -153,7 +174,8 @@ export function formatTracestate(state: TraceState): string | undefined {
   let total = -1 // the header's length: each entry and a comma, but one comma less
   for (let i = 0; i < state.length && i < TRACESTATE_MAX_MEMBERS; i++) {
     const m = state[i]!
-    if (Entry.isValid(m) && !hasKey(state, i, m.key)) total += kept.push(m) && m.key.length + m.value.length + 2
+    if (Entry.isValid(m) && !hasKey(state, i, m.key))
+      total += kept.push(m) && m.key.length + m.value.length + 2
   }
   // §3.3.3.1: the first pass drops entries over 128 characters (right-most first), the
   // second any entry from the right, each stopping as soon as the rest fits.
@@ -199,7 +221,8 @@ export function getTracestateMember(state: TraceState | undefined, key: string):
 export function setTracestateMember(state: TraceState | undefined, key: string, value: string): TraceState {
   if (!isValidTracestateKey(key) || !isValidTracestateValue(value)) return state ?? []
   const out: TraceStateMember[] = [new Entry(key, value)]
-  if (state !== undefined) for (const m of state) if (out.length < TRACESTATE_MAX_MEMBERS && m?.key !== key) out.push(m)
+  if (state !== undefined)
+    for (const m of state) if (out.length < TRACESTATE_MAX_MEMBERS && m?.key !== key) out.push(m)
   return out
 }
 

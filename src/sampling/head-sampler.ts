@@ -45,14 +45,9 @@ export function resolveSampling(config: SamplingConfig | undefined): ResolvedSam
     throw new TracehopError(`sampling.ratio must be within [0, 1], got ${String(ratio)}`)
   }
   const algorithm = config?.algorithm ?? 'opentelemetry'
-  if ((algorithm as unknown) === 'langsmith') {
-    throw new TracehopError(
-      "sampling.algorithm: import { langsmithSampling } from 'tracehop' and pass it instead of 'langsmith' (keeps XXH3 out of bundles that do not use it)",
-    )
-  }
   if (algorithm !== 'opentelemetry' && typeof (algorithm as SamplingRule).sampled !== 'function') {
     throw new TracehopError(
-      `sampling.algorithm must be 'opentelemetry' or langsmithSampling, got ${String(algorithm)}`,
+      `sampling.algorithm must be 'opentelemetry' or langsmithSampling (import { langsmithSampling } from 'tracehop'), got ${String(algorithm)}`,
     )
   }
   return { ratio, keepErrors: config?.keepErrors ?? true, algorithm }
@@ -76,45 +71,32 @@ export function decideHead(
   traceState: TraceState | undefined,
   followParent: boolean,
 ): HeadDecision {
+  const ot = getTracestateMember(traceState, 'ot')
+  const randomFlag = (flags & TRACE_FLAG_RANDOM) !== 0
+  let sampled = (flags & TRACE_FLAG_SAMPLED) !== 0
+  let next = ot // what the `ot` member becomes
+  let rewrite = false
   if (followParent) {
-    const sampled = (flags & TRACE_FLAG_SAMPLED) !== 0
-    const ot = getTracestateMember(traceState, 'ot')
-    if (ot !== undefined) {
-      // OTel probability sampling: an inconsistent incoming `th` is erased, not forwarded.
-      const fixed = consistentParentOt({
-        traceId,
-        randomFlag: (flags & TRACE_FLAG_RANDOM) !== 0,
-        sampled,
-        ot,
-      })
-      if (fixed !== ot) {
-        traceState =
-          fixed === undefined
-            ? deleteTracestateMember(traceState, 'ot')
-            : setTracestateMember(traceState, 'ot', fixed)
-      }
-    }
-    return { sampled, flags, traceState }
-  }
-  let sampled: boolean
-  if (sampling.algorithm !== 'opentelemetry') {
+    // OTel probability sampling: an inconsistent incoming `th` is erased, not forwarded.
+    if (ot !== undefined) next = consistentParentOt({ traceId, randomFlag, sampled, ot })
+    rewrite = next !== ot
+  } else if (sampling.algorithm !== 'opentelemetry')
     sampled = sampling.algorithm.sampled(traceId, sampling.ratio)
-  } else if (sampling.ratio >= 1 && getTracestateMember(traceState, 'ot') === undefined) {
-    // Keep-all needs no threshold, and writing `ot=th:0` on every request buys nothing.
-    sampled = true
-  } else {
-    const decision = decideProbability({
-      traceId,
-      randomFlag: (flags & TRACE_FLAG_RANDOM) !== 0,
-      ot: getTracestateMember(traceState, 'ot'),
-      ratio: sampling.ratio,
-    })
-    sampled = decision.sampled
-    traceState =
-      decision.ot === undefined
-        ? deleteTracestateMember(traceState, 'ot')
-        : setTracestateMember(traceState, 'ot', decision.ot)
+  // Keep-all needs no threshold, and writing `ot=th:0` on every request buys nothing.
+  else if (sampling.ratio >= 1 && ot === undefined) sampled = true
+  else {
+    ;({ sampled, ot: next } = decideProbability({ traceId, randomFlag, ot, ratio: sampling.ratio }))
+    rewrite = true // even when unchanged: a member we decided on moves to the front (W3C §3.5)
   }
-  const out = sampled ? flags | TRACE_FLAG_SAMPLED : flags & ~TRACE_FLAG_SAMPLED
-  return { sampled, flags: out, traceState }
+  if (rewrite) {
+    traceState =
+      next === undefined
+        ? deleteTracestateMember(traceState, 'ot')
+        : setTracestateMember(traceState, 'ot', next)
+  }
+  return {
+    sampled,
+    flags: followParent ? flags : sampled ? flags | TRACE_FLAG_SAMPLED : flags & ~TRACE_FLAG_SAMPLED,
+    traceState,
+  }
 }

@@ -30,6 +30,8 @@
  *   system gives incomplete traces unless the other services are parent-based.
  */
 
+import { HEX, HEX_LC, hexValue, OT_VALUE, skip, TS_KEY_FIRST } from '../chars.js'
+
 /** The `ot` member's value, split into the sub-keys this module understands. */
 export interface OtelTraceStateValue {
   /** Rejection threshold, 1-14 lower-case hex digits. */
@@ -51,46 +53,15 @@ export interface ProbabilityDecision {
 const MAX_OT_LENGTH = 256
 /** Significant hex digits of a threshold we write: the spec's and the Collector's default. */
 const DEFAULT_PRECISION = 4
-const TWO_28 = 0x10000000
-const TWO_56 = 2 ** 56
-
-// ot sub-key grammar (tracestate handling §Key, §Value): key = lcalpha *(lcalpha / DIGIT),
-// value = *(ALPHA / DIGIT / "." / "_" / "-"). Checked by char code, without a regex.
-function isKeyStart(c: number): boolean {
-  return c >= 97 && c <= 122
-}
-function isKeyChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
-}
-function isValueChar(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 45
-  )
-}
-
-/** Lower-case hex digits only, in `s[start, end)`. */
-function isLowerHexRange(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i)
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
-  }
-  return true
-}
 
 /** A valid `th` value: 1-14 lower-case hex digits. */
 export function isValidThreshold(th: string): boolean {
-  return th.length >= 1 && th.length <= 14 && isLowerHexRange(th, 0, th.length)
+  return th.length >= 1 && th.length <= 14 && skip(th, 0, th.length, HEX_LC) === th.length
 }
 
 /** A valid `rv` value: exactly 14 lower-case hex digits. */
 export function isValidRandomness(rv: string): boolean {
-  return rv.length === 14 && isLowerHexRange(rv, 0, 14)
-}
-
-interface MutableOtValue {
-  th?: string
-  rv?: string
-  rest: string
+  return rv.length === 14 && isValidThreshold(rv)
 }
 
 /**
@@ -106,56 +77,38 @@ interface MutableOtValue {
  */
 export function parseOtelTraceState(value: string | undefined): OtelTraceStateValue | undefined {
   if (value === undefined || value.length > MAX_OT_LENGTH) return undefined
-  const out: MutableOtValue = { rest: '' }
+  const out: { th?: string; rv?: string; rest: string } = { rest: '' }
   const n = value.length
-  if (n === 0) return out
-  let start = 0
-  while (start <= n) {
-    // key
-    if (!isKeyStart(value.charCodeAt(start))) return undefined
-    let i = start + 1
-    while (i < n && isKeyChar(value.charCodeAt(i))) i++
-    if (i >= n || value.charCodeAt(i) !== 58 /* : */) return undefined
-    const colon = i
-    i++
-    // value, up to ';' or the end; one pass also tells whether it is lower-case hex
-    let hex = true
-    for (let c = value.charCodeAt(i); i < n && c !== 59 /* ; */; c = value.charCodeAt(++i)) {
-      if (c >= 48 && c <= 57) continue
-      if (c >= 97 && c <= 102) continue
-      hex = false
-      if (!isValueChar(c)) return undefined
-    }
-    const end = i
-    const keyLength = colon - start
-    const valueLength = end - colon - 1
-    if (keyLength === 2 && value.charCodeAt(start) === 116 /* t */ && value.charCodeAt(start + 1) === 104) {
-      if (out.th === undefined && hex && valueLength >= 1 && valueLength <= 14) {
-        out.th = value.slice(colon + 1, end)
-      }
-    } else if (
-      keyLength === 2 &&
-      value.charCodeAt(start) === 114 /* r */ &&
-      value.charCodeAt(start + 1) === 118
+  // Sub-keys (tracestate handling §Key, §Value): key = lcalpha *(lcalpha / DIGIT),
+  // value = *(ALPHA / DIGIT / "." / "_" / "-"), `key:value` joined by `;`.
+  for (let start = 0; n > 0; ) {
+    let end = value.indexOf(';', start)
+    if (end < 0) end = n
+    const colon = skip(value, start, end, TS_KEY_FIRST)
+    const first = value.charCodeAt(start)
+    if (
+      !(first >= 97 && first <= 122) ||
+      value.charCodeAt(colon) !== 58 ||
+      colon >= end ||
+      skip(value, colon + 1, end, OT_VALUE) !== end
     ) {
-      if (out.rv === undefined && hex && valueLength === 14) {
-        out.rv = value.slice(colon + 1, end)
-      }
-    } else {
-      const member = value.slice(start, end)
-      out.rest = out.rest.length === 0 ? member : `${out.rest};${member}`
+      return undefined
     }
+    const v = colon - start === 2 ? value.slice(colon + 1, end) : ''
+    if (v && value.startsWith('th', start)) {
+      if (out.th === undefined && isValidThreshold(v)) out.th = v
+    } else if (v && value.startsWith('rv', start)) {
+      if (out.rv === undefined && isValidRandomness(v)) out.rv = v
+    } else out.rest = joinOt(out.rest, value.slice(start, end))
+    if (end === n) break
     start = end + 1
   }
   return out
 }
 
-/** `th`, `rv`, rest joined with `;`, or undefined when all are absent/empty. */
-function joinOt(th: string | undefined, rv: string | undefined, rest: string): string | undefined {
-  let out = th !== undefined ? `th:${th}` : ''
-  if (rv !== undefined) out = out.length === 0 ? `rv:${rv}` : `${out};rv:${rv}`
-  if (rest.length > 0) out = out.length === 0 ? rest : `${out};${rest}`
-  return out.length === 0 ? undefined : out
+/** `a` and `b` joined by `;`, either one possibly empty. */
+function joinOt(a: string, b: string): string {
+  return a && b ? `${a};${b}` : a || b
 }
 
 /**
@@ -167,7 +120,14 @@ function joinOt(th: string | undefined, rv: string | undefined, rest: string): s
  * formatOtelTraceState({ rest: '' })                                // undefined
  */
 export function formatOtelTraceState(v: OtelTraceStateValue): string | undefined {
-  return joinOt(v.th, v.rv, v.rest)
+  return otValue(v.th, v.rv, v.rest)
+}
+
+/** `th`, `rv`, rest joined with `;`, or undefined when all are absent/empty. */
+function otValue(th: string | undefined, rv: string | undefined, rest: string): string | undefined {
+  return (
+    joinOt(joinOt(th === undefined ? '' : `th:${th}`, rv === undefined ? '' : `rv:${rv}`), rest) || undefined
+  )
 }
 
 /** How many leading hex digits of `x` (0 < x < 1) are zero: the largest k with x·16^k < 1. */
@@ -175,21 +135,15 @@ function leadingZeroHexDigits(x: number): number {
   let k = 0
   // Multiplying by 16 is exact in binary floating point, so this is Go's math.Frexp
   // exponent divided by -4, computed without a logarithm.
-  while (x * 16 < 1) {
-    x *= 16
-    k++
-  }
+  for (; x * 16 < 1; k++) x *= 16
   return k
-}
-
-function hex7(x: number): string {
-  return x.toString(16).padStart(7, '0')
 }
 
 // A one-entry cache of a pure function (the ratio rarely changes): not per-request state.
 let memoRatio = Number.NaN
 let memoPrecision = 0
 let memoTh: string | undefined
+const TRAILING_ZEROS = /0+$/
 
 /**
  * The `th` value for sampling probability `ratio`: `T = 2^56 - round(ratio * 2^56)`,
@@ -211,64 +165,39 @@ let memoTh: string | undefined
  * thresholdForRatio(0)     // undefined
  */
 export function thresholdForRatio(ratio: number, precision: number = DEFAULT_PRECISION): string | undefined {
-  if (ratio === memoRatio && precision === memoPrecision) return memoTh
-  const th = computeThreshold(ratio, precision)
-  memoRatio = ratio
-  memoPrecision = precision
-  memoTh = th
-  return th
+  if (ratio !== memoRatio || precision !== memoPrecision) {
+    memoRatio = ratio
+    memoPrecision = precision
+    memoTh = computeThreshold(ratio, precision)
+  }
+  return memoTh
 }
 
 function computeThreshold(ratio: number, precision: number): string | undefined {
   if (!(ratio > 0)) return undefined
   if (ratio >= 1) return '0'
   // ratio * 2^56 is exact (a power-of-two scaling); Math.round and Go's math.Round agree on
-  // positive values. Above 2^53 the product is already an integer.
-  const scaled = Math.round(ratio * TWO_56)
+  // positive values. Above 2^53 the product is already an integer. BigInt for the 56-bit
+  // arithmetic: this runs once per ratio (memoized), so its cost does not matter.
+  const scaled = Math.round(ratio * 2 ** 56)
   if (scaled === 0) return undefined
-  // T = 2^56 - scaled, as two 28-bit halves (each exact in a double).
-  const sHi = Math.floor(scaled / TWO_28)
-  const sLo = scaled - sHi * TWO_28
-  let tHi: number
-  let tLo: number
-  if (sLo === 0) {
-    tHi = TWO_28 - sHi
-    tLo = 0
-  } else {
-    tHi = TWO_28 - sHi - 1
-    tLo = TWO_28 - sLo
-  }
   // Precision: the Collector raises it by the number of leading `f` digits (expF) or leading
-  // `0` digits (expR), whichever is more, capped at 14.
-  // Precision 0 (or nonsense) means full precision, as in the Collector.
-  let digits = precision >= 1 ? Math.min(14, Math.floor(precision)) : 14
-  digits = Math.min(14, digits + Math.max(leadingZeroHexDigits(ratio), leadingZeroHexDigits(1 - ratio)))
-  const shift = 4 * (14 - digits)
-  if (shift > 0 && shift <= 28) {
-    const unit = 2 ** shift
-    const r = tLo % unit
-    tLo -= r
-    if (r >= unit / 2) tLo += unit
-    if (tLo === TWO_28) {
-      tLo = 0
-      tHi += 1
-    }
-  } else if (shift > 28) {
-    const unit = 2 ** (shift - 28)
-    const rHi = tHi % unit
-    tHi -= rHi
-    // The discarded remainder is rHi·2^28 + tLo < 2^shift <= 2^52: exact.
-    if (rHi * TWO_28 + tLo >= 2 ** (shift - 1)) tHi += unit
-    tLo = 0
-  }
-  // Rounding up cannot reach 2^56 (the precision boost for small ratios keeps the rounding
-  // step below the kept count), but a threshold must stay within 56 bits regardless.
-  if (tHi >= TWO_28) return 'ffffffffffffff'
-  let s = hex7(tHi) + hex7(tLo)
-  let end = s.length
-  while (end > 1 && s.charCodeAt(end - 1) === 48) end--
-  if (end < s.length) s = s.slice(0, end)
-  return s
+  // `0` digits (expR), whichever is more, capped at 14. Precision 0 (or nonsense) means full
+  // precision, as in the Collector.
+  const digits = Math.min(
+    14,
+    (precision >= 1 ? Math.min(14, Math.floor(precision)) : 14) +
+      Math.max(leadingZeroHexDigits(ratio), leadingZeroHexDigits(1 - ratio)),
+  )
+  const unit = BigInt(2 ** (4 * (14 - digits)))
+  const t = BigInt(2 ** 56) - BigInt(scaled)
+  const r = t % unit
+  // Half-up. Rounding up cannot reach 2^56 (the precision boost for small ratios keeps the
+  // rounding step below the kept count), but a threshold must stay within 56 bits regardless.
+  const th = t - r + (r * BigInt(2) >= unit ? unit : BigInt(0))
+  return th >= BigInt(2 ** 56)
+    ? 'ffffffffffffff'
+    : th.toString(16).padStart(14, '0').replace(TRAILING_ZEROS, '') || '0'
 }
 
 /**
@@ -283,17 +212,8 @@ export function randomnessFromTraceId(traceId: string): string {
   return traceId.slice(traceId.length - 14)
 }
 
-// Two lower-case hex digits per byte value.
-const HEX2: string[] = []
-for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'))
-
-// Hex digit values by char code; anything else reads as 0 (only defined for valid ids).
-const HEX_VALUE = new Uint8Array(128)
-for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i
-for (let i = 0; i < 6; i++) {
-  HEX_VALUE[65 + i] = 10 + i
-  HEX_VALUE[97 + i] = 10 + i
-}
+// fmix64's multipliers as 16-bit limbs, high to low; the last step only shifts (h *= 1).
+const FMIX = [0xff51, 0xafd7, 0xed55, 0x8ccd, 0xc4ce, 0xb9fe, 0x1a85, 0xec53, 0, 0, 0, 1]
 
 /**
  * 56 bits of randomness derived from the trace id, for ids whose low bits are not known to
@@ -314,80 +234,59 @@ for (let i = 0; i < 6; i++) {
  *
  * FNV-1a alone mixes its last bytes poorly into its high bits (sequential ids then sample
  * at the wrong rate: tested); the fmix64 finalizer spreads every input bit over all output
- * bits. Pure JS on 16-bit limbs held in locals (products < 2^35, exact in a double): the
- * same result in every runtime, no BigInt.
+ * bits. Pure JS on 16-bit limbs (products < 2^35, exact in a double): the same result in
+ * every runtime, no BigInt.
  *
  * @example
  * randomnessFromHash('00000000000000000000000000000001') // 'b55b74000d5600'
  */
 export function randomnessFromHash(traceId: string): string {
-  // h = 0xcbf29ce484222325 as limbs a3 a2 a1 a0 (high to low)
-  let a0 = 0x2325
-  let a1 = 0x8422
-  let a2 = 0x9ce4
+  // h as four 16-bit limbs, high to low, in locals: a3 a2 a1 a0.
   let a3 = 0xcbf2
+  let a2 = 0x9ce4
+  let a1 = 0x8422
+  let a0 = 0x2325
   let t: number
   let r0: number
   let r1: number
   let r2: number
-  const n = traceId.length
-  for (let i = 0; i + 1 < n; i += 2) {
-    a0 ^= ((HEX_VALUE[traceId.charCodeAt(i)]! << 4) | HEX_VALUE[traceId.charCodeAt(i + 1)]!) & 0xff
+  for (let i = 0; i + 1 < traceId.length; i += 2) {
+    a0 ^= ((hexValue(traceId.charCodeAt(i)) << 4) | hexValue(traceId.charCodeAt(i + 1))) & 0xff
     // h *= 0x100000001b3 = h * 0x1b3 + (h << 40); h << 40 only reaches limbs 2 and 3.
     t = a0 * 0x1b3
     r0 = t & 0xffff
     t = a1 * 0x1b3 + (t >>> 16)
     r1 = t & 0xffff
     t = a2 * 0x1b3 + a0 * 0x100 + (t >>> 16)
-    r2 = t & 0xffff
     a3 = (a3 * 0x1b3 + a1 * 0x100 + (t >>> 16)) & 0xffff
+    a2 = t & 0xffff
+    a1 = r1
+    a0 = r0
+  }
+  for (let k = 0; k < 12; k += 4) {
+    // h ^= h >> 33: the high 32 bits shifted right by one, into the low 32.
+    t = (a3 * 0x10000 + a2) >>> 1
+    a0 ^= t & 0xffff
+    a1 ^= t >>> 16
+    // h *= FMIX[k..k+3] (mod 2^64): products < 2^35, exact in a double.
+    const k3 = FMIX[k]!
+    const k2 = FMIX[k + 1]!
+    const k1 = FMIX[k + 2]!
+    const k0 = FMIX[k + 3]!
+    t = a0 * k0
+    r0 = t & 0xffff
+    t = a0 * k1 + a1 * k0 + (t - r0) / 0x10000
+    r1 = t & 0xffff
+    t = a0 * k2 + a1 * k1 + a2 * k0 + (t - r1) / 0x10000
+    r2 = t & 0xffff
+    a3 = (a0 * k3 + a1 * k2 + a2 * k1 + a3 * k0 + (t - r2) / 0x10000) & 0xffff
     a2 = r2
     a1 = r1
     a0 = r0
   }
-  // h ^= h >> 33: the high 32 bits shifted right by one, into the low 32.
-  let s = (a3 * 0x10000 + a2) >>> 1
-  a0 ^= s & 0xffff
-  a1 ^= s >>> 16
-  // h *= 0xff51afd7ed558ccd (limbs 0xff51 0xafd7 0xed55 0x8ccd)
-  t = a0 * 0x8ccd
-  r0 = t & 0xffff
-  t = a0 * 0xed55 + a1 * 0x8ccd + (t - r0) / 0x10000
-  r1 = t & 0xffff
-  t = a0 * 0xafd7 + a1 * 0xed55 + a2 * 0x8ccd + (t - r1) / 0x10000
-  r2 = t & 0xffff
-  a3 = (a0 * 0xff51 + a1 * 0xafd7 + a2 * 0xed55 + a3 * 0x8ccd + (t - r2) / 0x10000) & 0xffff
-  a2 = r2
-  a1 = r1
-  a0 = r0
-  s = (a3 * 0x10000 + a2) >>> 1
-  a0 ^= s & 0xffff
-  a1 ^= s >>> 16
-  // h *= 0xc4ceb9fe1a85ec53 (limbs 0xc4ce 0xb9fe 0x1a85 0xec53)
-  t = a0 * 0xec53
-  r0 = t & 0xffff
-  t = a0 * 0x1a85 + a1 * 0xec53 + (t - r0) / 0x10000
-  r1 = t & 0xffff
-  t = a0 * 0xb9fe + a1 * 0x1a85 + a2 * 0xec53 + (t - r1) / 0x10000
-  r2 = t & 0xffff
-  a3 = (a0 * 0xc4ce + a1 * 0xb9fe + a2 * 0x1a85 + a3 * 0xec53 + (t - r2) / 0x10000) & 0xffff
-  a2 = r2
-  a1 = r1
-  a0 = r0
-  s = (a3 * 0x10000 + a2) >>> 1
-  a0 ^= s & 0xffff
-  a1 ^= s >>> 16
   // Top 56 bits: limbs 3, 2, 1 and the high byte of limb 0. A table, not toString(16),
   // which takes a slow path for numbers above 2^31.
-  return (
-    HEX2[a3 >>> 8]! +
-    HEX2[a3 & 0xff]! +
-    HEX2[a2 >>> 8]! +
-    HEX2[a2 & 0xff]! +
-    HEX2[a1 >>> 8]! +
-    HEX2[a1 & 0xff]! +
-    HEX2[a0 >>> 8]!
-  )
+  return HEX[a3 >>> 8]! + HEX[a3 & 0xff]! + HEX[a2 >>> 8]! + HEX[a2 & 0xff]! + HEX[a1 >>> 8]! + HEX[a1 & 0xff]! + HEX[a0 >>> 8]!
 }
 
 /**
@@ -433,21 +332,20 @@ export function decideProbability(input: {
   ot: string | undefined
   ratio: number
 }): ProbabilityDecision {
-  const parsed = input.ot === undefined ? undefined : parseOtelTraceState(input.ot)
-  let rv = parsed === undefined ? undefined : parsed.rv
-  let randomness: string
-  if (rv !== undefined) randomness = rv
-  else if (input.randomFlag && input.traceId.length === 32) randomness = randomnessFromTraceId(input.traceId)
-  else randomness = rv = randomnessFromHash(input.traceId)
+  const parsed = parseOtelTraceState(input.ot)
+  let rv = parsed?.rv
+  const randomness =
+    rv ??
+    (input.randomFlag && input.traceId.length === 32
+      ? randomnessFromTraceId(input.traceId)
+      : (rv = randomnessFromHash(input.traceId)))
   const th = thresholdForRatio(input.ratio)
   const sampled = th !== undefined && keepByThreshold(randomness, th)
   const keptTh = sampled ? th : undefined
-  const rest = parsed === undefined ? '' : parsed.rest
-  let ot = joinOt(keptTh, rv, rest)
+  const ot = otValue(keptTh, rv, parsed?.rest ?? '')
   // Adding `th`/`rv` may push the member over the W3C limit: then give up the opaque
   // sub-keys, never the sampling ones.
-  if (ot !== undefined && ot.length > MAX_OT_LENGTH) ot = joinOt(keptTh, rv, '')
-  return { sampled, ot }
+  return { sampled, ot: ot !== undefined && ot.length > MAX_OT_LENGTH ? otValue(keptTh, rv, '') : ot }
 }
 
 /**
@@ -466,15 +364,13 @@ export function consistentParentOt(input: {
   sampled: boolean
   ot: string | undefined
 }): string | undefined {
-  if (input.ot === undefined) return undefined
   const parsed = parseOtelTraceState(input.ot)
   if (parsed === undefined) return undefined
-  let th = parsed.th
-  if (th !== undefined && input.sampled) {
-    const randomness =
-      parsed.rv ??
-      (input.randomFlag && input.traceId.length === 32 ? randomnessFromTraceId(input.traceId) : undefined)
-    if (randomness !== undefined && !keepByThreshold(randomness, th)) th = undefined
-  }
-  return joinOt(th, parsed.rv, parsed.rest)
+  const randomness =
+    parsed.rv ??
+    (input.randomFlag && input.traceId.length === 32 ? randomnessFromTraceId(input.traceId) : undefined)
+  const keep =
+    parsed.th !== undefined &&
+    !(input.sampled && randomness !== undefined && !keepByThreshold(randomness, parsed.th))
+  return otValue(keep ? parsed.th : undefined, parsed.rv, parsed.rest)
 }

@@ -90,7 +90,7 @@ describe('HTTP event sources', () => {
       ]
     }, config)
     const [same, third] = await handler(event, lambdaContext())
-    expect(same?.traceparent).toBeDefined()
+    expect(same?.['traceparent']).toBeDefined()
     expect(third).toEqual({})
   })
 
