@@ -35,31 +35,30 @@ export interface BaggagePolicy {
 
 export function resolveBaggagePolicy(config: BaggageConfig | undefined): BaggagePolicy {
   const routes = new Map<string, readonly DestinationRule[]>()
-  let allowed: Set<string> | undefined
-  if (config?.keys !== undefined) {
-    allowed = new Set()
-    for (const entry of config.keys) {
-      if (typeof entry === 'string') allowed.add(entry)
-      else if (entry && typeof entry.key === 'string' && Array.isArray(entry.to)) {
-        allowed.add(entry.key)
-        routes.set(entry.key, entry.to.map(normalizeRule))
-      } else {
-        throw new TracehopError(
-          `propagation.baggage.keys entries must be a key or { key, to: [destinations] }, got ${JSON.stringify(entry)}`,
-        )
-      }
+  const keys = config?.keys
+  const allowed = keys && new Set<string>()
+  for (const entry of keys ?? []) {
+    const key = typeof entry === 'string' ? entry : entry?.key
+    if (typeof key !== 'string' || (typeof entry !== 'string' && !Array.isArray(entry.to))) {
+      throw new TracehopError(
+        `propagation.baggage.keys entries must be a key or { key, to: [destinations] }, got ${JSON.stringify(entry)}`,
+      )
     }
+    allowed!.add(key)
+    if (typeof entry !== 'string') routes.set(key, entry.to.map(normalizeRule))
   }
   const a = config?.attributes
-  const attributes = a === true ? 'all' : Array.isArray(a) ? new Set<string>(a) : undefined
-  return { allowed, routes, attributes }
+  return {
+    allowed,
+    routes,
+    attributes: a === true ? 'all' : Array.isArray(a) ? new Set<string>(a) : undefined,
+  }
 }
 
 /** Drops incoming members whose key is not allowed. */
 export function filterIncoming(baggage: Baggage | undefined, policy: BaggagePolicy): Baggage | undefined {
-  if (baggage === undefined || policy.allowed === undefined) return baggage
-  const kept = baggage.filter((m) => policy.allowed!.has(m.key))
-  return kept.length > 0 ? kept : undefined
+  const allowed = policy.allowed
+  return allowed && baggage ? nonEmpty(baggage.filter((m) => allowed.has(m.key))) : baggage
 }
 
 /** Members that may travel to `destination` (undefined: ours by construction — bindings, queues). */
@@ -69,11 +68,18 @@ export function filterOutgoing(
   destination: URL | undefined,
 ): Baggage | undefined {
   if (baggage === undefined || policy.routes.size === 0 || destination === undefined) return baggage
-  const kept = baggage.filter((m) => {
-    const to = policy.routes.get(m.key)
-    return to === undefined || isAllowedDestination(destination, { allow: to, sameOrigin: false }, undefined)
-  })
-  return kept.length > 0 ? kept : undefined
+  return nonEmpty(
+    baggage.filter((m) => {
+      const to = policy.routes.get(m.key)
+      return (
+        to === undefined || isAllowedDestination(destination, { allow: to, sameOrigin: false }, undefined)
+      )
+    }),
+  )
+}
+
+function nonEmpty(baggage: Baggage): Baggage | undefined {
+  return baggage.length > 0 ? baggage : undefined
 }
 
 /** The span attributes the scope's baggage becomes. */
@@ -81,10 +87,9 @@ export function baggageAttributes(
   baggage: Baggage | undefined,
   policy: BaggagePolicy,
 ): Attributes | undefined {
-  if (baggage === undefined || policy.attributes === undefined) return undefined
+  const which = policy.attributes
   let out: Attributes | undefined
-  for (const m of baggage) {
-    if (policy.attributes === 'all' || policy.attributes.has(m.key)) (out ??= {})[m.key] = m.value
-  }
+  if (which)
+    for (const m of baggage ?? []) if (which === 'all' || which.has(m.key)) (out ??= {})[m.key] = m.value
   return out
 }

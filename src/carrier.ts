@@ -23,8 +23,16 @@ export type HeaderRecord = Readonly<Record<string, string | readonly string[] | 
 /** Anything tracehop accepts as an incoming carrier. */
 export type CarrierInput = Headers | HeaderRecord | CarrierGetter | { readonly headers: Headers }
 
+/**
+ * A `get` method first: a plain record never reaches the `Headers` global, whose first read
+ * in Node loads undici (~20 ms, a Lambda cold start's worth, for an event's header record).
+ */
 function isHeaders(x: unknown): x is Headers {
-  return typeof Headers !== 'undefined' && x instanceof Headers
+  return (
+    typeof (x as Headers | undefined)?.get === 'function' &&
+    typeof Headers !== 'undefined' &&
+    x instanceof Headers
+  )
 }
 
 function isGetter(x: object): x is CarrierGetter {

@@ -7,8 +7,16 @@
  * `--verbose` (the services' own output).
  */
 import { renderWaterfall } from '../../cli/waterfall.js'
-import { formatSummary, lost, type ServiceSummary, summarize, tallyTraces } from './report.js'
-import { ERROR_SERVICES, headSampled, REQUEST_SERVICES, runScenario } from './scenario.js'
+import { isHeadSampled } from '../../src/index.js'
+import {
+  explainSlowestHop,
+  formatSummary,
+  lost,
+  type ServiceSummary,
+  summarize,
+  tallyTraces,
+} from './report.js'
+import { ERROR_SERVICES, REQUEST_SERVICES, runScenario } from './scenario.js'
 import { startTopology, type Topology } from './topology.js'
 
 interface DemoArgs {
@@ -145,6 +153,7 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
       )
     } else {
       console.log(renderWaterfall(stitched, { width, color, highlightSlowest: true }))
+      for (const l of explainSlowestHop(stitched)) console.log(dim(`  ${l}`))
       const missing = REQUEST_SERVICES.filter((s) => !stitched.services.includes(s))
       if (missing.length > 0) console.log(`  missing services: ${missing.join(', ')}`)
       const otlp = stitched.spans.filter((s) => s.source === 'otlp').length
@@ -159,9 +168,10 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     section('the failing request, kept by always-keep-errors')
     if (result.errorTrace === undefined) console.log('  the error trace did not arrive')
     else {
-      if (headSampled(result.errorTrace.traceId, args.ratio))
+      if (isHeadSampled(result.errorTrace.traceId, { ratio: args.ratio }))
         console.log('  (its trace id was head-sampled as well: kept either way)')
       console.log(renderWaterfall(result.errorTrace, { width, color, highlightSlowest: true }))
+      for (const l of explainSlowestHop(result.errorTrace)) console.log(dim(`  ${l}`))
       const missing = ERROR_SERVICES.filter((s) => !result.errorTrace!.services.includes(s))
       if (missing.length > 0) console.log(`  missing services: ${missing.join(', ')}`)
     }

@@ -1,13 +1,15 @@
 /**
- * The demo's entry for the orchestrator in Vercel's `edge-runtime`: the example's fetch
- * listener (examples/orchestrator-edge/edge-entry.ts), also on `POST /chat` (where the gateway
- * example forwards), plus `GET /__tracehop/stats`, this
- * isolate's tracer counters, answered outside the traced handler so that reading them adds
- * nothing to them. Config comes from `globalThis.__ENV__` (set by the demo's topology).
+ * The demo's entry for the orchestrator in Vercel's `edge-runtime`: the example's routes
+ * (examples/orchestrator-edge/app.ts: `POST /chat`, where the gateway forwards, and
+ * `POST /api/agent`), as its own edge-entry.ts serves them, plus `GET /__tracehop/stats`,
+ * this isolate's tracer counters, answered outside the traced handlers so that reading them
+ * adds nothing to them. (edge-runtime calls only the first fetch listener, so the counters
+ * cannot be a second listener next to the example's: this entry replaces edge-entry.ts.)
+ * Config comes from `globalThis.__ENV__` (set by the demo's topology).
  */
 
-import { findSpan, type Tracer } from '../../src/index.js'
-import { configFromEnv, createOrchestrator } from '../orchestrator-edge/orchestrator.js'
+import { createOrchestratorApp } from '../orchestrator-edge/app.js'
+import { configFromEnv } from '../orchestrator-edge/orchestrator.js'
 
 // Ref: edge-runtime FetchEvent (@edge-runtime/primitives).
 interface FetchEventLike {
@@ -21,34 +23,12 @@ const g = globalThis as unknown as {
   addEventListener(type: 'fetch', listener: (event: FetchEventLike) => void): void
 }
 
-const handler = createOrchestrator(configFromEnv(g.__ENV__ ?? {}))
-let tracer: Tracer | undefined
-const AGENT_PATHS = new Set(['/api/agent', '/chat'])
-
-async function handle(event: FetchEventLike): Promise<Response> {
-  const request = event.request
-  try {
-    return await handler(request, event)
-  } catch {
-    // What the platform answers for an unhandled error (the error is on the trace already:
-    // withTrace recorded it on the server span before rethrowing it).
-    return new Response('internal server error', { status: 500 })
-  } finally {
-    // withTrace bound the request to its server span: its scope knows the tracer.
-    tracer ??= findSpan(request)?.scope.tracer
-  }
-}
+const app = createOrchestratorApp(configFromEnv(g.__ENV__ ?? {}))
 
 g.addEventListener('fetch', (event) => {
-  const url = new URL(event.request.url)
-  if (url.pathname === '/__tracehop/stats') {
-    event.respondWith(Promise.resolve(Response.json(tracer === undefined ? [] : [tracer.stats()])))
+  if (new URL(event.request.url).pathname === '/__tracehop/stats') {
+    event.respondWith(Promise.resolve(Response.json([app.tracer.stats()])))
     return
   }
-  // `/chat` too: the gateway example forwards its `POST /chat` to the same path.
-  if (!AGENT_PATHS.has(url.pathname) || event.request.method !== 'POST') {
-    event.respondWith(Promise.resolve(new Response('POST /api/agent', { status: 404 })))
-    return
-  }
-  event.respondWith(handle(event))
+  event.respondWith(app.fetch(event.request, event))
 })

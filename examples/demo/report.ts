@@ -3,6 +3,7 @@
  * from what the collector received (both exports) and from the services' own counters.
  */
 import type { CollectedSpan, CollectedTrace } from '../../cli/collector.js'
+import { formatDuration, slowestHop } from '../../cli/collector.js'
 import type { TracerStats } from '../../src/index.js'
 import type { RequestOutcome } from './scenario.js'
 import type { ServiceCounters, ServiceInfo } from './topology.js'
@@ -219,4 +220,121 @@ export function formatSummary(rows: readonly ServiceSummary[]): string {
     )
   }
   return out.join('\n')
+}
+
+/**
+ * What the waterfall's "slowest hop" is made of. The collector's `slowestHop` takes, of the
+ * spans that enter a service, the one with the most time of its own: its duration minus the
+ * time inside the services it called (their server spans). That self time also holds the
+ * time its calls spent outside those services' spans (the network, the callee platform's
+ * own path), which no service's span covers.
+ */
+export interface HopBreakdown {
+  readonly span: CollectedSpan
+  /** The collector's self time (ms). */
+  readonly selfTime: number
+  /** Of it: in the hop's calls to other services, outside the callees' spans (ms). */
+  readonly outsideCallees: number
+  /** Of it: in the service itself, its own code and its untraced waits (ms). */
+  readonly inService: number
+  /** Each call into another service: the caller's client span and the callee's server span (ms). */
+  readonly calls: readonly { readonly service: string; readonly call: number; readonly callee: number }[]
+}
+
+/** Total length of the union of intervals (ms). */
+function unionLength(intervals: [number, number][]): number {
+  intervals.sort((a, b) => a[0] - b[0])
+  let total = 0
+  let end = Number.NEGATIVE_INFINITY
+  for (const [a, b] of intervals) {
+    if (b <= end) continue
+    total += b - Math.max(a, end)
+    end = b
+  }
+  return total
+}
+
+const duration = (s: CollectedSpan): number => s.endTime - s.startTime
+
+/**
+ * Splits the slowest hop's self time into time in the service and time in its calls
+ * outside the called services' spans; undefined when the trace never changes service.
+ *
+ * @example
+ * const hop = hopBreakdown(trace) // { span, selfTime: 101, inService: 53.5, outsideCallees: 47.9, calls: [...] }
+ */
+export function hopBreakdown(trace: CollectedTrace): HopBreakdown | undefined {
+  const hop = slowestHop(trace)
+  if (hop === undefined) return undefined
+  const { span } = hop
+  const children = new Map<string, CollectedSpan[]>()
+  for (const s of trace.spans) {
+    if (s.parentSpanId === undefined) continue
+    let list = children.get(s.parentSpanId)
+    if (list === undefined) children.set(s.parentSpanId, (list = []))
+    list.push(s)
+  }
+  const clip = (s: CollectedSpan): [number, number] => [
+    Math.max(s.startTime, span.startTime),
+    Math.min(s.endTime, span.endTime),
+  ]
+  const callIntervals: [number, number][] = []
+  const calleeIntervals: [number, number][] = []
+  const calls: { service: string; call: number; callee: number }[] = []
+  // The hop's own spans (same service, below it); a call is one whose child is in another service.
+  const stack = [...(children.get(span.spanId) ?? [])]
+  while (stack.length > 0) {
+    const s = stack.pop()!
+    if (s.service !== span.service) continue
+    for (const c of children.get(s.spanId) ?? []) {
+      if (c.service === span.service) continue
+      callIntervals.push(clip(s))
+      calleeIntervals.push(clip(c))
+      calls.push({ service: c.service, call: duration(s), callee: duration(c) })
+    }
+    stack.push(...(children.get(s.spanId) ?? []))
+  }
+  const valid = (i: [number, number]): boolean => i[1] > i[0]
+  const outsideCallees = Math.max(
+    0,
+    Math.min(
+      hop.selfTime,
+      unionLength(callIntervals.filter(valid)) - unionLength(calleeIntervals.filter(valid)),
+    ),
+  )
+  // In the order the services first appear in the trace.
+  calls.sort((a, b) => trace.services.indexOf(a.service) - trace.services.indexOf(b.service))
+  return { span, selfTime: hop.selfTime, outsideCallees, inService: hop.selfTime - outsideCallees, calls }
+}
+
+/**
+ * The lines that say what the waterfall's `◀ slowest hop` means for `trace`, with its split.
+ *
+ * @example
+ * console.log(explainSlowestHop(trace).join('\n'))
+ */
+export function explainSlowestHop(trace: CollectedTrace): string[] {
+  const b = hopBreakdown(trace)
+  if (b === undefined) return []
+  const d = formatDuration
+  const total = duration(b.span)
+  const out = [
+    `"slowest hop" = self time incl. network to the next service: ${b.span.service}'s ${b.span.name} took ${d(total)},`,
+    `  ${d(total - b.selfTime)} of it inside the services it called; of the other ${d(b.selfTime)},`,
+    `  ${d(b.inService).padStart(8)} in ${b.span.service} itself (its code, and waits no service's span covers: the model)`,
+  ]
+  if (b.calls.length > 0) {
+    out.push(
+      `  ${d(b.outsideCallees).padStart(8)} in its calls, outside the called services' spans (network, the callee platform):`,
+    )
+    for (const c of b.calls)
+      out.push(
+        `             call to ${c.service} ${d(c.call)}, of which its span ${d(c.callee)}${
+          c.service === 'retrieval'
+            ? `; the rest: network and serverless-offline's path around the Lambda (local emulation, not retrieval's code)`
+            : ''
+        }`,
+      )
+  }
+  return out
 }

@@ -1,89 +1,52 @@
 /**
- * The demo's entry for the retrieval Lambda (examples/retrieval-lambda): the example's
- * handler with the demo's tracer settings, bundled to `examples/demo/dist/retrieval.mjs`
- * and run by serverless-offline (`examples/demo/serverless.yml`).
+ * The demo's entry for the retrieval Lambda: the example's own `handler`
+ * (examples/retrieval-lambda/handler.ts, configured from the environment the repository
+ * root's serverless.yml sets), plus a way to read this Lambda instance's tracer counters.
+ * `npm run demo` bundles it to `examples/demo/dist/retrieval.mjs` and runs the root
+ * serverless.yml with `--param="handler=examples/demo/dist/retrieval.handler"`.
  *
- * What it adds to the example, all from the environment:
- * - sampling `SAMPLING_RATIO` (errors always kept), and both exports at once: OTLP/HTTP
- *   protobuf to `OTLP_URL` and LangSmith runs to `LANGSMITH_ENDPOINT`;
- * - fault injection that survives the hops before it: the orchestrator forwards only the
- *   question (as `query`), so a query containing `FAULT_MARKER` is asked to fail
- *   (`"fail": true`, which makes `search index` throw and the API answer 500);
- * - `GET /__tracehop/stats`: this Lambda instance's tracer counters, answered outside the
- *   traced handler so that reading them adds nothing to them.
+ * The counters are read with a direct invocation (`Lambda.Invoke`, serverless-offline's
+ * `--lambdaPort`) whose payload is `{ "tracehop": "stats" }`, answered outside the traced
+ * handler so that reading them adds nothing to them, and needing no HTTP route in the
+ * deployable serverless.yml. Everything else goes to the example's handler unchanged.
  */
-import type { LambdaConfig } from '../../adapters/lambda/index.js'
-import {
-  createLangSmithExporter,
-  createOtlpExporter,
-  type Exporter,
-  findSpan,
-  type Tracer,
-} from '../../src/index.js'
-import { createRetrievalHandler, type HttpResult } from '../retrieval-lambda/handler.js'
-import { FAULT_MARKER } from './fault.js'
+import { findSpan, type Tracer, type TracerStats } from '../../src/index.js'
+import { handler as retrieval } from '../retrieval-lambda/handler.js'
 
-type Env = Readonly<Record<string, string | undefined>>
+/** The direct-invocation payload that asks for the counters. */
+export const STATS_EVENT = { tracehop: 'stats' } as const
 
-function configOf(env: Env): LambdaConfig {
-  const exporters: Exporter[] = []
-  if (env['OTLP_URL']) exporters.push(createOtlpExporter({ url: env['OTLP_URL'], encoding: 'protobuf' }))
-  if (env['LANGSMITH_ENDPOINT']) {
-    exporters.push(
-      createLangSmithExporter({
-        apiUrl: env['LANGSMITH_ENDPOINT'],
-        ...(env['LANGSMITH_API_KEY'] ? { apiKey: env['LANGSMITH_API_KEY'] } : {}),
-        ...(env['LANGSMITH_PROJECT'] ? { project: env['LANGSMITH_PROJECT'] } : {}),
-      }),
-    )
-  }
-  return {
-    service: env['SERVICE_NAME'] || 'retrieval',
-    sampling: { ratio: Number(env['SAMPLING_RATIO'] ?? '1'), keepErrors: true },
-    exporters,
-    runType: 'chain',
-  }
+/** What the counters invocation answers. */
+export interface RetrievalStats {
+  /** This Lambda instance (execution environment); invocations reuse it, and its tracer. */
+  readonly instance: string
+  /** `[tracer.stats()]`, or `[]` before the first traced invocation. */
+  readonly stats: TracerStats[]
 }
 
-const retrieval = createRetrievalHandler(configOf(process.env))
-// One Lambda instance (execution environment) runs one tracer; invocations reuse it.
 const instance = Math.random().toString(16).slice(2, 10)
 let tracer: Tracer | undefined
 
-interface HttpEvent {
-  readonly httpMethod?: string
-  readonly path?: string
-  readonly rawPath?: string
-  readonly body?: string | null
-}
-
-/** The event with `"fail": true` added to its JSON body when the query carries the marker. */
-function withFault(event: HttpEvent): HttpEvent {
-  const body = event.body
-  if (typeof body !== 'string' || !body.includes(FAULT_MARKER)) return event
-  try {
-    const parsed = JSON.parse(body) as Record<string, unknown>
-    if (typeof parsed['query'] !== 'string' || !parsed['query'].includes(FAULT_MARKER)) return event
-    return { ...event, body: JSON.stringify({ ...parsed, fail: true }) }
-  } catch {
-    return event
-  }
+function isStatsEvent(event: unknown): boolean {
+  return (
+    event !== null &&
+    typeof event === 'object' &&
+    (event as Record<string, unknown>)['tracehop'] === STATS_EVENT.tracehop
+  )
 }
 
 /**
  * The Lambda handler serverless-offline runs.
  *
  * @example
- * // serverless.yml: handler: dist/retrieval.handler
+ * // node node_modules/serverless/bin/serverless.js offline start --param="handler=examples/demo/dist/retrieval.handler"
  */
-export async function handler(event: HttpEvent, context: object): Promise<unknown> {
-  const path = event.rawPath ?? event.path ?? ''
-  if (path.endsWith('/__tracehop/stats')) {
-    const body = JSON.stringify({ instance, stats: tracer === undefined ? [] : [tracer.stats()] })
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body } satisfies HttpResult
+export async function handler(event: unknown, context: object): Promise<unknown> {
+  if (isStatsEvent(event)) {
+    return { instance, stats: tracer === undefined ? [] : [tracer.stats()] } satisfies RetrievalStats
   }
   try {
-    return await retrieval(withFault(event), context)
+    return await retrieval(event, context)
   } finally {
     // The invocation's span stays bound to its context: its scope knows the tracer.
     tracer ??= findSpan(context)?.scope.tracer

@@ -6,11 +6,15 @@
  *
  * Which traces the services keep is known from the trace id alone: the head decision is a
  * pure function of the trace id and the ratio, the same in every service. The client asks
- * the same function, so it knows when to stop, and the collector must agree with it.
+ * the same function (`isHeadSampled` from tracehop), so it knows when to stop, and the
+ * collector must agree with it.
+ *
+ * The failing request asks for its failure in its body, `"failAt": "retrieval"`: the gateway
+ * forwards the body as is, and the orchestrator (run with `FAULT_INJECTION=1`) passes it on to
+ * its retrieval tool call as the retrieval function's own switch, `x-retrieval-fail: 1`.
  */
 import type { CollectedSpan, CollectedTrace } from '../../cli/collector.js'
-import { decideHead, resolveSampling } from '../../src/sampling/head-sampler.js'
-import { FAULT_MARKER } from './fault.js'
+import { isHeadSampled } from '../../src/index.js'
 import type { Topology } from './topology.js'
 
 /** Services on the path of every successful request. */
@@ -38,7 +42,7 @@ export interface RequestOutcome {
   /** The head decision for `traceId` (ratio of the topology). */
   readonly headSampled?: boolean
   readonly ms: number
-  /** The request that was asked to fail deep in retrieval. */
+  /** The request that was asked to fail deep in retrieval (`"failAt": "retrieval"`). */
   readonly fault: boolean
 }
 
@@ -60,16 +64,6 @@ export interface ScenarioResult {
   readonly errorTrace: CollectedTrace | undefined
   /** True when the gateway answered 429 (the client stopped there). */
   readonly rateLimited: boolean
-}
-
-/**
- * The head decision a service makes for a trace it starts (no incoming context).
- *
- * @example
- * headSampled('0af7651916cd43dd8448eb211c80319c', 0.1) // true or false, the same everywhere
- */
-export function headSampled(traceId: string, ratio: number): boolean {
-  return decideHead(resolveSampling({ ratio }), traceId, 0, undefined, false).sampled
 }
 
 function hasService(trace: CollectedTrace, service: string): boolean {
@@ -122,11 +116,12 @@ export function findErrorTrace(traces: readonly CollectedTrace[]): CollectedTrac
 /** The newest error trace the head sampler did not keep, else the newest error trace. */
 function pickErrorTrace(traces: readonly CollectedTrace[], ratio: number): CollectedTrace | undefined {
   const errors = traces.filter((t) => findErrorTrace([t]) !== undefined)
-  return errors.find((t) => !headSampled(t.traceId, ratio)) ?? errors[0]
+  return errors.find((t) => !isHeadSampled(t.traceId, { ratio })) ?? errors[0]
 }
 
 /**
- * One question to the gateway (with the token); `fault` asks retrieval to fail.
+ * One question to the gateway (with the token); `fault` asks retrieval to fail
+ * (`"failAt": "retrieval"` in the body).
  *
  * @example
  * const outcome = await askGateway(topology, 1, 'What changed in v2?', false)
@@ -137,12 +132,11 @@ export async function askGateway(
   question: string,
   fault: boolean,
 ): Promise<RequestOutcome> {
-  if (fault && !question.includes(FAULT_MARKER)) question = `${question} ${FAULT_MARKER}`
   const t0 = performance.now()
   const res = await fetch(`${topology.gatewayUrl}chat`, {
     method: 'POST',
     headers: { authorization: `Bearer ${topology.apiToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ question }),
+    body: JSON.stringify(fault ? { question, failAt: 'retrieval' } : { question }),
     signal: AbortSignal.timeout(15_000),
   })
   const text = await res.text()
@@ -158,7 +152,9 @@ export async function askGateway(
     n,
     question,
     status: res.status,
-    ...(traceId !== undefined ? { traceId, headSampled: headSampled(traceId, topology.samplingRatio) } : {}),
+    ...(traceId !== undefined
+      ? { traceId, headSampled: isHeadSampled(traceId, { ratio: topology.samplingRatio }) }
+      : {}),
     ms,
     fault,
   }
@@ -217,7 +213,9 @@ export async function runScenario(
     const before = errorTraces().length
     const outcome = await askGateway(topology, n, 'Why is the index slow?', true)
     requests.push(outcome)
-    log(`#${n} ${outcome.status} ${Math.round(outcome.ms)} ms  (asked retrieval to fail: ${FAULT_MARKER})`)
+    log(
+      `#${n} ${outcome.status} ${Math.round(outcome.ms)} ms  (asked retrieval to fail: "failAt": "retrieval")`,
+    )
     if (outcome.status < 500) break
     try {
       await topology.collector.waitFor(() => errorTraces().length > before, 10_000)
@@ -225,7 +223,7 @@ export async function runScenario(
       break // reported below: the error trace did not arrive
     }
     const id = errorTraces()[0]?.traceId
-    if (id === undefined || !headSampled(id, topology.samplingRatio)) break
+    if (id === undefined || !isHeadSampled(id, { ratio: topology.samplingRatio })) break
     if (attempt + 1 < FAULT_ATTEMPTS)
       log(`   its trace ${id} was head-sampled as well; once more, for one kept only for its error`)
   }
@@ -242,7 +240,9 @@ export async function runScenario(
       const e = pickErrorTrace(traces, topology.samplingRatio)
       if (e === undefined) return false
       // A head-sampled error trace holds every service's part, the queue hop's too.
-      const path = headSampled(e.traceId, topology.samplingRatio) ? REQUEST_SERVICES : ERROR_SERVICES
+      const path = isHeadSampled(e.traceId, { ratio: topology.samplingRatio })
+        ? REQUEST_SERVICES
+        : ERROR_SERVICES
       if (!isWholeRequestTrace(e, path) || !arrivedBothWays(e)) return false
     }
     return true

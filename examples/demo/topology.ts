@@ -8,6 +8,13 @@
  *                                                       stub model (in-process) ◀─┘└▶ jobs (Worker, workerd) ─▶ Queue ─▶ jobs consumer
  * ```
  *
+ * Each service is its example, configured the way the example documents it: the gateway from
+ * the root wrangler.toml plus vars (`SAMPLING_RATIO`, `LANGSMITH_ENDPOINT`, …), the
+ * orchestrator from its environment (`FAULT_INJECTION=1` included, for the failing request),
+ * the retrieval function from the root serverless.yml with its `TRACEHOP_*` variables. The
+ * demo's entries (gateway-entry.ts, orchestrator-entry.ts, retrieval-entry.ts) only add a way
+ * to read each service's tracer counters.
+ *
  * Used by `npm run demo` (examples/demo/run.mjs) and by test/demo/demo.test.ts.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -16,11 +23,12 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { EdgeRuntime, runServer } from 'edge-runtime'
-import { build, type Plugin } from 'esbuild'
+import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { parse } from 'smol-toml'
 import { type Collector, startCollector } from '../../cli/collector.js'
 import type { TracerStats } from '../../src/index.js'
+import { type RetrievalStats, STATS_EVENT } from './retrieval-entry.js'
 
 export interface TopologyOptions {
   /** The repository root (default: two levels above this file). */
@@ -102,7 +110,7 @@ function freePort(): Promise<number> {
   })
 }
 
-function workerBundle(root: string, entry: string, plugins: Plugin[]): Promise<string> {
+function workerBundle(root: string, entry: string): Promise<string> {
   // As wrangler bundles for workerd: ESM, the workerd/worker/browser export conditions.
   return build({
     entryPoints: [join(root, entry)],
@@ -114,31 +122,8 @@ function workerBundle(root: string, entry: string, plugins: Plugin[]): Promise<s
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['browser', 'module', 'main'],
     external: ['cloudflare:*'],
-    plugins,
     logLevel: 'silent',
   }).then((r) => r.outputFiles[0]!.text)
-}
-
-/**
- * The gateway example with the demo's settings when it does not read them itself yet: its
- * import of tracehop/cloudflare resolves to examples/demo/gateway-overrides.ts.
- */
-function gatewayOverrides(root: string, gatewayMain: string): Plugin[] {
-  const source = readFileSync(join(root, gatewayMain), 'utf8')
-  if (source.includes('SAMPLING_RATIO') && source.includes('LANGSMITH_ENDPOINT')) return []
-  const gatewayFile = join(root, gatewayMain)
-  return [
-    {
-      name: 'tracehop-demo-gateway-overrides',
-      setup(b) {
-        b.onResolve({ filter: /adapters\/cloudflare\/index\.js$/ }, (args) =>
-          args.importer === gatewayFile
-            ? { path: join(root, 'examples/demo/gateway-overrides.ts') }
-            : undefined,
-        )
-      },
-    },
-  ]
 }
 
 function lines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {
@@ -156,16 +141,40 @@ function lines(stream: NodeJS.ReadableStream | null, each: (line: string) => voi
   })
 }
 
-async function readJson(url: string): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) })
+/** GET `url` as JSON; with `payload`, POST it (a `Lambda.Invoke`). */
+async function readJson(url: string, payload?: unknown): Promise<unknown> {
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(5_000),
+    ...(payload !== undefined ? { method: 'POST', body: JSON.stringify(payload) } : {}),
+  })
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`)
   return res.json()
 }
 
-/** Starts the retrieval function in serverless-offline; resolves once it listens. */
+/** The retrieval function's settings (the TRACEHOP_* variables the root serverless.yml reads). */
+interface RetrievalSettings {
+  readonly otlpUrl: string
+  readonly langsmithUrl: string
+  readonly project: string
+  readonly ratio: number
+}
+
+/** The demo's bundle of the retrieval handler, and the handler `--param` names (root-relative). */
+const RETRIEVAL_BUNDLE = 'examples/demo/dist/retrieval.mjs'
+const RETRIEVAL_HANDLER = 'examples/demo/dist/retrieval.handler'
+/** serverless.yml: `${service}-${stage}-${function}`, the name `Lambda.Invoke` takes. */
+const RETRIEVAL_FUNCTION = 'tracehop-retrieval-dev-retrieval'
+
+/**
+ * Starts the retrieval function with the repository root's serverless.yml in
+ * serverless-offline; resolves once it listens. The demo's settings reach it the way they
+ * would reach a deploy: the TRACEHOP_* variables the file reads. `--param="handler=…"` runs the
+ * demo's bundle of the same handler (examples/demo/retrieval-entry.ts: the example's handler
+ * plus its counters on a direct invocation).
+ */
 async function startRetrieval(
   root: string,
-  env: Record<string, string>,
+  settings: RetrievalSettings,
   output: (line: string) => void,
   track: (stop: () => Promise<void>) => void,
 ): Promise<{ url: string; statsUrl: string }> {
@@ -182,16 +191,23 @@ async function startRetrieval(
       String(httpPort),
       '--lambdaPort',
       String(lambdaPort),
+      `--param=handler=${RETRIEVAL_HANDLER}`,
     ],
     {
-      cwd: join(root, 'examples/demo'),
+      cwd: root,
       env: {
         ...process.env,
         SLS_TELEMETRY_DISABLED: '1',
         SLS_NOTIFICATIONS_MODE: 'off',
         SLS_DEPRECATION_DISABLE: '*',
         SLS_INTERACTIVE_SETUP_DISABLE: '1',
-        ...env,
+        // Every variable serverless.yml reads, set: none comes from the user's shell.
+        TRACEHOP_OTLP_URL: settings.otlpUrl,
+        TRACEHOP_OTLP_ENCODING: 'protobuf',
+        TRACEHOP_SAMPLING_RATIO: String(settings.ratio),
+        TRACEHOP_LANGSMITH_ENDPOINT: settings.langsmithUrl,
+        TRACEHOP_LANGSMITH_PROJECT: settings.project,
+        TRACEHOP_LANGSMITH_API_KEY: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -231,8 +247,10 @@ async function startRetrieval(
     })
   })
   await ready
-  const base = `http://127.0.0.1:${httpPort}/dev`
-  return { url: `${base}/retrieve`, statsUrl: `${base}${STATS_PATH}` }
+  return {
+    url: `http://127.0.0.1:${httpPort}/dev/retrieve`,
+    statsUrl: `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${RETRIEVAL_FUNCTION}/invocations`,
+  }
 }
 
 /** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
@@ -326,8 +344,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     // Bundle everything at once (esbuild, well under a second each).
     mkdirSync(join(root, 'examples/demo/dist'), { recursive: true })
     const [gatewayScript, jobsScript, orchestratorScript] = await Promise.all([
-      workerBundle(root, 'examples/demo/gateway-entry.ts', gatewayOverrides(root, gatewayToml.main)),
-      workerBundle(root, jobsToml.main, []),
+      workerBundle(root, 'examples/demo/gateway-entry.ts'),
+      workerBundle(root, jobsToml.main),
       build({
         entryPoints: [join(root, 'examples/demo/orchestrator-entry.ts')],
         bundle: true,
@@ -343,7 +361,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         format: 'esm',
         platform: 'node',
         target: 'node20',
-        outfile: join(root, 'examples/demo/dist/retrieval.mjs'),
+        outfile: join(root, RETRIEVAL_BUNDLE),
         logLevel: 'silent',
       }),
     ])
@@ -351,11 +369,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     // Retrieval (slowest to start) and the jobs Worker, side by side.
     const retrievalStart = startRetrieval(
       root,
-      {
-        TRACEHOP_OTLP_URL: otlpUrl,
-        TRACEHOP_LANGSMITH_ENDPOINT: langsmithUrl,
-        TRACEHOP_SAMPLING_RATIO: String(ratio),
-      },
+      { otlpUrl, langsmithUrl, project, ratio },
       (l) => serviceLog('retrieval', l),
       track,
     )
@@ -411,6 +425,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         LANGSMITH_ENDPOINT: langsmithUrl,
         LANGSMITH_PROJECT: project,
         SAMPLING_RATIO: String(ratio),
+        // The demo's failing request asks for its failure: `"failAt": "retrieval"`.
+        FAULT_INJECTION: '1',
         MODEL_LATENCY_MS: String(options.modelLatencyMs ?? 25),
       })};\n${orchestratorScript}`,
     })
@@ -422,7 +438,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     track(() => orchestrator.close())
     checkpoint()
     const orchestratorOrigin = new URL(orchestrator.url).origin
-    log(`orchestrator: edge-runtime, POST ${orchestratorOrigin}/api/agent`)
+    log(`orchestrator: edge-runtime, POST ${orchestratorOrigin}/chat`)
 
     const apiToken = randomBytes(16).toString('hex')
     const rateLimit =
@@ -457,10 +473,11 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     ).version
     const services: ServiceInfo[] = [
       { name: 'gateway', runtime: `workerd (miniflare ${mfVersion})`, url: `${gatewayUrl}chat` },
-      { name: 'orchestrator', runtime: 'Vercel edge-runtime', url: `${orchestratorOrigin}/api/agent` },
+      { name: 'orchestrator', runtime: 'Vercel edge-runtime', url: `${orchestratorOrigin}/chat` },
       { name: 'retrieval', runtime: 'AWS Lambda (serverless-offline)', url: retrieval.url },
       { name: 'jobs', runtime: `workerd (miniflare ${mfVersion}) + Queue`, url: `${jobsUrl}jobs` },
     ]
+    // Where each service's counters are read; retrieval's with a direct invocation.
     const statsUrls: Record<ServiceInfo['name'], string> = {
       gateway: `${gatewayUrl.replace(/\/$/, '')}${STATS_PATH}`,
       orchestrator: `${orchestratorOrigin}${STATS_PATH}`,
@@ -481,7 +498,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         await Promise.all(
           (Object.keys(statsUrls) as ServiceInfo['name'][]).map(async (name) => {
             try {
-              const body = (await readJson(statsUrls[name])) as TracerStats[] | { stats: TracerStats[] }
+              const body = (await readJson(
+                statsUrls[name],
+                name === 'retrieval' ? STATS_EVENT : undefined,
+              )) as TracerStats[] | RetrievalStats
               out[name] = Array.isArray(body) ? body : body.stats
             } catch {
               out[name] = undefined

@@ -14,13 +14,23 @@
  * - `RATE_LIMIT_PER_MINUTE` (var, default 60): requests per client per minute.
  * - `RATE_LIMITER` (optional Workers Rate Limiting binding): used instead of the
  *   in-isolate counter when bound (the counter is per isolate, so only approximate).
- * - `LANGSMITH_API_KEY` (optional secret): also send runs to LangSmith.
+ * - `SAMPLING_RATIO` (var, default 1): head-sampling ratio in [0, 1]. The gateway starts (or,
+ *   from untrusted callers, re-decides) every trace, so its ratio is the whole trace's: the
+ *   services behind it follow its decision. Errors are always kept, whatever the ratio.
+ *   Unset means 1, tracehop's own default: every trace, right for development and low
+ *   traffic; lower it in production.
+ * - `LANGSMITH_ENDPOINT` (optional var): also send LangSmith runs there (a self-hosted
+ *   LangSmith, or `npx tracehop dev`, which accepts runs too).
+ * - `LANGSMITH_API_KEY` (optional secret): its key; set alone, runs go to the hosted API.
+ * - `LANGSMITH_PROJECT` (optional var): project for traces that bring none in their baggage.
+ *
+ * A bad `SAMPLING_RATIO` is a configuration error: the first request throws, naming the var.
  *
  * In your own project, import from 'tracehop' and 'tracehop/cloudflare'.
  */
 
-import { instrument, traced, traceOf } from '../../adapters/cloudflare/index.js'
-import { type Exporter, langsmith, otlp, type Span } from '../../src/index.js'
+import { instrument, traced, traceOf, type WorkerTracerConfig } from '../../adapters/cloudflare/index.js'
+import { type Exporter, langsmith, otlp, type Span, TracehopError } from '../../src/index.js'
 
 export interface Env {
   OTLP_URL: string
@@ -29,7 +39,10 @@ export interface Env {
   API_TOKEN?: string
   RATE_LIMIT_PER_MINUTE?: string
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> }
+  SAMPLING_RATIO?: string
+  LANGSMITH_ENDPOINT?: string
   LANGSMITH_API_KEY?: string
+  LANGSMITH_PROJECT?: string
 }
 
 const encoder = new TextEncoder()
@@ -52,6 +65,12 @@ function authorize(request: Request, env: Env, span: Span): string | undefined {
   // The client key for rate limiting: a hash would do too; never record the token itself.
   return ok ? (request.headers.get('cf-connecting-ip') ?? 'anonymous') : undefined
 }
+
+/**
+ * Where the gateway forwards: the same path on the orchestrator, which serves `POST /chat`
+ * (examples/orchestrator-edge/app.ts; its Next.js route `/api/agent` too).
+ */
+const ORCHESTRATOR_PATH = '/chat'
 
 // Cross-request state by nature (a rate window), per isolate; no per-request state here.
 const windows = new Map<string, { start: number; count: number }>()
@@ -87,6 +106,48 @@ function orchestrator(env: Env, span: Span): (path: string, init: RequestInit) =
   return (path, init) => span.fetch(new URL(path, base), init)
 }
 
+/**
+ * `SAMPLING_RATIO` as a number; unset or empty: 1 (tracehop's default, every trace).
+ * `Number('')` would be 0 (trace nothing), hence the explicit check.
+ */
+function samplingRatio(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 1
+  const ratio = Number(value)
+  if (!(ratio >= 0 && ratio <= 1)) {
+    throw new TracehopError(`SAMPLING_RATIO must be a number within [0, 1], got ${JSON.stringify(value)}`)
+  }
+  return ratio
+}
+
+/**
+ * The gateway's tracer, from its bindings; `instrument` calls it once per `env` object
+ * (once per isolate), never per request. (Not exported: workerd takes every export of a
+ * Worker's main module for a handler.)
+ */
+function tracerConfig(env: Env): WorkerTracerConfig {
+  const exporters: Exporter[] = [otlp({ url: env.OTLP_URL })]
+  // LangSmith-native runs as well: to LANGSMITH_ENDPOINT when set, else to the hosted API
+  // when only the key is.
+  if (env.LANGSMITH_ENDPOINT || env.LANGSMITH_API_KEY) {
+    exporters.push(
+      langsmith({
+        ...(env.LANGSMITH_ENDPOINT ? { apiUrl: env.LANGSMITH_ENDPOINT } : {}),
+        ...(env.LANGSMITH_API_KEY ? { apiKey: env.LANGSMITH_API_KEY } : {}),
+        ...(env.LANGSMITH_PROJECT ? { project: env.LANGSMITH_PROJECT } : {}),
+      }),
+    )
+  }
+  return {
+    service: 'gateway',
+    sampling: { ratio: samplingRatio(env.SAMPLING_RATIO), keepErrors: true },
+    propagation: {
+      ingress: 'untrusted',
+      allow: env.ORCHESTRATOR_URL !== undefined ? [env.ORCHESTRATOR_URL] : [],
+    },
+    exporters,
+  }
+}
+
 export default instrument(
   {
     async fetch(request, env, ctx) {
@@ -103,12 +164,14 @@ export default instrument(
       if (!(await span.child('rate limit', (s) => allow(client, env, s)))) {
         return new Response('too many requests', { status: 429, headers: { 'retry-after': '60' } })
       }
+      // The body goes on as it came (`{ "question": "…" }`, and any option the orchestrator
+      // reads from it); only the trace is added, as headers.
       const body = await request.text()
       span.set('gateway.request.bytes', body.length)
       // A streamed answer (text/event-stream) is passed through; the server span stays
       // open until it has been sent.
       return span.child('orchestrate', (s) =>
-        orchestrator(env, s)('/chat', {
+        orchestrator(env, s)(ORCHESTRATOR_PATH, {
           method: 'POST',
           body,
           headers: { 'content-type': request.headers.get('content-type') ?? 'application/json' },
@@ -116,17 +179,5 @@ export default instrument(
       )
     },
   },
-  (env: Env) => {
-    const exporters: Exporter[] = [otlp({ url: env.OTLP_URL })]
-    if (env.LANGSMITH_API_KEY) exporters.push(langsmith({ apiKey: env.LANGSMITH_API_KEY }))
-    return {
-      service: 'gateway',
-      sampling: { ratio: 1, keepErrors: true },
-      propagation: {
-        ingress: 'untrusted',
-        allow: env.ORCHESTRATOR_URL !== undefined ? [env.ORCHESTRATOR_URL] : [],
-      },
-      exporters,
-    }
-  },
+  tracerConfig,
 )

@@ -14,6 +14,19 @@ export interface AgentTools {
   readonly enqueueUrl: string
 }
 
+/** Per-request options of {@link runAgent}. */
+export interface AgentRunOptions {
+  /**
+   * Fault injection: `'retrieval'` asks the retrieval tool to fail (its `x-retrieval-fail`
+   * header), to show an error deep in another service. The model's tool arguments stay as
+   * they are.
+   */
+  readonly failAt?: 'retrieval'
+}
+
+/** The retrieval example's fault switch (examples/retrieval-lambda/handler.ts). */
+const RETRIEVAL_FAIL_HEADER = 'x-retrieval-fail'
+
 export interface AgentResult {
   readonly answer: string
   readonly turns: number
@@ -49,8 +62,16 @@ function callModel(parent: Span, model: ChatModel, messages: readonly Message[])
 }
 
 /** One tool call (`execute_tool retrieve`): a POST through the span, so the trace goes along. */
-function runTool(parent: Span, call: ToolCall, tools: AgentTools): Promise<Message> {
+function runTool(
+  parent: Span,
+  call: ToolCall,
+  tools: AgentTools,
+  options: AgentRunOptions,
+): Promise<Message> {
   const url = call.name === 'retrieve' ? tools.retrievalUrl : tools.enqueueUrl
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  const fail = call.name === 'retrieve' && options.failAt === 'retrieval'
+  if (fail) headers[RETRIEVAL_FAIL_HEADER] = '1'
   return parent.child(
     `execute_tool ${call.name}`,
     {
@@ -59,12 +80,14 @@ function runTool(parent: Span, call: ToolCall, tools: AgentTools): Promise<Messa
         'gen_ai.operation.name': 'execute_tool',
         'gen_ai.tool.name': call.name,
         'gen_ai.tool.call.id': call.id,
+        // Says on the trace that this failure was asked for.
+        ...(fail ? { 'demo.fail_at': 'retrieval' } : {}),
       },
     },
     async (span): Promise<Message> => {
       const res = await span.fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify(call.arguments),
       })
       const text = await res.text()
@@ -85,6 +108,7 @@ export function runAgent(
   question: string,
   model: ChatModel,
   tools: AgentTools,
+  options: AgentRunOptions = {},
 ): Promise<AgentResult> {
   return parent.child(
     'agent',
@@ -109,7 +133,7 @@ export function runAgent(
         }
         messages.push({ role: 'assistant', content: reply.toolCalls.map((c) => c.name).join(',') })
         // Fan-out: each tool span is created from `agent`, so neither can pick the wrong parent.
-        const results = await Promise.all(reply.toolCalls.map((call) => runTool(agent, call, tools)))
+        const results = await Promise.all(reply.toolCalls.map((call) => runTool(agent, call, tools, options)))
         messages.push(...results)
       }
       throw new Error(`agent: no answer after ${MAX_TURNS} turns`)

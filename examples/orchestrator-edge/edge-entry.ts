@@ -1,10 +1,12 @@
 /**
- * Entry for Vercel's `edge-runtime` (what `npm run demo` bundles and evaluates): a fetch
- * listener over the orchestrator. Config comes from `globalThis.__ENV__` (set by the
+ * Entry for Vercel's `edge-runtime` (what `npm run demo` runs, through the demo's entry): a
+ * fetch listener over the orchestrator's routes, `POST /chat` (where the gateway example
+ * forwards) and `POST /api/agent` (app.ts). Config comes from `globalThis.__ENV__` (set by the
  * demo through `EdgeRuntime({ extend })` or `initialCode`), else `process.env` where the
  * runtime has one.
  */
-import { configFromEnv, createOrchestrator } from './orchestrator.js'
+import { createOrchestratorApp } from './app.js'
+import { configFromEnv } from './orchestrator.js'
 
 // Ref: edge-runtime FetchEvent (@edge-runtime/primitives).
 interface FetchEventLike {
@@ -19,13 +21,8 @@ const g = globalThis as {
   addEventListener(type: 'fetch', listener: (event: FetchEventLike) => void): void
 }
 
-const handler = createOrchestrator(configFromEnv(g.__ENV__ ?? g.process?.env ?? {}))
+const app = createOrchestratorApp(configFromEnv(g.__ENV__ ?? g.process?.env ?? {}))
 
 g.addEventListener('fetch', (event) => {
-  const url = new URL(event.request.url)
-  if (url.pathname !== '/api/agent' || event.request.method !== 'POST') {
-    event.respondWith(Promise.resolve(new Response('POST /api/agent', { status: 404 })))
-    return
-  }
-  event.respondWith(handler(event.request, event))
+  event.respondWith(app.fetch(event.request, event))
 })

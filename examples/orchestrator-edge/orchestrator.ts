@@ -6,8 +6,8 @@
 import { traceOf, withTrace } from '../../adapters/vercel/index.js'
 import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
 import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
-import type { Exporter, TracerConfig } from '../../src/index.js'
-import { runAgent } from './agent.js'
+import { type Exporter, TracehopError, type Tracer, type TracerConfig } from '../../src/index.js'
+import { type AgentRunOptions, runAgent } from './agent.js'
 import { type ChatModel, createStubModel } from './stub-model.js'
 
 export interface OrchestratorConfig {
@@ -23,19 +23,52 @@ export interface OrchestratorConfig {
   readonly langsmithApiKey?: string
   readonly langsmithProject?: string
   readonly service?: string
+  /** Head-sampling ratio in [0, 1]; default 1 (every trace). Errors are always kept. */
   readonly samplingRatio?: number
+  /**
+   * Accept `failAt` in the request body (default false). Off in production: a failure is
+   * always kept, so a caller who may ask for one may also force its trace to be exported.
+   */
+  readonly faultInjection?: boolean
   /** Simulated generation time of the stub model per call (ms). */
   readonly modelLatencyMs?: number
   /** Another model with the stub's shape (a real provider adapter). */
   readonly model?: ChatModel
 }
 
+/** Per-route options of {@link createOrchestrator}. */
+export interface OrchestratorOptions {
+  /** The route it serves, naming the server span (`POST /api/agent`). Default {@link AGENT_ROUTE}. */
+  readonly route?: string
+  /** A tracer to share between the routes of one isolate; default: one from `tracerConfig(config)`. */
+  readonly tracer?: Tracer
+}
+
+/** The Next.js App Router route (`app/api/agent/route.ts`, see route.ts). */
+export const AGENT_ROUTE = '/api/agent'
+/** Where the gateway example (examples/gateway-worker) forwards its `POST /chat`. */
+export const CHAT_ROUTE = '/chat'
+
 type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * `SAMPLING_RATIO` as a number; unset or empty: 1 (tracehop's default, every trace).
+ * `Number('')` would be 0 (trace nothing), hence the explicit check.
+ */
+function samplingRatio(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 1
+  const ratio = Number(value)
+  if (!(ratio >= 0 && ratio <= 1)) {
+    throw new TracehopError(`SAMPLING_RATIO must be a number within [0, 1], got ${JSON.stringify(value)}`)
+  }
+  return ratio
+}
 
 /**
  * Reads the orchestrator's config from environment variables: `RETRIEVAL_URL`,
  * `ENQUEUE_URL` (required), `OTLP_URL`, `OTLP_ENCODING`, `LANGSMITH_ENDPOINT`,
- * `LANGSMITH_API_KEY`, `LANGSMITH_PROJECT`, `SAMPLING_RATIO`, `MODEL_LATENCY_MS`.
+ * `LANGSMITH_API_KEY`, `LANGSMITH_PROJECT`, `SAMPLING_RATIO` (default 1),
+ * `FAULT_INJECTION` (`1` or `true` to accept `failAt`), `MODEL_LATENCY_MS`.
  *
  * @example
  * const config = configFromEnv(process.env)
@@ -55,20 +88,27 @@ export function configFromEnv(env: Env): OrchestratorConfig {
     ...(env['LANGSMITH_ENDPOINT'] ? { langsmithUrl: env['LANGSMITH_ENDPOINT'] } : {}),
     ...(env['LANGSMITH_API_KEY'] ? { langsmithApiKey: env['LANGSMITH_API_KEY'] } : {}),
     ...(env['LANGSMITH_PROJECT'] ? { langsmithProject: env['LANGSMITH_PROJECT'] } : {}),
-    ...(env['SAMPLING_RATIO'] ? { samplingRatio: Number(env['SAMPLING_RATIO']) } : {}),
+    samplingRatio: samplingRatio(env['SAMPLING_RATIO']),
+    ...(env['FAULT_INJECTION'] === '1' || env['FAULT_INJECTION'] === 'true' ? { faultInjection: true } : {}),
     ...(env['MODEL_LATENCY_MS'] ? { modelLatencyMs: Number(env['MODEL_LATENCY_MS']) } : {}),
   }
 }
 
-/** The tracer configuration of the orchestrator: tools' origins may receive the trace. */
+/**
+ * The tracer configuration of the orchestrator: tools' origins may receive the trace.
+ * LangSmith runs go to `langsmithUrl` when set, else to the hosted API when only the key is.
+ *
+ * @example
+ * const tracer = createTracer(tracerConfig(configFromEnv(process.env)))
+ */
 export function tracerConfig(config: OrchestratorConfig): TracerConfig {
   const exporters: Exporter[] = []
   if (config.otlpUrl)
     exporters.push(createOtlpExporter({ url: config.otlpUrl, encoding: config.otlpEncoding ?? 'json' }))
-  if (config.langsmithUrl) {
+  if (config.langsmithUrl || config.langsmithApiKey) {
     exporters.push(
       createLangSmithExporter({
-        apiUrl: config.langsmithUrl,
+        ...(config.langsmithUrl ? { apiUrl: config.langsmithUrl } : {}),
         ...(config.langsmithApiKey ? { apiKey: config.langsmithApiKey } : {}),
         ...(config.langsmithProject ? { project: config.langsmithProject } : {}),
       }),
@@ -101,11 +141,32 @@ function sseAnswer(answer: string, delayMs: number): ReadableStream<Uint8Array> 
   })
 }
 
+/** What the request body asks for, or why it cannot be answered (400). */
+function readBody(
+  body: unknown,
+  faultInjection: boolean,
+): { question: string; stream: boolean; run: AgentRunOptions } | { error: string } {
+  if (body === null || typeof body !== 'object') return { error: 'body must be JSON: { "question": "…" }' }
+  const b = body as { question?: unknown; stream?: unknown; failAt?: unknown }
+  if (typeof b.question !== 'string' || b.question === '') return { error: 'question is required' }
+  if (b.failAt !== undefined) {
+    if (!faultInjection)
+      return { error: 'failAt is accepted only with FAULT_INJECTION=1 on the orchestrator' }
+    if (b.failAt !== 'retrieval') return { error: 'failAt must be "retrieval"' }
+  }
+  return {
+    question: b.question,
+    stream: b.stream === true,
+    run: b.failAt === 'retrieval' ? { failAt: 'retrieval' } : {},
+  }
+}
+
 /**
  * The orchestrator's handler, `(request, context?) => Response`, for `export const POST`
  * in an App Router route, a Vercel Edge Function, or edge-runtime's fetch event. Body:
  * `{ "question": "…" }`; `accept: text/event-stream` (or `"stream": true`) streams the
- * answer.
+ * answer. With `faultInjection` on, `"failAt": "retrieval"` makes the retrieval tool fail
+ * (the agent then fails and the platform answers 500; the trace keeps the error).
  *
  * @example
  * export const runtime = 'edge'
@@ -113,23 +174,24 @@ function sseAnswer(answer: string, delayMs: number): ReadableStream<Uint8Array> 
  */
 export function createOrchestrator(
   config: OrchestratorConfig,
+  options: OrchestratorOptions = {},
 ): (request: Request, context?: { waitUntil(promise: Promise<unknown>): void }) => Promise<Response> {
   const model = config.model ?? createStubModel({ latencyMs: config.modelLatencyMs ?? 25 })
   const tools = { retrievalUrl: config.retrievalUrl, enqueueUrl: config.enqueueUrl }
+  const faultInjection = config.faultInjection === true
   return withTrace(
     async function orchestrate(request: Request, _context?: { waitUntil(promise: Promise<unknown>): void }) {
       const span = traceOf(request)
-      let body: { question?: unknown; stream?: unknown }
+      let json: unknown
       try {
-        body = (await request.json()) as typeof body
+        json = await request.json()
       } catch {
-        return Response.json({ error: 'body must be JSON: { "question": "…" }' }, { status: 400 })
+        json = undefined
       }
-      const question = typeof body.question === 'string' ? body.question : ''
-      if (question === '') return Response.json({ error: 'question is required' }, { status: 400 })
-      const result = await runAgent(span, question, model, tools)
-      const stream =
-        body.stream === true || (request.headers.get('accept') ?? '').includes('text/event-stream')
+      const read = readBody(json, faultInjection)
+      if ('error' in read) return Response.json({ error: read.error }, { status: 400 })
+      const result = await runAgent(span, read.question, model, tools, read.run)
+      const stream = read.stream || (request.headers.get('accept') ?? '').includes('text/event-stream')
       if (stream) {
         return new Response(sseAnswer(result.answer, 5), {
           headers: { 'content-type': 'text/event-stream', 'x-trace-id': span.traceId },
@@ -137,7 +199,7 @@ export function createOrchestrator(
       }
       return Response.json({ ...result, traceId: span.traceId }, { headers: { 'x-trace-id': span.traceId } })
     },
-    tracerConfig(config),
-    { route: '/api/agent', runType: 'chain' },
+    options.tracer ?? tracerConfig(config),
+    { route: options.route ?? AGENT_ROUTE, runType: 'chain' },
   )
 }

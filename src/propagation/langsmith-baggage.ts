@@ -146,7 +146,7 @@ function lenientDecode(s: string): string {
   const raw = new TextEncoder().encode(s) // non-ASCII characters (not allowed, but seen) as UTF-8
   let n = 0
   for (let i = 0; i < raw.length; i++) {
-    const byte = raw[i] === 0x25 ? (hexValue(raw[i + 1] ?? -1) << 4) | hexValue(raw[i + 2] ?? -1) : -1
+    const byte = raw[i] === 0x25 ? (hexValue(raw[i + 1] ?? 0) << 4) | hexValue(raw[i + 2] ?? 0) : -1
     if (byte >= 0) i += 2
     raw[n++] = byte >= 0 ? byte : raw[i]!
   }

@@ -15,7 +15,7 @@
  * is what LangSmith will compare against. Both SDKs `strip()`/`trim()` the header.
  */
 
-import { isUuid } from '../ids.js'
+import { charClass, HEX_ANY } from '../chars.js'
 
 /** The header name, lowercase (carriers look headers up case-insensitively). */
 export const LANGSMITH_TRACE_HEADER = 'langsmith-trace'
@@ -52,8 +52,7 @@ const SEGMENT_LENGTH = STAMP_LENGTH + 36 // a stamp and a UUID
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the stamp's range. */
 const MIN_TIME = -62_135_596_800_000
 const MAX_TIME = 253_402_300_799_999
-/** 400 Gregorian years are exactly 146 097 days. */
-const FOUR_CENTURIES = 146_097 * 86_400_000
+const DAY = 86_400_000
 
 /** `n` decimal digits at `s[i]`, or NaN. */
 function digits(s: string, i: number, n: number): number {
@@ -74,21 +73,37 @@ function stampTime(s: string, i: number): number {
   const h = digits(s, i + 9, 2)
   const mi = digits(s, i + 11, 2)
   const se = digits(s, i + 13, 2)
-  // Four centuries on, years 1-99 escape Date.UTC's mapping of them to 1900-1999.
-  const t = Date.UTC(y + 400, mo - 1, d, h, mi, se) - FOUR_CENTURIES
-  // Python's datetime: year 1..9999, no day past the month's end (Date would roll it over),
-  // and strptime rejects seconds 60/61 when building it.
-  return s[i + 8] === 'T' &&
-    s[i + 21] === 'Z' &&
-    y > 0 &&
-    mo > 0 &&
-    mo < 13 &&
-    h < 24 &&
-    mi < 60 &&
-    se < 60 &&
-    new Date(t).getUTCDate() === d
-    ? t + digits(s, i + 15, 6) / 1000
-    : Number.NaN
+  // Python's datetime: year 1..9999, no day past the month's end, and strptime rejects
+  // seconds 60/61 when building it.
+  const monthDays = mo === 2 ? (y % 4 || (y % 100 === 0 && y % 400) ? 28 : 29) : 30 + ((mo + (mo >> 3)) & 1)
+  if (
+    s.charCodeAt(i + 8) !== 0x54 /* T */ ||
+    s.charCodeAt(i + 21) !== 0x5a /* Z */ ||
+    !(y > 0 && mo > 0 && mo < 13 && d > 0 && d <= monthDays && h < 24 && mi < 60 && se < 60)
+  ) {
+    return Number.NaN
+  }
+  // Four centuries on (146 097 days), years 1-99 escape Date.UTC's mapping to 1900-1999.
+  return (
+    Date.UTC(y + 400, mo - 1, d) -
+    146_097 * DAY +
+    ((h * 60 + mi) * 60 + se) * 1000 +
+    digits(s, i + 15, 6) / 1000
+  )
+}
+
+/** `s[i, i+36)` as a lowercase canonical 8-4-4-4-12 UUID (either case read), or undefined. */
+function uuidAt(s: string, i: number): string | undefined {
+  let upper = false
+  for (let k = 0; k < 36; k++) {
+    const c = s.charCodeAt(i + k)
+    if (k === 8 || k === 13 || k === 18 || k === 23) {
+      if (c !== 0x2d) return undefined
+    } else if (!(charClass(c) & HEX_ANY)) return undefined
+    else if (c < 0x61) upper ||= c > 0x40 // A-F
+  }
+  const id = s.slice(i, i + 36)
+  return upper ? id.toLowerCase() : id
 }
 
 /**
@@ -118,18 +133,23 @@ export function parseLangSmithTrace(value: string): ParsedLangSmithTrace | undef
   const segments: DottedOrderSegment[] = []
   for (let i = 0; i < n; i += SEGMENT_LENGTH + 1) {
     const time = stampTime(dottedOrder, i)
-    const id = dottedOrder.slice(i + STAMP_LENGTH, i + SEGMENT_LENGTH)
-    if ((i > 0 && dottedOrder[i - 1] !== '.') || Number.isNaN(time) || !isUuid(id)) return undefined
-    segments.push({ time, stamp: dottedOrder.slice(i, i + STAMP_LENGTH), runId: id.toLowerCase() })
+    const runId = uuidAt(dottedOrder, i + STAMP_LENGTH)
+    if (
+      (i > 0 && dottedOrder.charCodeAt(i - 1) !== 0x2e) /* . */ ||
+      Number.isNaN(time) ||
+      runId === undefined
+    ) {
+      return undefined
+    }
+    segments.push({ time, stamp: dottedOrder.slice(i, i + STAMP_LENGTH), runId })
   }
   return { dottedOrder, segments, traceId: segments[0]!.runId, runId: segments[count - 1]!.runId }
 }
 
-// A one-entry cache of a pure function (spans start within the same millisecond, and a
-// frozen Workers clock repeats it): not per-request state.
-let memoMs = Number.NaN
+// A one-entry cache of a pure function, a stamp's part up to the second (spans start
+// within the same second, and a frozen Workers clock repeats it): not per-request state.
+let memoSecond = Number.NaN
 let memoPrefix = ''
-const ISO_SEPARATORS = /[-:.]/g
 
 /**
  * Formats a time as a dotted-order stamp: `YYYYMMDDTHHMMSSffffffZ`, UTC, the microseconds
@@ -152,12 +172,14 @@ export function formatDottedOrderStamp(timeMs: number): string {
     ms++
     us = 0
   }
-  if (ms !== memoMs) {
-    memoMs = ms
-    // `YYYY-MM-DDTHH:MM:SS.sssZ` (four-digit years within the clamped range) without - : .
-    memoPrefix = new Date(ms).toISOString().replace(ISO_SEPARATORS, '').slice(0, -1)
+  const second = Math.floor(ms / 1000)
+  if (second !== memoSecond) {
+    memoSecond = second
+    // `YYYY-MM-DDTHH:MM:SS…` (four-digit years within the clamped range)
+    const iso = new Date(second * 1000).toISOString()
+    memoPrefix = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`
   }
-  return `${memoPrefix}${String(us + 1000).slice(1)}Z`
+  return `${memoPrefix}${String((ms - second * 1000) * 1000 + us + 1_000_000).slice(1)}Z`
 }
 
 /**

@@ -55,12 +55,12 @@ function lcByte(s: string, i: number): number {
  */
 export function parseTraceparent(value: string): ParsedTraceparent | undefined {
   if (typeof value !== 'string') return undefined
-  // Trim OWS; `slice` of the whole string allocates nothing.
+  // Trim OWS, allocating nothing when there is none.
   let a = 0
   let b = value.length
   while (charClass(value.charCodeAt(a)) & OWS) a++
   while (b > a && charClass(value.charCodeAt(b - 1)) & OWS) b--
-  const s = value.slice(a, b)
+  const s = a > 0 || b < value.length ? value.slice(a, b) : value
   const n = s.length
   if (n < LENGTH_00) return undefined
   const version = lcByte(s, 0)

@@ -38,6 +38,8 @@ export const TRACESTATE_MAX_MEMBERS = 32
 export const TRACESTATE_MAX_LENGTH = 512
 /** §3.3.2.2.1 and §3.3.2.2.2: keys and values are at most 256 characters. */
 const MAX_KEY = 256
+/** §3.3.3.1: when truncating, entries longer than this are removed first. */
+const LARGE_ENTRY = 128
 
 /**
  * Whether `key` is a valid tracestate key (Level 2 §3.3.2.2.1, Key).
@@ -170,28 +172,39 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
  * ```
  */
 export function formatTracestate(state: TraceState): string | undefined {
-  const kept: TraceStateMember[] = []
-  let total = -1 // the header's length: each entry and a comma, but one comma less
-  for (let i = 0; i < state.length && i < TRACESTATE_MAX_MEMBERS; i++) {
-    const m = state[i]!
-    if (Entry.isValid(m) && !hasKey(state, i, m.key))
-      total += kept.push(m) && m.key.length + m.value.length + 2
+  let out = ''
+  for (let i = 0; i < state.length; i++) {
+    if (kept(state, i)) {
+      if (out !== '') out += ','
+      out += state[i]!.key
+      out += '='
+      out += state[i]!.value
+    }
   }
+  if (out.length <= TRACESTATE_MAX_LENGTH) return out || undefined
   // §3.3.3.1: the first pass drops entries over 128 characters (right-most first), the
   // second any entry from the right, each stopping as soon as the rest fits.
+  const members = state.filter((_, i) => kept(state, i))
+  let total = out.length
   for (let pass = 0; pass < 2; pass++) {
-    for (let i = kept.length - 1; i >= 0 && total > TRACESTATE_MAX_LENGTH; i--) {
-      const len = kept[i]!.key.length + kept[i]!.value.length + 2
-      if (pass > 0 || len > 129) {
-        total -= len
-        kept.splice(i, 1)
+    for (let i = members.length - 1; i >= 0 && total > TRACESTATE_MAX_LENGTH; i--) {
+      const len = entry(members[i]!).length
+      if (pass > 0 || len > LARGE_ENTRY) {
+        total -= len + 1 // and a comma
+        members.splice(i, 1)
       }
     }
   }
-  let out: string | undefined
-  for (const m of kept) out = `${out === undefined ? '' : `${out},`}${m.key}=${m.value}`
-  return out
+  return members.map(entry).join(',') || undefined
 }
+
+/** Whether member `i` is written: valid, its key not seen before, within the first 32. */
+function kept(state: TraceState, i: number): boolean {
+  const m = state[i]!
+  return i < TRACESTATE_MAX_MEMBERS && Entry.isValid(m) && !hasKey(state, i, m.key)
+}
+
+const entry = (m: TraceStateMember): string => `${m.key}=${m.value}`
 
 /**
  * The value of `key`, if the tracestate has it.

@@ -30,7 +30,7 @@
  *   system gives incomplete traces unless the other services are parent-based.
  */
 
-import { HEX, HEX_LC, hexValue, OT_VALUE, skip, TS_KEY_FIRST } from '../chars.js'
+import { charClass, HEX, HEX_LC, OT_VALUE, skip, TS_KEY_FIRST } from '../chars.js'
 
 /** The `ot` member's value, split into the sub-keys this module understands. */
 export interface OtelTraceStateValue {
@@ -80,28 +80,28 @@ export function parseOtelTraceState(value: string | undefined): OtelTraceStateVa
   const out: { th?: string; rv?: string; rest: string } = { rest: '' }
   const n = value.length
   // Sub-keys (tracestate handling §Key, §Value): key = lcalpha *(lcalpha / DIGIT),
-  // value = *(ALPHA / DIGIT / "." / "_" / "-"), `key:value` joined by `;`.
+  // value = *(ALPHA / DIGIT / "." / "_" / "-"), `key:value` joined by `;`. One pass.
   for (let start = 0; n > 0; ) {
-    let end = value.indexOf(';', start)
-    if (end < 0) end = n
-    const colon = skip(value, start, end, TS_KEY_FIRST)
     const first = value.charCodeAt(start)
-    if (
-      !(first >= 97 && first <= 122) ||
-      value.charCodeAt(colon) !== 58 ||
-      colon >= end ||
-      skip(value, colon + 1, end, OT_VALUE) !== end
-    ) {
-      return undefined
+    if (!(first >= 97 && first <= 122)) return undefined
+    let i = skip(value, start + 1, n, TS_KEY_FIRST)
+    const colon = i
+    if (value.charCodeAt(colon) !== 58 /* : */) return undefined
+    let hex = true
+    for (let c: number; ++i < n && (c = value.charCodeAt(i)) !== 59 /* ; */; ) {
+      if (!(charClass(c) & OT_VALUE)) return undefined
+      if (!(charClass(c) & HEX_LC)) hex = false
     }
-    const v = colon - start === 2 ? value.slice(colon + 1, end) : ''
-    if (v && value.startsWith('th', start)) {
-      if (out.th === undefined && isValidThreshold(v)) out.th = v
-    } else if (v && value.startsWith('rv', start)) {
-      if (out.rv === undefined && isValidRandomness(v)) out.rv = v
-    } else out.rest = joinOt(out.rest, value.slice(start, end))
-    if (end === n) break
-    start = end + 1
+    const len = i - colon - 1
+    // `th` or `rv`: a two-letter key, told apart by its first letter.
+    const key = colon - start === 2 && value.charCodeAt(start + 1) === (first === 116 ? 104 : 118) ? first : 0
+    if (key === 116 /* th */) {
+      if (out.th === undefined && hex && len > 0 && len < 15) out.th = value.slice(colon + 1, i)
+    } else if (key === 114 /* rv */) {
+      if (out.rv === undefined && hex && len === 14) out.rv = value.slice(colon + 1, i)
+    } else out.rest = joinOt(out.rest, value.slice(start, i))
+    if (i >= n) break
+    start = i + 1
   }
   return out
 }
@@ -251,7 +251,10 @@ export function randomnessFromHash(traceId: string): string {
   let r1: number
   let r2: number
   for (let i = 0; i + 1 < traceId.length; i += 2) {
-    a0 ^= ((hexValue(traceId.charCodeAt(i)) << 4) | hexValue(traceId.charCodeAt(i + 1))) & 0xff
+    // A hex digit's value from its code, either case: (c & 15) + 9 for letters.
+    const x = traceId.charCodeAt(i)
+    const y = traceId.charCodeAt(i + 1)
+    a0 ^= ((((x & 15) + (x >> 6) * 9) << 4) | ((y & 15) + (y >> 6) * 9)) & 0xff
     // h *= 0x100000001b3 = h * 0x1b3 + (h << 40); h << 40 only reaches limbs 2 and 3.
     t = a0 * 0x1b3
     r0 = t & 0xffff
@@ -286,7 +289,15 @@ export function randomnessFromHash(traceId: string): string {
   }
   // Top 56 bits: limbs 3, 2, 1 and the high byte of limb 0. A table, not toString(16),
   // which takes a slow path for numbers above 2^31.
-  return HEX[a3 >>> 8]! + HEX[a3 & 0xff]! + HEX[a2 >>> 8]! + HEX[a2 & 0xff]! + HEX[a1 >>> 8]! + HEX[a1 & 0xff]! + HEX[a0 >>> 8]!
+  return (
+    HEX[a3 >>> 8]! +
+    HEX[a3 & 0xff]! +
+    HEX[a2 >>> 8]! +
+    HEX[a2 & 0xff]! +
+    HEX[a1 >>> 8]! +
+    HEX[a1 & 0xff]! +
+    HEX[a0 >>> 8]!
+  )
 }
 
 /**

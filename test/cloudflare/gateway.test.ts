@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { Miniflare } from 'miniflare'
 import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type CollectedTrace, type Collector, startCollector } from '../../cli/collector.js'
 import { bundleWorker, nodeImports } from './helpers/bundle.js'
 import { KIND, type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js'
 
@@ -22,8 +23,10 @@ const config = parse(
 ) as unknown as WranglerConfig
 
 let mf: Miniflare
+let script: string
 let receiver: OtlpReceiver
 let orchestrator: Server
+let orchestratorUrl: string
 let seen: (IncomingHttpHeaders & { traceparent?: string; baggage?: string })[] = []
 
 async function chat(token: string | undefined, headers: Record<string, string> = {}): Promise<Response> {
@@ -42,12 +45,21 @@ beforeAll(async () => {
   receiver = await startOtlpReceiver()
   orchestrator = createServer((req, res) => {
     seen.push(req.headers)
-    req.resume()
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"answer":"hi"}'))
+    let body = ''
+    req.on('data', (c: Buffer) => {
+      body += c.toString('utf8')
+    })
+    // A question that asks to fail gets what a failing orchestrator answers.
+    req.on('end', () =>
+      body.includes('"failAt"')
+        ? res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"the agent failed"}')
+        : res.writeHead(200, { 'content-type': 'application/json' }).end('{"answer":"hi"}'),
+    )
   })
   await new Promise<void>((resolve) => orchestrator.listen(0, '127.0.0.1', resolve))
   const { port } = orchestrator.address() as AddressInfo
-  const script = await bundleWorker(config.main)
+  orchestratorUrl = `http://127.0.0.1:${port}`
+  script = await bundleWorker(config.main)
   expect(nodeImports(script)).toEqual([])
   mf = new Miniflare({
     modules: true,
@@ -57,7 +69,7 @@ beforeAll(async () => {
     bindings: {
       ...config.vars,
       OTLP_URL: receiver.url,
-      ORCHESTRATOR_URL: `http://127.0.0.1:${port}`,
+      ORCHESTRATOR_URL: orchestratorUrl,
       RATE_LIMIT_PER_MINUTE: '5',
       API_TOKEN: 'secret-token',
     },
@@ -75,7 +87,12 @@ describe('example gateway Worker (wrangler.toml)', () => {
   it('wrangler.toml points at the example, without nodejs_compat, and declares its vars', () => {
     expect(config.main).toBe('examples/gateway-worker/index.ts')
     expect(config.compatibility_flags ?? []).not.toContain('nodejs_compat')
-    expect(Object.keys(config.vars).sort()).toEqual(['ORCHESTRATOR_URL', 'OTLP_URL', 'RATE_LIMIT_PER_MINUTE'])
+    expect(Object.keys(config.vars).sort()).toEqual([
+      'ORCHESTRATOR_URL',
+      'OTLP_URL',
+      'RATE_LIMIT_PER_MINUTE',
+      'SAMPLING_RATIO',
+    ])
   })
 
   it('rejects a caller without the token (401), traced', async () => {
@@ -115,5 +132,65 @@ describe('example gateway Worker (wrangler.toml)', () => {
     for (let i = 0; i < 6; i++) statuses.push((await chat('secret-token')).status)
     expect(statuses).toContain(429)
     await receiver.waitFor((spans) => spans.some((s) => s.attributes['gateway.rate_limited'] === true))
+  })
+})
+
+describe('example gateway Worker: SAMPLING_RATIO and LangSmith from its vars', () => {
+  let sampledOut: Miniflare
+  let collector: Collector
+
+  beforeAll(async () => {
+    collector = await startCollector({ port: 0, quietMs: 50 })
+    sampledOut = new Miniflare({
+      modules: true,
+      script,
+      compatibilityDate: config.compatibility_date,
+      compatibilityFlags: config.compatibility_flags ?? [],
+      bindings: {
+        ...config.vars,
+        OTLP_URL: `${collector.url}/v1/traces`,
+        ORCHESTRATOR_URL: orchestratorUrl,
+        API_TOKEN: 'secret-token',
+        SAMPLING_RATIO: '0',
+        LANGSMITH_ENDPOINT: collector.url,
+        LANGSMITH_PROJECT: 'gateway-test',
+      },
+    })
+    await sampledOut.ready
+  })
+
+  afterAll(async () => {
+    await sampledOut?.dispose()
+    await collector?.close()
+  })
+
+  function ask(body: unknown): Promise<Response> {
+    return sampledOut.dispatchFetch('http://gateway.test/chat', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token' },
+    }) as unknown as Promise<Response>
+  }
+
+  it('SAMPLING_RATIO=0 keeps no successful trace, and the failing one for its error, as OTLP and LangSmith runs to LANGSMITH_ENDPOINT', async () => {
+    // The successful request first: were it kept, its spans would arrive before the failing one's.
+    expect((await ask({ question: 'hi' })).status).toBe(200)
+    expect((await ask({ question: 'hi', failAt: 'retrieval' })).status).toBe(500)
+    // Both ways: the collector merges each span's OTLP record and its LangSmith run.
+    const whole = (t: CollectedTrace): boolean =>
+      t.spans.length === 5 && t.spans.every((s) => s.source === 'otlp' && s.runId !== undefined)
+    await collector.waitFor((traces) => traces.some(whole), 5000)
+    // Give a sampled successful trace time to show up too, were there one.
+    await new Promise((r) => setTimeout(r, 200))
+    const traces = collector.traces()
+    expect(traces.map((t) => t.name)).toEqual(['POST /chat'])
+    const trace = traces[0]!
+    expect(whole(trace)).toBe(true)
+    const root = trace.spans.find((s) => s.parentSpanId === undefined)!
+    expect(root.name).toBe('POST /chat')
+    expect(root.attributes['tracehop.kept_reason']).toBe('error')
+    expect(root.attributes['http.response.status_code']).toBe(500)
+    // LangSmith: the root run's id is the trace id.
+    expect(root.runId!.replaceAll('-', '')).toBe(trace.traceId)
   })
 })

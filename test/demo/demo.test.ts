@@ -13,19 +13,20 @@ import type { CollectedSpan, CollectedTrace } from '../../cli/collector.js'
 import {
   askGateway,
   findErrorTrace,
-  headSampled,
   type RequestOutcome,
   runScenario,
   type ScenarioResult,
 } from '../../examples/demo/scenario.js'
 import { startTopology, type Topology } from '../../examples/demo/topology.js'
 import { hexToUuid } from '../../src/ids.js'
-import type { TracerStats } from '../../src/index.js'
+import { isHeadSampled, type TracerStats } from '../../src/index.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SCREENSHOT = `${ROOT}test-results/demo-trace.png`
 const CHROMIUM = '/usr/bin/chromium'
 const RATIO = 0.1
+/** The head decision every service makes at RATIO (tracehop's public `isHeadSampled`). */
+const headSampled = (traceId: string): boolean => isHeadSampled(traceId, { ratio: RATIO })
 
 let topology: Topology
 let scenario: ScenarioResult
@@ -109,7 +110,7 @@ beforeAll(async () => {
   // that one error trace is kept only because it failed.
   const errorTraces = (): CollectedTrace[] =>
     topology.collector.traces().filter((t) => findErrorTrace([t]) !== undefined)
-  for (let i = 0; i < 4 && !errorTraces().some((t) => !headSampled(t.traceId, RATIO)); i++) {
+  for (let i = 0; i < 4 && !errorTraces().some((t) => !headSampled(t.traceId)); i++) {
     const before = errorTraces().length
     requests.push(await askGateway(topology, requests.length + 1, 'Why is the index slow?', true))
     await topology.collector.waitFor(() => errorTraces().length > before, 10_000)
@@ -117,7 +118,7 @@ beforeAll(async () => {
   const sampled = scenario.sampled[0]
   expect(sampled, 'a head-sampled request trace').toBeDefined()
   stitched = sampled!
-  const unsampledError = errorTraces().find((t) => !headSampled(t.traceId, RATIO))
+  const unsampledError = errorTraces().find((t) => !headSampled(t.traceId))
   expect(unsampledError, 'an error trace the head sampler did not keep').toBeDefined()
   // Wait until it holds every hop's part, both ways.
   await topology.collector.waitFor((traces) => {
@@ -212,17 +213,21 @@ describe('demo topology (examples/demo) on real local runtimes', () => {
     expect(batchLink).toBeDefined()
     const batch = topology.collector.trace(batchLink!.traceId)
     if (batch !== undefined) expect(batch.spans.some((s) => s.spanId === batchLink!.spanId)).toBe(true)
-    else expect(headSampled(batchLink!.traceId, RATIO)).toBe(false) // not kept: not sampled
+    else expect(headSampled(batchLink!.traceId)).toBe(false) // not kept: not sampled
   })
 
   it('keeps the failing request at 10% sampling: every hop it failed through, for its error', () => {
-    expect(headSampled(errorTrace.traceId, RATIO)).toBe(false)
+    expect(headSampled(errorTrace.traceId)).toBe(false)
     for (const service of ['gateway', 'orchestrator', 'retrieval']) {
       const roots = scopeRoots(errorTrace, service)
       expect(roots, service).toHaveLength(1)
       expect(roots[0]!.status.code, service).toBe('error')
       expect(roots[0]!.attributes['tracehop.kept_reason'], service).toBe('error')
     }
+    // It failed because the client asked, through the gateway, in its body (`failAt`).
+    expect(one(errorTrace, 'execute_tool retrieve', 'orchestrator').attributes['demo.fail_at']).toBe(
+      'retrieval',
+    )
     const search = one(errorTrace, 'search index', 'retrieval')
     expect(search.status).toEqual({ code: 'error', message: 'index shard docs-2 unavailable' })
     // The enqueue call succeeded: not sampled and no error, so the jobs service kept nothing.
@@ -236,7 +241,7 @@ describe('demo topology (examples/demo) on real local runtimes', () => {
     let sampledCount = 0
     for (const r of answered) {
       const t = byId.get(r.traceId!)
-      if (headSampled(r.traceId!, RATIO)) {
+      if (headSampled(r.traceId!)) {
         sampledCount++
         expect(t, `sampled trace ${r.traceId}`).toBeDefined()
         expect([...t!.services].sort(), r.traceId).toEqual(['gateway', 'jobs', 'orchestrator', 'retrieval'])
@@ -255,7 +260,7 @@ describe('demo topology (examples/demo) on real local runtimes', () => {
       if (answeredIds.has(t.traceId)) continue
       if (isBatchTrace(t)) {
         // A batch span starts its own trace and samples it on its own, by the same rule.
-        expect(headSampled(t.traceId, RATIO), t.traceId).toBe(true)
+        expect(headSampled(t.traceId), t.traceId).toBe(true)
         continue
       }
       expect(findErrorTrace([t]), `unexpected trace ${t.name} ${t.traceId}`).toBeDefined()

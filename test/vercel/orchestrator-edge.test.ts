@@ -1,6 +1,8 @@
 /**
  * The demo's orchestrator (examples/orchestrator-edge) in edge-runtime: one request, the
- * agent loop with the stub model, two tools called in parallel over HTTP, and one trace.
+ * agent loop with the stub model, two tools called in parallel over HTTP, and one trace;
+ * the gateway's path (`POST /chat`) next to the Next.js route's; and fault injection
+ * (`"failAt": "retrieval"`), only where `FAULT_INJECTION=1` allows it.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -28,7 +30,9 @@ async function startTool(reply: string): Promise<Tool> {
     })
     req.on('end', () => {
       calls.push({ headers: req.headers, body })
-      setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(reply), 40)
+      // The retrieval example's switch: asked to fail, it answers 500.
+      const status = req.headers['x-retrieval-fail'] === '1' ? 500 : 200
+      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(reply), 40)
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -43,10 +47,27 @@ async function startTool(reply: string): Promise<Tool> {
   }
 }
 
+type EdgeServer = Awaited<ReturnType<typeof runServer>>
+
 let receiver: OtlpReceiver
 let retrieval: Tool
 let enqueue: Tool
-let server: Awaited<ReturnType<typeof runServer>>
+/** The orchestrator as configured by default (fault injection off). */
+let server: EdgeServer
+/** The same with `FAULT_INJECTION=1`, as the demo runs it. */
+let faulty: EdgeServer
+
+async function startOrchestrator(code: string, extraEnv: Record<string, string> = {}): Promise<EdgeServer> {
+  const env = {
+    RETRIEVAL_URL: retrieval.url,
+    ENQUEUE_URL: enqueue.url,
+    OTLP_URL: receiver.url,
+    MODEL_LATENCY_MS: '15',
+    ...extraEnv,
+  }
+  const runtime = new EdgeRuntime({ initialCode: `globalThis.__ENV__ = ${JSON.stringify(env)};\n${code}` })
+  return runServer({ runtime, port: 0, host: '127.0.0.1' })
+}
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver()
@@ -62,18 +83,12 @@ beforeAll(async () => {
       write: false,
     })
   ).outputFiles[0]!.text
-  const env = {
-    RETRIEVAL_URL: retrieval.url,
-    ENQUEUE_URL: enqueue.url,
-    OTLP_URL: receiver.url,
-    MODEL_LATENCY_MS: '15',
-  }
-  const runtime = new EdgeRuntime({ initialCode: `globalThis.__ENV__ = ${JSON.stringify(env)};\n${code}` })
-  server = await runServer({ runtime, port: 0, host: '127.0.0.1' })
+  server = await startOrchestrator(code)
+  faulty = await startOrchestrator(code, { FAULT_INJECTION: '1' })
 })
 
 afterAll(async () => {
-  await server?.close()
+  await Promise.all([server?.close(), faulty?.close()])
   await Promise.all([receiver?.close(), retrieval?.close(), enqueue?.close()])
 })
 
@@ -89,8 +104,8 @@ function one(spans: readonly ReceivedSpan[], name: string): ReceivedSpan {
   return found[0]!
 }
 
-async function ask(init?: { stream?: boolean }): Promise<{ traceId: string; text: string }> {
-  const res = await fetch(`${server.url}api/agent`, {
+async function ask(init?: { stream?: boolean; path?: string }): Promise<{ traceId: string; text: string }> {
+  const res = await fetch(`${server.url}${init?.path ?? 'api/agent'}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(init?.stream ? { accept: 'text/event-stream' } : {}) },
     body: JSON.stringify({ question: 'What changed in v2?' }),
@@ -98,6 +113,14 @@ async function ask(init?: { stream?: boolean }): Promise<{ traceId: string; text
   expect(res.status).toBe(200)
   const traceId = res.headers.get('x-trace-id')!
   return { traceId, text: await res.text() }
+}
+
+function post(on: EdgeServer, path: string, body: unknown): Promise<Response> {
+  return fetch(`${on.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
 }
 
 describe('examples/orchestrator-edge in edge-runtime', () => {
@@ -159,5 +182,64 @@ describe('examples/orchestrator-edge in edge-runtime', () => {
     expect(root.endNs - agent.endNs).toBeGreaterThan(20_000_000n)
     expect(Number(root.endNs - root.startNs) / 1e6).toBeLessThanOrEqual(elapsedMs + 50)
     expect(root.attributes['http.response.body.size']).toBe(new TextEncoder().encode(text).length)
+  })
+
+  it('serves POST /chat, where the gateway example forwards, naming the server span by that route', async () => {
+    const { traceId, text } = await ask({ path: 'chat' })
+    expect(JSON.parse(text)).toMatchObject({ turns: 2, traceId })
+    await server.waitUntil()
+    const spans = receiver.spans().filter((s) => s.traceId === traceId)
+    expect(one(spans, 'POST /chat').attributes['http.route']).toBe('/chat')
+    expect(spans.some((s) => s.name === 'POST /api/agent')).toBe(false)
+    expect(retrieval.calls).toHaveLength(1)
+  })
+
+  it('answers 404 for other paths and methods, calling no tool', async () => {
+    expect((await post(server, 'api/other', { question: 'hi' })).status).toBe(404)
+    expect((await fetch(`${server.url}chat`)).status).toBe(404)
+    expect(retrieval.calls.length + enqueue.calls.length).toBe(0)
+  })
+
+  it('answers 400 for a body that is not a question (JSON null, no question), calling no tool', async () => {
+    for (const body of [null, 42, {}, { question: '' }]) {
+      expect((await post(server, 'chat', body)).status, JSON.stringify(body)).toBe(400)
+    }
+    expect(retrieval.calls.length + enqueue.calls.length).toBe(0)
+  })
+
+  it('refuses failAt (400) unless FAULT_INJECTION=1, so a caller cannot force a kept trace', async () => {
+    const res = await post(server, 'chat', { question: 'Why is the index slow?', failAt: 'retrieval' })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: 'failAt is accepted only with FAULT_INJECTION=1 on the orchestrator',
+    })
+    expect(retrieval.calls.length + enqueue.calls.length).toBe(0)
+  })
+
+  it('with FAULT_INJECTION=1, refuses a failAt other than "retrieval" (400)', async () => {
+    const res = await post(faulty, 'chat', { question: 'Why is the index slow?', failAt: 'gateway' })
+    expect(res.status).toBe(400)
+    expect(retrieval.calls.length + enqueue.calls.length).toBe(0)
+  })
+
+  it('with FAULT_INJECTION=1, failAt: "retrieval" reaches retrieval as x-retrieval-fail and fails the request, traced', async () => {
+    const res = await post(faulty, 'chat', { question: 'Why is the index slow?', failAt: 'retrieval' })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toEqual({ error: 'the agent failed' })
+    const traceId = res.headers.get('x-trace-id')
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/)
+    // Only the retrieval call carries the switch; the model's arguments are unchanged.
+    expect(retrieval.calls).toHaveLength(1)
+    expect(retrieval.calls[0]!.headers['x-retrieval-fail']).toBe('1')
+    expect(JSON.parse(retrieval.calls[0]!.body)).toEqual({ query: 'Why is the index slow?' })
+    expect(enqueue.calls.every((c) => c.headers['x-retrieval-fail'] === undefined)).toBe(true)
+    await faulty.waitUntil()
+    await receiver.waitFor((all) => all.some((s) => s.traceId === traceId && s.name === 'POST /chat'), 5000)
+    const spans = receiver.spans().filter((s) => s.traceId === traceId)
+    const tool = one(spans, 'execute_tool retrieve')
+    expect(tool.attributes['demo.fail_at']).toBe('retrieval')
+    expect(tool.status.code).toBe(2)
+    expect(one(spans, 'POST /chat').status.code).toBe(2)
+    expect(one(spans, 'execute_tool enqueue').attributes['demo.fail_at']).toBeUndefined()
   })
 })
