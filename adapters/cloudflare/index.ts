@@ -16,13 +16,13 @@ export type {
   QueueLike,
   ScheduledControllerLike,
 } from './types.js'
+export type { AcceptWebSocketOptions, DurableObjectStateLike, WebSocketMessages } from './websocket.js'
 export {
   acceptWebSocket,
   instrumentDurableObject,
   MESSAGE_TRACE_FIELD,
   WEBSOCKET_MESSAGES_HEADER,
 } from './websocket.js'
-export type { AcceptWebSocketOptions, DurableObjectStateLike, WebSocketMessages } from './websocket.js'
-export type { AttachableWebSocket } from './ws-attachment.js'
-export { instrumentWorkflow, tracedWorkflow } from './workflow.js'
 export type { TracedWorkflowOptions, WorkflowLike, WorkflowStepLike } from './workflow.js'
+export { instrumentWorkflow, tracedWorkflow } from './workflow.js'
+export type { AttachableWebSocket } from './ws-attachment.js'
