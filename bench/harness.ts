@@ -33,6 +33,8 @@ export interface AsyncComparison {
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7)
 
 function calibrate(fn: () => unknown): number {
+  // Warm up first: a slow first call (lazy module loading, JIT) must not set the count.
+  for (let i = 0; i < 200; i++) sink = fn()
   let n = 1
   for (;;) {
     const t0 = performance.now()
