@@ -57,6 +57,23 @@ export function uuidv7Hex(timeMs: number): string {
   return `${tsHex}7${randomHex(2).slice(1)}${HEX[(randomByte() & 0x3f) | 0x80]}${randomHex(7)}`
 }
 
+/**
+ * A span id that is also the tail of a UUIDv7 (its top two bits are the RFC 9562 variant
+ * `10`), so {@link runIdFor} can later complete the run id without changing the span id.
+ */
+export function runSpanId(): string {
+  for (;;) {
+    const id = HEX[(randomByte() & 0x3f) | 0x80] + randomHex(7)
+    if (id !== ZERO_SPAN_ID) return id
+  }
+}
+
+/** The UUIDv7 run id of a span started at `timeMs` whose span id came from {@link runSpanId}. */
+export function runIdFor(timeMs: number, spanId: string): string {
+  const tsHex = Math.max(0, Math.floor(timeMs)).toString(16).padStart(12, '0').slice(-12)
+  return hexToUuid(`${tsHex}7${randomHex(2).slice(1)}${spanId}`)
+}
+
 /** `5759e988bd862e3fe1be46a994272793` → `5759e988-bd86-2e3f-e1be-46a994272793`. */
 export function hexToUuid(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`

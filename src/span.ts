@@ -1,7 +1,7 @@
 import { recordSetter } from './carrier.js'
 import { now } from './clock.js'
 import { isAllowedDestination } from './destinations.js'
-import { newRunIdentity } from './ids.js'
+import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
 import type { Scope } from './scope.js'
@@ -65,11 +65,7 @@ export class Span {
   readonly scope: Scope
   readonly traceId: string
   readonly spanId: string
-  /** The LangSmith run id of this span (its last 16 hex digits are `spanId`). */
-  readonly runId: string
   readonly parentSpanId: string | undefined
-  readonly parentRunId: string | undefined
-  readonly dottedOrder: string
   readonly kind: SpanKind
   readonly startTime: number
   /** False for a span past the scope's span limit: it propagates but is not exported. */
@@ -83,6 +79,11 @@ export class Span {
   #status: SpanStatus = { code: UNSET }
   /** Attributes, events and links dropped past their limits. */
   #dropped = [0, 0, 0]
+  // The LangSmith identity is derived on first use (export, outgoing headers): a span that
+  // is never sampled never pays for UUID and dotted-order formatting.
+  readonly #parent: ParentInfo | undefined
+  #runId: string | undefined
+  #dottedOrder: string | undefined
 
   /** @internal Spans are created by a scope or by another span, not with `new`. */
   constructor(
@@ -100,18 +101,33 @@ export class Span {
     this.isRecording = recording
     const start = clampChildStartTime(options?.startTime ?? now(), parent?.startTime ?? Number.NaN)
     this.startTime = start
-    const id = identity ?? newRunIdentity(start)
-    this.spanId = id.spanId
-    this.runId = id.runId
+    if (identity) {
+      this.spanId = identity.spanId
+      this.#runId = identity.runId
+    } else this.spanId = runSpanId()
+    this.#parent = parent
     this.parentSpanId = parent?.spanId
-    this.parentRunId = parent?.runId
-    this.dottedOrder = childDottedOrder(parent?.dottedOrder, start, id.runId)
     if (scope.baggageAttributes) this.setAttributes(scope.baggageAttributes)
     if (options) {
       if (options.attributes) this.setAttributes(options.attributes)
       this.set('langsmith.span.kind', options.runType)
       for (const l of options.links ?? []) this.link(l)
     }
+  }
+
+  /** The LangSmith run id of this span: a UUIDv7 whose last 16 hex digits are `spanId`. */
+  get runId(): string {
+    return (this.#runId ??= runIdFor(this.startTime, this.spanId))
+  }
+
+  /** The parent's LangSmith run id, when the parent is a run (local, or a remote LangSmith parent). */
+  get parentRunId(): string | undefined {
+    return this.#parent?.runId
+  }
+
+  /** This run's LangSmith dotted order (the parent's, then this span's stamp and run id). */
+  get dottedOrder(): string {
+    return (this.#dottedOrder ??= childDottedOrder(this.#parent?.dottedOrder, this.startTime, this.runId))
   }
 
   /** Whether `end()` was called. */
