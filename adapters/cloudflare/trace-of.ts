@@ -4,7 +4,7 @@ import { type Span, spanOf } from '../../src/index.js'
  * The span that belongs to a platform object the traced handler received: the
  * invocation's `ctx` (the server, batch or cron span), the `request`, a queue `message`
  * (its process span, parented to its producer) or the `batch`, a scheduled `controller`,
- * or an argument object of a traced RPC method. No AsyncLocalStorage: you pass the object.
+ * or an argument object of a traced RPC method. No ambient async context: you pass the object.
  * Throws a `TracehopError` naming the fix when the handler was not wrapped.
  *
  * @example

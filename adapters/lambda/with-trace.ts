@@ -64,7 +64,7 @@ export async function runTraced<E, R, C extends LambdaContextLike>(
 /**
  * The span of a Lambda platform object: the invocation span for the `context` a wrapped
  * handler received, or a batch record's own `process` span (created on first use, parented
- * to the record's producer). No AsyncLocalStorage: the span is found
+ * to the record's producer). No ambient async context: the span is found
  * from the object itself. Throws a `TracehopError` for an object no wrapped handler saw.
  *
  * @example

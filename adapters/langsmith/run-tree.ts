@@ -75,7 +75,7 @@ class HopRunTree extends RunTree {
 /**
  * A real `langsmith` `RunTree` for `span`, to pass as the first argument of `traceable`
  * functions: their runs nest under the hop — same LangSmith trace id as the incoming
- * `langsmith-trace`, dotted orders that continue the span's — with no AsyncLocalStorage.
+ * `langsmith-trace`, dotted orders that continue the span's — with no ambient async context.
  * The span's own run is never posted or patched through it. The scope's `end()` awaits
  * the client's pending batches inside the same `waitUntil` and budget.
  *

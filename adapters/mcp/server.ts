@@ -270,7 +270,7 @@ export function traceMcpServer(
 /**
  * The SERVER span of the request a handler is serving, from the `extra` argument the MCP
  * SDK passes every request handler and tool callback: parent your work to it explicitly
- * (no AsyncLocalStorage). Found through the `_meta`, `requestInfo` or `authInfo` objects of
+ * (no ambient async context). Found through the `_meta`, `requestInfo` or `authInfo` objects of
  * that request and its id; for a request that brought none of them (stdio or in-memory,
  * a client that sends no `_meta`), through the session and id among the transports wrapped
  * by {@link traceMcpServer}. Throws a `TracehopError` when the transport was not wrapped,
