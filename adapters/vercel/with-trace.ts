@@ -109,7 +109,7 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
 
 /**
  * The server span of a request handled by {@link withTrace}: create children from it,
- * read its outgoing headers, or `fetch` through it. No AsyncLocalStorage: the span is
+ * read its outgoing headers, or `fetch` through it. No ambient async context: the span is
  * found from the request object itself.
  *
  * @example
