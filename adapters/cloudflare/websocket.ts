@@ -4,6 +4,7 @@
  * to the span that accepted the socket, whose context survives hibernation in the socket's
  * attachment (see `ws-attachment.ts`).
  */
+
 import {
   type Attributes,
   bindSpan,
@@ -17,6 +18,7 @@ import {
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
+import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
 import { instrumentClass } from './entrypoint.js'
 import { waitUntilOf } from './handlers.js'
@@ -125,7 +127,6 @@ export function acceptWebSocket(
   attachContext(ws, ctx)
 }
 
-type Handler = (...args: any[]) => unknown
 type SocketEvent = 'webSocketMessage' | 'webSocketClose' | 'webSocketError'
 const SOCKET_EVENTS: readonly SocketEvent[] = ['webSocketMessage', 'webSocketClose', 'webSocketError']
 
@@ -136,14 +137,6 @@ interface Platform {
 
 /** The `(state, env)` each instance was constructed with; no per-request state. */
 const platforms = new WeakMap<object, Platform>()
-
-function findMethod(proto: object | null, name: string): Handler | undefined {
-  for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    const d = Object.getOwnPropertyDescriptor(p, name)
-    if (d !== undefined) return typeof d.value === 'function' ? (d.value as Handler) : undefined
-  }
-  return undefined
-}
 
 /** Wraps every socket the woken object can reach, before any user code reads an attachment. */
 function adoptSockets(state: unknown): void {

@@ -7,6 +7,7 @@
  * `event.payload`, runs under a span that continues the creator's trace, and gives each
  * step its own span (see `workflow-step.ts` for retries and replays).
  */
+
 import { unwrapEnvelope, wrapEnvelope } from '../../src/envelope.js'
 import {
   type Attributes,
@@ -17,6 +18,7 @@ import {
   type TraceContext,
   TracehopError,
 } from '../../src/index.js'
+import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
 import { waitUntilOf } from './handlers.js'
 import type { EntrypointClass } from './types.js'
@@ -37,8 +39,6 @@ export interface TracedWorkflowOptions {
   /** The Workflow's name in span names and attributes (`create agent-flow`). Default `workflow`. */
   readonly name?: string
 }
-
-type Handler = (...args: any[]) => unknown
 
 /** Wraps params for one instance; `undefined` becomes `{}`, as the engine defaults it. */
 function wrapParams(span: Span, options: unknown): Record<string, unknown> {
@@ -184,14 +184,6 @@ interface Platform {
 
 /** The `(ctx, env)` each instance was constructed with. */
 const platforms = new WeakMap<object, Platform>()
-
-function findMethod(proto: object | null, name: string): Handler | undefined {
-  for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    const d = Object.getOwnPropertyDescriptor(p, name)
-    if (d !== undefined) return typeof d.value === 'function' ? (d.value as Handler) : undefined
-  }
-  return undefined
-}
 
 function read(obj: unknown, key: string): unknown {
   if (obj === null || typeof obj !== 'object') return undefined

@@ -1,4 +1,5 @@
 import { type Span, SpanKind, StatusCode } from '../../src/index.js'
+import { DelegatingTransport } from './delegating-transport.js'
 import {
   describe,
   forceEnd,
@@ -27,50 +28,26 @@ export interface McpClientOptions extends McpSpanOptions {
  * The transport {@link traceMcp} returns: every member of the one it wraps, delegated.
  * Transport-specific methods (`terminateSession()`, `finishAuth()`, …) stay on the original.
  */
-class TracedClientTransport implements McpTransport {
-  onclose: McpTransport['onclose']
-  onerror: McpTransport['onerror']
-  onmessage: McpTransport['onmessage']
-  private readonly inner: McpTransport
+class TracedClientTransport extends DelegatingTransport {
   private readonly parent: Span
   private readonly pending = new Map<JsonRpcId, Span>()
   private readonly max: number
   private readonly propagate: boolean
   private readonly uriInName: boolean | undefined
-  private version: string | undefined
 
   constructor(inner: McpTransport, parent: Span, options: McpClientOptions | undefined) {
-    this.inner = inner
+    super(inner)
     this.parent = parent
     this.max = options?.maxPending ?? 1000
     this.propagate = options?.propagate ?? true
     this.uriInName = options?.resourceUriInName
-    // Callbacks set on the original before wrapping keep working: the SDK composes them.
-    this.onclose = inner.onclose
-    this.onerror = inner.onerror
-    this.onmessage = inner.onmessage
-    inner.onmessage = (message, extra) => this.receive(message, extra)
-    inner.onclose = () => {
-      this.endPending('transport closed')
-      this.onclose?.()
-    }
-    inner.onerror = (error) => this.onerror?.(error)
   }
 
-  get sessionId(): string | undefined {
-    return this.inner.sessionId
+  protected transportClosed(): void {
+    this.endPending('transport closed')
   }
 
-  setProtocolVersion(version: string): void {
-    this.version = version
-    this.inner.setProtocolVersion?.(version)
-  }
-
-  start(): Promise<void> {
-    return this.inner.start()
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     try {
       await this.inner.close()
     } finally {
@@ -78,7 +55,10 @@ class TracedClientTransport implements McpTransport {
     }
   }
 
-  async send(message: JsonRpcMessage | readonly JsonRpcMessage[], options?: McpSendOptions): Promise<void> {
+  override async send(
+    message: JsonRpcMessage | readonly JsonRpcMessage[],
+    options?: McpSendOptions,
+  ): Promise<void> {
     if (isBatch(message)) return this.inner.send(message, options)
     let out = message
     let span: Span | undefined
@@ -121,7 +101,7 @@ class TracedClientTransport implements McpTransport {
     }
   }
 
-  private receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
+  protected receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
     try {
       const id = responseId(message)
       const span = id === undefined ? undefined : this.pending.get(id)

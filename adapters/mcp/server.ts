@@ -11,6 +11,7 @@ import {
   type TracerConfig,
   type WaitUntil,
 } from '../../src/index.js'
+import { DelegatingTransport } from './delegating-transport.js'
 import {
   describe,
   forceEnd,
@@ -58,48 +59,25 @@ const tracers = new WeakMap<TracerConfig, Tracer>()
  * The transport {@link traceMcpServer} returns: every member of the one it wraps, delegated.
  * Transport-specific methods (`handleRequest()`, …) stay on the original.
  */
-class TracedServerTransport implements McpTransport {
-  onclose: McpTransport['onclose']
-  onerror: McpTransport['onerror']
-  onmessage: McpTransport['onmessage']
+class TracedServerTransport extends DelegatingTransport {
   /** @internal */ readonly pending = new Map<JsonRpcId, Scope>()
-  private readonly inner: McpTransport
   private readonly tracer: Tracer
   private readonly options: McpServerOptions | undefined
   private readonly max: number
   private readonly flushes = new Set<Promise<FlushReport>>()
-  private version: string | undefined
 
   constructor(inner: McpTransport, tracer: Tracer, options: McpServerOptions | undefined) {
-    this.inner = inner
+    super(inner)
     this.tracer = tracer
     this.options = options
     this.max = options?.maxPending ?? 1000
-    this.onclose = inner.onclose
-    this.onerror = inner.onerror
-    this.onmessage = inner.onmessage
-    inner.onmessage = (message, extra) => this.receive(message, extra)
-    inner.onclose = () => {
-      this.endPending()
-      this.onclose?.()
-    }
-    inner.onerror = (error) => this.onerror?.(error)
   }
 
-  get sessionId(): string | undefined {
-    return this.inner.sessionId
+  protected transportClosed(): void {
+    this.endPending()
   }
 
-  setProtocolVersion(version: string): void {
-    this.version = version
-    this.inner.setProtocolVersion?.(version)
-  }
-
-  start(): Promise<void> {
-    return this.inner.start()
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     try {
       await this.inner.close()
     } finally {
@@ -108,7 +86,10 @@ class TracedServerTransport implements McpTransport {
     }
   }
 
-  send(message: JsonRpcMessage | readonly JsonRpcMessage[], options?: McpSendOptions): Promise<void> {
+  override send(
+    message: JsonRpcMessage | readonly JsonRpcMessage[],
+    options?: McpSendOptions,
+  ): Promise<void> {
     if (isBatch(message)) return this.inner.send(message, options)
     try {
       // A response ends its request's scope before it leaves, so the flush is handed to
@@ -126,7 +107,7 @@ class TracedServerTransport implements McpTransport {
     return this.inner.send(message, options)
   }
 
-  private receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
+  protected receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
     try {
       const method = methodOf(message)
       if (method !== undefined) {
