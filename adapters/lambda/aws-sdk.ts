@@ -266,33 +266,39 @@ function injectBatch(
   return out
 }
 
+function sqsDescribe(
+  input: Record<string, unknown>,
+  method: string,
+): { name: string; attributes: Attributes } {
+  const url = asString(input['QueueUrl'])
+  const name = queueName(url)
+  const attributes = messagingAttributes('aws_sqs', name, 'SQS', method)
+  if (url !== undefined) attributes['aws.sqs.queue.url'] = url
+  return { name: `send ${name ?? 'queue'}`, attributes }
+}
+
+/** A single send's message id, as `messaging.message.id` on the producer span. */
+function recordMessageId(output: Record<string, unknown>, span: Span): void {
+  const id = asString(output['MessageId'])
+  if (id !== undefined) span.set('messaging.message.id', id)
+}
+
 const SQS_SEND: Operation = {
   kind: SpanKind.PRODUCER,
-  describe(input) {
-    const url = asString(input['QueueUrl'])
-    const name = queueName(url)
-    const attributes = messagingAttributes('aws_sqs', name, 'SQS', 'SendMessage')
-    if (url !== undefined) attributes['aws.sqs.queue.url'] = url
-    return { name: `send ${name ?? 'queue'}`, attributes }
-  },
+  describe: (input) => sqsDescribe(input, 'SendMessage'),
   inject(input, headers, span) {
     return sqsEntry(input, headers, messageSize(input['MessageBody'], input['MessageAttributes']), span).entry
   },
-  output(output, span) {
-    const id = asString(output['MessageId'])
-    if (id !== undefined) span.set('messaging.message.id', id)
-  },
+  output: recordMessageId,
 }
 
 const SQS_SEND_BATCH: Operation = {
   kind: SpanKind.PRODUCER,
   describe(input) {
-    const url = asString(input['QueueUrl'])
-    const name = queueName(url)
-    const attributes = messagingAttributes('aws_sqs', name, 'SQS', 'SendMessageBatch')
-    if (url !== undefined) attributes['aws.sqs.queue.url'] = url
-    if (Array.isArray(input['Entries'])) attributes['messaging.batch.message_count'] = input['Entries'].length
-    return { name: `send ${name ?? 'queue'}`, attributes }
+    const d = sqsDescribe(input, 'SendMessageBatch')
+    if (Array.isArray(input['Entries']))
+      d.attributes['messaging.batch.message_count'] = input['Entries'].length
+    return d
   },
   inject(input, headers, span) {
     const entries = injectBatch(input['Entries'], 'MessageBody', headers, span, sqsEntry)
@@ -324,10 +330,7 @@ const SNS_PUBLISH: Operation = {
     if (asString(input['TopicArn']) === undefined) return input
     return snsEntry(input, headers, messageSize(input['Message'], input['MessageAttributes']), span).entry
   },
-  output(output, span) {
-    const id = asString(output['MessageId'])
-    if (id !== undefined) span.set('messaging.message.id', id)
-  },
+  output: recordMessageId,
 }
 
 const SNS_PUBLISH_BATCH: Operation = {
