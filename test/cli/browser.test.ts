@@ -1,12 +1,14 @@
 // The waterfall page in a real browser (Debian chromium, driven by playwright-core): the
 // list, a selected trace drawn with every service's spans, the error marked, attributes on
 // click, and /#trace=<id> links. Leaves a screenshot in test-results/waterfall.png.
+
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Collector, startCollector } from '../../cli/collector.js'
+import { launchChromium } from '../support/chromium.js'
 import { post, threeServiceTrace } from './helpers.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -44,19 +46,7 @@ beforeAll(async () => {
   if (skip) return
   if (!haveChromium)
     throw new Error(`CI=true but ${CHROMIUM} is missing: install chromium (apt-get install -y chromium)`)
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

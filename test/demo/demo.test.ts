@@ -5,9 +5,9 @@
  * OTLP/protobuf and LangSmith runs to one dev collector. Then the waterfall page of the
  * stitched trace in headless Chromium.
  */
+
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CollectedSpan, CollectedTrace } from '../../cli/collector.js'
 import {
@@ -20,6 +20,7 @@ import {
 import { startTopology, type Topology } from '../../examples/demo/topology.js'
 import { hexToUuid } from '../../src/ids.js'
 import { isHeadSampled, type TracerStats } from '../../src/index.js'
+import { launchChromium } from '../support/chromium.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SCREENSHOT = `${ROOT}test-results/demo-trace.png`
@@ -312,21 +313,7 @@ describe('demo topology (examples/demo) on real local runtimes', () => {
       ctx.skip()
       return
     }
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: 20_000,
-    })
+    const browser = await launchChromium()
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
       await page.goto(`${topology.collector.url}/#trace=${stitched.traceId}`, { timeout: 15_000 })
