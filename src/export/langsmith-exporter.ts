@@ -42,8 +42,8 @@ const INFO_TIMEOUT_MS = 2_000
 const NO_MULTIPART: ReadonlySet<number> = new Set([404, 405, 415])
 const PART_FIELDS = ['inputs', 'outputs', 'events', 'extra', 'error'] as const
 
-const encoder = new TextEncoder()
-const CRLF = encoder.encode('\r\n')
+const encoder = /* @__PURE__ */ new TextEncoder()
+const CRLF = /* @__PURE__ */ Uint8Array.of(13, 10)
 
 function platformFetch(input: string, init: RequestInit): Promise<Response> {
   return fetch(input, init)

@@ -37,7 +37,7 @@ function platformFetch(input: string, init: RequestInit): Promise<Response> {
   return fetch(input, init)
 }
 
-const decoder = new TextDecoder()
+const decoder = /* @__PURE__ */ new TextDecoder()
 
 /**
  * `ExportTraceServiceResponse.partial_success.rejected_spans` (OTLP spec, "Partial

@@ -12,10 +12,10 @@ import { spanFlags } from './otlp-json.js'
 import { writeNanos } from './otlp-time.js'
 
 // Scratch buffer, reused: encoding is synchronous, so calls never interleave.
-let buf = new Uint8Array(16384)
-let view = new DataView(buf.buffer)
+let buf = /* @__PURE__ */ new Uint8Array(16384)
+let view = /* @__PURE__ */ new DataView(buf.buffer)
 let pos = 0
-const utf8Encoder = new TextEncoder()
+const utf8Encoder = /* @__PURE__ */ new TextEncoder()
 
 function ensure(n: number): void {
   if (pos + n <= buf.length) return

@@ -42,7 +42,7 @@ export interface SendResult {
 
 // Less than this left before the deadline: not worth starting a request.
 const MIN_ATTEMPT_MS = 5
-const decoder = new TextDecoder()
+const decoder = /* @__PURE__ */ new TextDecoder()
 
 /**
  * 408, 429 and every 5xx: the statuses the langsmith SDK (and most clients) retry.

@@ -12,8 +12,8 @@ const MODULUS = 1_000_000
 // A UUID is 36 ASCII bytes: lowercased straight into a reused buffer, no TextEncoder and
 // no intermediate string. Other ids (longer, or not ASCII) take the general path.
 const ASCII_MAX = 256
-const scratch = new Uint8Array(ASCII_MAX)
-const encoder = new TextEncoder()
+const scratch = /* @__PURE__ */ new Uint8Array(ASCII_MAX)
+const encoder = /* @__PURE__ */ new TextEncoder()
 
 /**
  * Whether LangSmith keeps the trace `traceIdUuid` at sampling `ratio`, by the rule of the

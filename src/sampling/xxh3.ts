@@ -31,11 +31,17 @@ const SECRET_HEX =
   'eac5ac8334d3ebc3c581a0fffa1363eb170ddd51b7f0da49d316552629d4689e' +
   '2b16be587d47a1fc8ff8b8d17ad031ce45cb3a8f95160428afd7fbcabb4b407e'
 const SECRET_SIZE = 192
-const SECRET = new Uint8Array(SECRET_SIZE)
-for (let i = 0; i < SECRET_SIZE; i++) SECRET[i] = Number.parseInt(SECRET_HEX.slice(2 * i, 2 * i + 2), 16)
 /** `S[o]` = the little-endian u32 of the secret at byte offset `o` (any alignment). */
-const S = new Uint32Array(SECRET_SIZE - 3)
-for (let o = 0; o < SECRET_SIZE - 3; o++) S[o] = r32(SECRET, o)
+const S = /* @__PURE__ */ secretWords()
+
+// Built by a function marked pure, so bundles that never hash drop the table with it.
+function secretWords(): Uint32Array {
+  const secret = new Uint8Array(SECRET_SIZE)
+  for (let i = 0; i < SECRET_SIZE; i++) secret[i] = Number.parseInt(SECRET_HEX.slice(2 * i, 2 * i + 2), 16)
+  const words = new Uint32Array(SECRET_SIZE - 3)
+  for (let o = 0; o < SECRET_SIZE - 3; o++) words[o] = r32(secret, o)
+  return words
+}
 
 // Primes (xxhash.h), 64-bit ones as high/low halves.
 const P32_1 = 0x9e3779b1
@@ -62,7 +68,7 @@ const INV32 = 1 / TWO32
 // The registers. H:L is the working 64-bit value, KH:KL a second operand, W3:W2:W1:W0 a
 // 128-bit product, AH:AL and BH:BL the two halves of the 17..240-byte accumulator, and
 // R3:R2 (high64) R1:R0 (low64) the hash.
-const X = new Uint32Array(16)
+const X = /* @__PURE__ */ new Uint32Array(16)
 const H = 0
 const L = 1
 const KH = 2
@@ -360,7 +366,7 @@ function len129to240(p: Uint8Array, len: number): void {
 }
 
 // Long inputs: 8 lanes of 64 bits as [high, low] pairs.
-const ACC = new Uint32Array(16)
+const ACC = /* @__PURE__ */ new Uint32Array(16)
 const STRIPE = 64
 const STRIPES_PER_BLOCK = (SECRET_SIZE - STRIPE) / 8
 const BLOCK = STRIPE * STRIPES_PER_BLOCK
