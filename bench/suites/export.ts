@@ -170,8 +170,16 @@ export async function run(): Promise<void> {
   const theirsJson = JsonTraceSerializer.serializeRequest(readable)?.length ?? 0
   const theirsProto = ProtobufTraceSerializer.serializeRequest(readable)?.length ?? 0
   consume(proto)
+  // What `otlp({ compression: 'gzip' })` sends: the same CompressionStream path.
+  const gzipJson = await gzipLength(encodeOtlpJson(batch))
+  const gzipProto = await gzipLength(encodeOtlpProto(batch))
   note('OTLP body size, 100-span batch (bytes)', [
-    `JSON      tracehop ${json}   otlp-transformer ${theirsJson}`,
-    `protobuf  tracehop ${proto}   otlp-transformer ${theirsProto}`,
+    `JSON      tracehop ${json}   otlp-transformer ${theirsJson}   tracehop gzip ${gzipJson}`,
+    `protobuf  tracehop ${proto}   otlp-transformer ${theirsProto}   tracehop gzip ${gzipProto}`,
   ])
+}
+
+async function gzipLength(body: string | Uint8Array): Promise<number> {
+  const stream = new Blob([body as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'))
+  return (await new Response(stream).arrayBuffer()).byteLength
 }

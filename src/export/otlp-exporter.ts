@@ -25,6 +25,13 @@ export interface OtlpExporterOptions {
   readonly timeoutMs?: number
   /** The `fetch` to send with; the platform's by default. */
   readonly fetch?: FetchLike
+  /**
+   * `gzip` compresses each request body (`Content-Encoding: gzip`, which every OTLP/HTTP
+   * receiver must accept) with the platform's native `CompressionStream`: about 3x less
+   * egress for a little CPU. Where the runtime has no `CompressionStream` (the
+   * `edge-runtime` dev VM), bodies go out uncompressed rather than failing. Default `none`.
+   */
+  readonly compression?: 'gzip' | 'none'
 }
 
 // OTLP spec, "Failures": only these are retryable; all other 4xx/5xx MUST NOT be retried.
@@ -38,6 +45,12 @@ function platformFetch(input: string, init: RequestInit): Promise<Response> {
 }
 
 const decoder = /* @__PURE__ */ new TextDecoder()
+
+/** gzip with the platform's native stream (workerd, Vercel Edge, Node 18+). */
+async function gzip(body: string | Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([body as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'))
+  return new Uint8Array(await new Response(stream).arrayBuffer())
+}
 
 /**
  * `ExportTraceServiceResponse.partial_success.rejected_spans` (OTLP spec, "Partial
@@ -104,9 +117,16 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
   if (encoding !== 'json' && encoding !== 'protobuf') {
     throw new TracehopError(`otlp.encoding must be 'protobuf' or 'json', got ${JSON.stringify(encoding)}`)
   }
+  const compression = options.compression ?? 'none'
+  if (compression !== 'gzip' && compression !== 'none') {
+    throw new TracehopError(`otlp.compression must be 'gzip' or 'none', got ${JSON.stringify(compression)}`)
+  }
+  const gzipped = compression === 'gzip' && typeof CompressionStream === 'function'
   const json = encoding === 'json'
   const headers = new Headers(options.headers)
   headers.set('content-type', json ? 'application/json' : 'application/x-protobuf')
+  if (gzipped) headers.set('content-encoding', 'gzip')
+  else headers.delete('content-encoding')
   const retry = {
     fetch: options.fetch ?? platformFetch,
     retryable: otlpRetryable,
@@ -120,6 +140,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
       let body: string | Uint8Array
       try {
         body = json ? encodeOtlpJson(batch) : encodeOtlpProto(batch)
+        if (gzipped) body = await gzip(body)
       } catch (err) {
         return { exported: 0, dropped: n, reason: 'encode', detail: String(err), attempts: 0 }
       }

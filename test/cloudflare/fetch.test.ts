@@ -67,6 +67,13 @@ beforeAll(async () => {
         compatibilityDate: '2025-01-01',
         bindings: { ...bindings, SERVICE: 'sampled0', RATIO: '0' },
       },
+      {
+        name: 'gzipped',
+        modules: true,
+        script,
+        compatibilityDate: '2025-01-01',
+        bindings: { ...bindings, SERVICE: 'gzipped', GZIP: '1' },
+      },
     ],
   })
   url = await mf.ready
@@ -193,6 +200,18 @@ describe('instrument(): fetch in workerd', () => {
     // Flushes run in order and the failed one has arrived: the unsampled one never will.
     await new Promise((r) => setTimeout(r, 100))
     expect(trace(okId)).toEqual([])
+  })
+
+  it("gzips OTLP bodies with workerd's CompressionStream when compression is 'gzip'", async () => {
+    const res = await getFrom('gzipped', '/child?n=3')
+    const id = res.headers.get('x-trace-id')!
+    const spans = await waitTrace(id, 2)
+    expect(root(spans).service).toBe('gzipped')
+    const post = receiver.posts.find((p) => p.spans.some((s) => s.traceId === id))
+    expect(post?.contentEncoding).toBe('gzip')
+    // The plain Worker of the same script sends identity bodies.
+    const plain = receiver.posts.find((p) => p.spans.some((s) => s.service === 'basic'))
+    expect(plain?.contentEncoding).toBeUndefined()
   })
 
   it('keeps interleaved requests in one isolate apart (no per-request module state)', async () => {

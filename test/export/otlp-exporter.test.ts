@@ -1,6 +1,7 @@
 // The OTLP exporter against a real node:http receiver on 127.0.0.1: what arrives is decoded
 // with the official OTLP proto definitions (otlp-transformer's generated code).
 import { createRequire } from 'node:module'
+import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TracehopError } from '../../src/errors.js'
 import { createOtlpExporter, otlp, rejectedSpans } from '../../src/export/otlp-exporter.js'
@@ -151,11 +152,69 @@ describe('createOtlpExporter', () => {
     expect(rx.requests).toHaveLength(0)
   })
 
-  it('rejects a relative URL or an unknown encoding at configuration time', () => {
+  it('rejects a relative URL, an unknown encoding or compression at configuration time', () => {
     expect(() => createOtlpExporter({ url: '/v1/traces' })).toThrow(TracehopError)
     expect(() => createOtlpExporter({ url: 'http://c/v1/traces', encoding: 'xml' as never })).toThrow(
       /encoding/,
     )
+    expect(() => createOtlpExporter({ url: 'http://c/v1/traces', compression: 'br' as never })).toThrow(
+      /compression/,
+    )
+  })
+})
+
+describe('gzip compression', () => {
+  for (const encoding of ['protobuf', 'json'] as const) {
+    it(`gzips ${encoding} bodies with Content-Encoding: gzip; gunzipped, the reference decoder reads every span`, async () => {
+      reset()
+      const batch = trace(40)
+      await createOtlpExporter({ url: rx.url, encoding }).export(batch, Date.now() + 5000)
+      await createOtlpExporter({ url: rx.url, encoding, compression: 'gzip' }).export(
+        batch,
+        Date.now() + 5000,
+      )
+      const [plain, zipped] = rx.requests
+      expect(plain?.headers['content-encoding']).toBeUndefined()
+      expect(zipped?.headers['content-encoding']).toBe('gzip')
+      const body = gunzipSync(zipped!.body)
+      expect(spansIn(body, zipped!.headers['content-type'])).toBe(40)
+      // The exact bytes the uncompressed exporter sent, a fraction of the size on the wire.
+      expect(body.equals(plain!.body)).toBe(true)
+      expect(zipped!.body.length).toBeLessThan(plain!.body.length / 2)
+    })
+  }
+
+  it('never claims an encoding it did not apply: a user Content-Encoding header is replaced', async () => {
+    reset()
+    const headers = { 'content-encoding': 'br' }
+    await createOtlpExporter({ url: rx.url, headers }).export(trace(2), Date.now() + 5000)
+    await createOtlpExporter({ url: rx.url, headers, compression: 'gzip' }).export(
+      trace(2),
+      Date.now() + 5000,
+    )
+    const [plain, zipped] = rx.requests
+    expect(plain?.headers['content-encoding']).toBeUndefined()
+    expect(spansIn(plain!.body, plain!.headers['content-type'])).toBe(2)
+    expect(zipped?.headers['content-encoding']).toBe('gzip')
+    expect(spansIn(gunzipSync(zipped!.body), zipped!.headers['content-type'])).toBe(2)
+  })
+
+  it('sends uncompressed bodies where the runtime has no CompressionStream', async () => {
+    reset()
+    const original = globalThis.CompressionStream
+    Reflect.deleteProperty(globalThis, 'CompressionStream')
+    try {
+      const r = await createOtlpExporter({ url: rx.url, compression: 'gzip' }).export(
+        trace(3),
+        Date.now() + 5000,
+      )
+      expect(r).toEqual({ exported: 3, dropped: 0, attempts: 1 })
+    } finally {
+      globalThis.CompressionStream = original
+    }
+    const [req] = rx.requests
+    expect(req?.headers['content-encoding']).toBeUndefined()
+    expect(spansIn(req!.body, req!.headers['content-type'])).toBe(3)
   })
 })
 

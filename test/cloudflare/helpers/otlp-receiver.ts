@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
+import { gunzipSync } from 'node:zlib'
 
 interface ProtoRoot {
   opentelemetry: {
@@ -78,6 +79,8 @@ export interface ReceivedPost {
   /** When the response was sent: the export finished no earlier than this. */
   respondedAt: number
   readonly spans: readonly ReceivedSpan[]
+  /** The request's `content-encoding` (`gzip` when the exporter compressed). */
+  readonly contentEncoding: string | undefined
 }
 
 export interface OtlpReceiver {
@@ -177,14 +180,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const receivedAt = Date.now()
       let decoded: ReceivedSpan[]
       try {
-        const body = Buffer.concat(chunks)
+        const raw = Buffer.concat(chunks)
+        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
         const protobuf = String(req.headers['content-type'] ?? '').includes('protobuf')
         decoded = decode(protobuf ? protobufToJson(body) : body.toString('utf8'))
       } catch {
         res.writeHead(400).end()
         return
       }
-      const post: ReceivedPost = { receivedAt, respondedAt: 0, spans: decoded }
+      const post: ReceivedPost = {
+        receivedAt,
+        respondedAt: 0,
+        spans: decoded,
+        contentEncoding: req.headers['content-encoding'],
+      }
       const respond = (): void => {
         post.respondedAt = Date.now()
         // Recorded only once answered: a span "arrives" when its export succeeded.

@@ -13,6 +13,8 @@ interface Env {
   RATIO?: string
   FLUSH_BUDGET_MS?: string
   TIMEOUT_MS?: string
+  /** Set: OTLP bodies are gzipped (CompressionStream in workerd). */
+  GZIP?: string
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -103,6 +105,7 @@ export default instrument(
         url: env.OTLP_URL,
         encoding: 'json',
         ...(env.TIMEOUT_MS ? { timeoutMs: Number(env.TIMEOUT_MS) } : {}),
+        ...(env.GZIP ? { compression: 'gzip' as const } : {}),
       }),
     ],
     flush: { budgetMs: Number(env.FLUSH_BUDGET_MS ?? '10000') },
