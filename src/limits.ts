@@ -11,7 +11,10 @@ export interface Limits {
   readonly attributeValueLength: number
   readonly eventsPerSpan: number
   readonly linksPerSpan: number
-  /** W3C Baggage: members and bytes of the serialized header. */
+  /**
+   * W3C Baggage: members and bytes of one `baggage` header, read or written (our LangSmith
+   * members included). Default 64 / 8192, the spec's minimums; it allows higher ones.
+   */
   readonly baggageMembers: number
   readonly baggageBytes: number
 }

@@ -124,7 +124,7 @@ export class Scope {
     this.flags = decision.flags
     this.traceState = decision.traceState
     this.traceStateHeader = decision.traceState && formatTracestate(decision.traceState)
-    this.#baggage = filterIncoming(parent?.baggage, config.baggage)
+    this.#baggage = filterIncoming(parent ? parent.baggage : incoming.baggage, config.baggage)
     this.baggageAttributes = baggageAttributes(this.#baggage, config.baggage)
     this.stats.scopes.started++
     const root = new Span(

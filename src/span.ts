@@ -292,7 +292,8 @@ export class Span {
     const out: Record<string, string> = {}
     const url = destination === undefined ? undefined : toUrl(destination)
     if (destination === undefined || (url !== undefined && this.mayReceive(url))) {
-      inject(this.scope.contextOf(this, url), recordSetter(out), this.scope.tracer.config.write)
+      const tracer = this.scope.tracer
+      inject(this.scope.contextOf(this, url), recordSetter(out), tracer.config.write, undefined, tracer.hooks)
     }
     return out
   }
@@ -384,6 +385,7 @@ export async function tracedFetch(
       { set: (k, v) => headers.set(k, v) },
       scope.tracer.config.write,
       existing,
+      scope.tracer.hooks,
     )
   }
   try {

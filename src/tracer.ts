@@ -9,13 +9,14 @@ import { extract, type Incoming } from './propagation/extract.js'
 import {
   type Ingress,
   type PropagationFormat,
+  type PropagationHooks,
   type ResolvedFormats,
   resolveFormats,
 } from './propagation/formats.js'
 import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
 import { Scope, type ScopeOptions } from './scope.js'
 import type { Attributes } from './span-record.js'
-import { type InvalidInput, StatsRecorder, type TracerStats } from './stats.js'
+import { StatsRecorder, type TracerStats } from './stats.js'
 import type { TraceContext } from './trace-context.js'
 import { VERSION } from './version.js'
 
@@ -109,7 +110,8 @@ export class Tracer {
   /** @internal */ readonly statsRecorder: StatsRecorder
   /** @internal */ readonly queue: FlushQueue
   readonly #fetch: typeof fetch | undefined
-  readonly #onInvalid: (what: InvalidInput) => void
+  /** @internal Counters and baggage caps for extract/inject. */
+  readonly hooks: PropagationHooks
 
   /** @internal Use {@link createTracer}. */
   constructor(config: TracerConfig) {
@@ -156,7 +158,11 @@ export class Tracer {
     // `console.warn` by default: the one line per distinct export problem.
     const stats = new StatsRecorder(config.log ?? ((line: string) => console.warn(line)))
     this.statsRecorder = stats
-    this.#onInvalid = (what) => stats.countInvalid(what)
+    this.hooks = {
+      onInvalid: (what) => stats.countInvalid(what),
+      onLimit: (what) => stats.countLimit(what),
+      baggageLimits: { maxMembers: resolved.limits.baggageMembers, maxBytes: resolved.limits.baggageBytes },
+    }
     this.queue = new FlushQueue(
       exporters,
       {
@@ -198,10 +204,10 @@ export class Tracer {
     }
     try {
       const getter = toCarrier(carrier as CarrierInput)
-      if (getter) return extract(getter, this.config.read, ingress ?? this.config.ingress, this.#onInvalid)
+      if (getter) return extract(getter, this.config.read, ingress ?? this.config.ingress, this.hooks)
     } catch {
       // A carrier whose getters throw (a hostile object): a fresh trace, counted.
-      this.#onInvalid('event')
+      this.hooks.onInvalid('event')
     }
     return { links: [] }
   }

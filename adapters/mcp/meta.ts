@@ -142,6 +142,7 @@ export function withContext(message: JsonRpcMessage, span: Span): JsonRpcMessage
     recordSetter(headers),
     span.scope.tracer.config.write,
     typeof existing === 'string' ? existing : undefined,
+    span.scope.tracer.hooks,
   )
   for (const key of TRACE_KEYS) {
     delete meta[key]

@@ -15,7 +15,7 @@ import {
 import type { CarrierGetter, CarrierSetter, PropagationFormat, Span } from '../../src/index.js'
 import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import { extract } from '../../src/propagation/extract.js'
-import { type ResolvedFormats, resolveFormats } from '../../src/propagation/formats.js'
+import { type PropagationHooks, type ResolvedFormats, resolveFormats } from '../../src/propagation/formats.js'
 import { inject } from '../../src/propagation/inject.js'
 import { LANGSMITH_TRACE_HEADER } from '../../src/propagation/langsmith-trace.js'
 import { TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
@@ -110,6 +110,9 @@ function otelBaggageMembers(ctx: Context): BaggageMember[] | undefined {
   return out
 }
 
+// The OTel API has nowhere to count malformed input: it is ignored, as OTel's propagators do.
+const IGNORE_INVALID: PropagationHooks = { onInvalid: () => {} }
+
 /**
  * An OpenTelemetry `TextMapPropagator` built on tracehop's own parsers and formatters:
  * W3C `traceparent`/`tracestate` and `baggage` (and, if asked, `langsmith-trace` and
@@ -148,7 +151,7 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
     extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
       try {
         const source: CarrierGetter = { get: (name) => joinValue(getter.get(carrier, name)) }
-        const incoming = extract(source, formats, 'trusted', () => {})
+        const incoming = extract(source, formats, 'trusted', IGNORE_INVALID)
         let out = ctx
         const parent = incoming.parent
         if (parent !== undefined) {
@@ -170,7 +173,8 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
             const entries: Record<string, BaggageEntry> = {}
             let any = false
             for (const m of members) {
-              if (m.key.startsWith('langsmith-')) continue
+              // With the LangSmith format on, its members are read as LangSmith's, not baggage.
+              if (formats.langsmith && m.key.startsWith('langsmith-')) continue
               const props = m.properties !== undefined ? propertiesToMetadata(m.properties) : undefined
               entries[m.key] = props
                 ? { value: m.value, metadata: baggageEntryMetadataFromString(props) }

@@ -15,12 +15,19 @@ export const BAGGAGE_HEADER = 'baggage'
 
 /**
  * W3C Baggage §"Limits": a platform MUST propagate up to 64 list members and 8192 bytes,
- * and MAY drop members beyond that. We cap at exactly those minimums, on parse and on
- * format, counting bytes of the header we would send (commas included, no OWS).
+ * and MAY drop members beyond that (or define higher limits). By default we cap at exactly
+ * those minimums, on parse and on format, counting bytes of the header we would send
+ * (commas included, no OWS); `limits.baggageMembers` / `limits.baggageBytes` change them.
  */
 export const BAGGAGE_LIMITS: { readonly maxMembers: 64; readonly maxBytes: 8192 } = {
   maxMembers: 64,
   maxBytes: 8192,
+}
+
+/** Caps on one `baggage` header: members and bytes. */
+export interface BaggageLimits {
+  readonly maxMembers: number
+  readonly maxBytes: number
 }
 
 /** Why a member was left out; passed to `onDrop`. */
@@ -202,8 +209,8 @@ class Member implements BaggageMember {
 /**
  * Parses a `baggage` value (or the values of several `baggage` fields: the limits apply to
  * their combination). A malformed member is skipped and reported through `onDrop`; empty
- * list members are skipped silently. Members past 64, or that would take the header we
- * re-send past 8192 bytes, are dropped and reported. Values are percent-decoded (sequences
+ * list members are skipped silently. Members past `limits.maxMembers` (64), or that would
+ * take the header we re-send past `limits.maxBytes` (8192), are dropped and reported. Values are percent-decoded (sequences
  * that are not UTF-8 become U+FFFD); duplicate keys are kept, in order. Returns `undefined`
  * when no member is kept.
  *
@@ -216,6 +223,7 @@ class Member implements BaggageMember {
 export function parseBaggage(
   value: string | readonly string[],
   onDrop?: (reason: BaggageDropReason) => void,
+  limits: BaggageLimits = BAGGAGE_LIMITS,
 ): Baggage | undefined {
   const s = headerValue(value)
   if (s === undefined) return undefined
@@ -229,7 +237,7 @@ export function parseBaggage(
     let p = skip(s, i, end, OWS)
     i = end + 1
     if (p === end) continue // empty or blank list member
-    if (members !== undefined && members.length === BAGGAGE_LIMITS.maxMembers) {
+    if ((members?.length ?? 0) >= limits.maxMembers) {
       onDrop?.('too many members')
       break
     }
@@ -268,7 +276,7 @@ export function parseBaggage(
     const props = p < end ? s.slice(p, propsEnd) : undefined
     const size =
       (members === undefined ? 0 : 1) + keyEnd - keyStart + 1 + encoded.length + (props?.length ?? 0)
-    if (bytes + size > BAGGAGE_LIMITS.maxBytes) {
+    if (bytes + size > limits.maxBytes) {
       onDrop?.('too many bytes')
       continue
     }
@@ -283,8 +291,9 @@ export function parseBaggage(
 /**
  * Serializes baggage: `key=value` with the value percent-encoded, then the member's
  * `properties` (a `;…` suffix) as they are. A member whose key is not a token or whose
- * properties are not valid property syntax is left out; so are members past 64 and members
- * that would take the header past 8192 bytes (no member is ever cut, W3C Baggage §Limits).
+ * properties are not valid property syntax is left out; so are members past
+ * `limits.maxMembers` (64) and members that would take the header past `limits.maxBytes`
+ * (8192): no member is ever cut (W3C Baggage §Limits).
  * `undefined` when nothing remains.
  *
  * @example
@@ -296,11 +305,12 @@ export function parseBaggage(
 export function formatBaggage(
   baggage: Baggage,
   onDrop?: (reason: BaggageDropReason) => void,
+  limits: BaggageLimits = BAGGAGE_LIMITS,
 ): string | undefined {
   let out = ''
   let kept = 0
   for (const m of baggage) {
-    if (kept === BAGGAGE_LIMITS.maxMembers) {
+    if (kept >= limits.maxMembers) {
       onDrop?.('too many members')
       break
     }
@@ -321,7 +331,7 @@ export function formatBaggage(
       value = encodeBaggageValue(m.value)
     }
     const size = (kept === 0 ? 0 : 1) + m.key.length + 1 + value.length + (props?.length ?? 0)
-    if (out.length + size > BAGGAGE_LIMITS.maxBytes) {
+    if (out.length + size > limits.maxBytes) {
       onDrop?.('too many bytes')
       continue
     }

@@ -1,10 +1,9 @@
 import type { CarrierGetter } from '../carrier.js'
 import { spanIdFromRunId, uuidToHex } from '../ids.js'
 import type { SpanLink } from '../span-record.js'
-import type { InvalidInput } from '../stats.js'
-import type { BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
+import type { Baggage, BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
 import { BAGGAGE_HEADER, parseBaggage } from './baggage.js'
-import type { Ingress, ResolvedFormats } from './formats.js'
+import type { Ingress, PropagationHooks, ResolvedFormats } from './formats.js'
 import { readLangSmithBaggage } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER, parseLangSmithTrace } from './langsmith-trace.js'
 import { parseTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
@@ -17,6 +16,11 @@ export interface Incoming {
   readonly links: readonly SpanLink[]
   /** An X-Ray header that was not a continuation (Root-only, or W3C won): correlation only. */
   readonly xray?: XRayHeader
+  /**
+   * Baggage that came without any trace context (trusted ingress only). W3C Baggage does
+   * not depend on Trace Context: it is passed on downstream of the fresh trace.
+   */
+  readonly baggage?: Baggage
 }
 
 const NONE: Incoming = { links: [] }
@@ -31,14 +35,16 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] }
  *    with another trace id is ignored and counted as `mismatch`);
  * 2. `langsmith-trace` alone (its sampling is decided here, from its trace id);
  * 3. X-Ray with both `Parent` and `Sampled`; a Root-only X-Ray header is correlation only.
- * Malformed input never throws: it is counted through `onInvalid` and ignored.
+ * Malformed input never throws: it is counted through `onInvalid` and ignored; baggage
+ * members past the limits are counted through `onLimit`.
  */
 export function extract(
   carrier: CarrierGetter,
   formats: ResolvedFormats,
   ingress: Ingress,
-  onInvalid: (what: InvalidInput) => void,
+  hooks: PropagationHooks,
 ): Incoming {
+  const onInvalid = hooks.onInvalid
   let parent: Writable<TraceContext> | undefined
   let xray: XRayHeader | undefined
   let baggage: BaggageMember[] | undefined
@@ -46,13 +52,21 @@ export function extract(
   const rawBaggage = formats.baggage || formats.langsmith ? carrier.get(BAGGAGE_HEADER) : undefined
   if (rawBaggage !== undefined) {
     let bad = false
-    const parsed = parseBaggage(rawBaggage, () => {
-      bad = true
-    })
+    let cut = 0
+    const parsed = parseBaggage(
+      rawBaggage,
+      (reason) => {
+        if (reason === 'too many members' || reason === 'too many bytes') cut++
+        else bad = true
+      },
+      hooks.baggageLimits,
+    )
     // One count per malformed header, however many members it lost.
     if (bad) onInvalid('baggage')
+    if (cut > 0) hooks.onLimit?.('baggage')
     for (const m of parsed ?? []) {
-      if (m.key.startsWith('langsmith-')) (langsmithMembers ??= []).push(m)
+      // Without the LangSmith format, its members are baggage like any other: passed on.
+      if (formats.langsmith && m.key.startsWith('langsmith-')) (langsmithMembers ??= []).push(m)
       else if (formats.baggage) (baggage ??= []).push(m)
     }
   }
@@ -122,7 +136,10 @@ export function extract(
 
   const out: Writable<Incoming> = { links: [] }
   if (xray !== undefined) out.xray = xray
-  if (parent === undefined) return xray === undefined ? NONE : out
+  if (parent === undefined) {
+    if (baggage !== undefined && ingress === 'trusted') out.baggage = baggage
+    return xray === undefined && out.baggage === undefined ? NONE : out
+  }
   if (baggage !== undefined) parent.baggage = baggage
   if (ingress === 'trusted') out.parent = parent
   else if (ingress === 'link')

@@ -1,4 +1,6 @@
 import { TracehopError } from '../errors.js'
+import type { InvalidInput, LimitHit } from '../stats.js'
+import type { BaggageLimits } from './baggage.js'
 
 /**
  * The propagation formats tracehop reads and writes.
@@ -27,6 +29,16 @@ export interface ResolvedFormats {
 }
 
 const ALL: readonly PropagationFormat[] = ['w3c', 'baggage', 'langsmith', 'xray']
+
+/** Where extraction and injection report what they dropped, and the baggage caps they apply. */
+export interface PropagationHooks {
+  /** Malformed input, skipped. */
+  readonly onInvalid: (what: InvalidInput) => void
+  /** Well-formed input cut off by a limit (baggage members or bytes). */
+  readonly onLimit?: (what: LimitHit) => void
+  /** Default W3C's 64 members / 8192 bytes. */
+  readonly baggageLimits?: BaggageLimits
+}
 
 /** Validates a list of formats at configuration time. */
 export function resolveFormats(list: readonly PropagationFormat[], what: string): ResolvedFormats {

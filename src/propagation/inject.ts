@@ -1,7 +1,7 @@
 import type { CarrierSetter } from '../carrier.js'
 import type { Baggage, TraceContext, XRayHeader } from '../trace-context.js'
-import { BAGGAGE_HEADER, formatBaggage, mergeBaggage, parseBaggage } from './baggage.js'
-import type { ResolvedFormats } from './formats.js'
+import { BAGGAGE_HEADER, BAGGAGE_LIMITS, formatBaggage, mergeBaggage, parseBaggage } from './baggage.js'
+import type { PropagationHooks, ResolvedFormats } from './formats.js'
 import { formatLangSmithBaggageHeader } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER } from './langsmith-trace.js'
 import { formatTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
@@ -12,13 +12,15 @@ import { formatXRay, traceIdToXrayRoot, XRAY_HEADER } from './xray.js'
  * Writes `ctx` (the context a span hands out) into a carrier, in every configured format.
  * `ctx.langsmith.dottedOrder` must be the span's own dotted order. An `existingBaggage`
  * header (what the outgoing request already carries) is merged, never overwritten: its
- * members win over ours on the same key.
+ * members win over ours on the same key. The baggage limits apply to the whole header, our
+ * LangSmith members included; user members past them are left out and counted.
  */
 export function inject(
   ctx: TraceContext,
   setter: CarrierSetter,
   formats: ResolvedFormats,
   existingBaggage?: string,
+  hooks?: PropagationHooks,
 ): void {
   if (formats.w3c) {
     setter.set(TRACEPARENT_HEADER, formatTraceparent(ctx.traceId, ctx.spanId, ctx.flags))
@@ -37,14 +39,26 @@ export function inject(
     header = formatLangSmithBaggageHeader(ls)
   }
   let user: Baggage | undefined = formats.baggage ? ctx.baggage : undefined
-  if (existingBaggage !== undefined) {
-    let existing = parseBaggage(existingBaggage)
-    // Our LangSmith members describe this span; a caller's stale copy would contradict them.
-    if (writeLangSmith && existing) existing = existing.filter((m) => !m.key.startsWith('langsmith-'))
-    user = mergeBaggage(user, existing)
-  }
+  if (existingBaggage !== undefined) user = mergeBaggage(user, parseBaggage(existingBaggage))
+  // Our LangSmith members describe this span; a stale copy (a caller's header, or members a
+  // W3C-only reader passed on as plain baggage) would contradict them.
+  if (writeLangSmith && user?.some(isLangSmithMember)) user = user.filter((m) => !isLangSmithMember(m))
   if (user !== undefined) {
-    const formatted = formatBaggage(user)
+    const limits = hooks?.baggageLimits ?? BAGGAGE_LIMITS
+    let cut = false
+    const formatted = formatBaggage(
+      user,
+      (reason) => {
+        if (reason === 'too many members' || reason === 'too many bytes') cut = true
+      },
+      header === ''
+        ? limits
+        : {
+            maxMembers: limits.maxMembers - membersIn(header),
+            maxBytes: limits.maxBytes - header.length - 1,
+          },
+    )
+    if (cut) hooks?.onLimit?.('baggage')
     if (formatted !== undefined) header = header === '' ? formatted : `${header},${formatted}`
   }
   if (header !== '') setter.set(BAGGAGE_HEADER, header)
@@ -59,4 +73,15 @@ export function inject(
       } as XRayHeader),
     )
   }
+}
+
+function isLangSmithMember(m: { readonly key: string }): boolean {
+  return m.key.startsWith('langsmith-')
+}
+
+/** Members of a header we formatted (values are percent-encoded: every `,` separates). */
+function membersIn(header: string): number {
+  let n = 1
+  for (let i = header.indexOf(','); i >= 0; i = header.indexOf(',', i + 1)) n++
+  return n
 }

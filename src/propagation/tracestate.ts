@@ -2,12 +2,14 @@
  * W3C Trace Context `tracestate` (Level 2, §3.3): a list of up to 32 `key=value` members,
  * the left-most being the most recent.
  *
- * Parsing is strict: one invalid member, more than 32 members or a duplicate key discards
- * the whole header. Level 2 ("tracestate Header Field Values" and the processing model, "A traceparent is
- * Received" step 3) allow either
- * discarding the entire header or only the invalid entries; we take the strict reading,
- * because a tracestate we cannot fully understand may be one a proxy cut in the middle,
- * and forwarding a partial list would present it as whole to every hop after us.
+ * Parsing is strict: one invalid member or more than 32 members discards the whole header.
+ * Level 2 ("tracestate Header Field Values" and the processing model, "A traceparent is
+ * Received" step 3) allow either discarding the entire header or only the invalid entries;
+ * we take the strict reading, because a tracestate we cannot fully understand may be one a
+ * proxy cut in the middle, and forwarding a partial list would present it as whole to every
+ * hop after us. A repeated key is different: the list is well-formed, so it is passed on
+ * with the first (left-most, most recent) member of that key, as the W3C test suite
+ * requires (`test_tracestate_duplicated_keys`, w3c/trace-context#477).
  *
  * Key grammar: Level 2 §3.3.2.2.1 (Key) `key = ( lcalpha / DIGIT ) 0*255 ( keychar )` with
  * `keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`. It is a superset of the
@@ -110,14 +112,15 @@ class Entry implements TraceStateMember {
 /**
  * Parses a `tracestate` value (or the values of several `tracestate` fields, combined with
  * `,` as RFC 9110 §5.3 requires). Empty and whitespace-only list members are skipped
- * (§3.3.2). Returns `undefined` when there is nothing to keep: an empty or blank header,
- * or one that must be discarded (an invalid member, more than 32 members, a duplicate key).
+ * (§3.3.2), and so is a member whose key an earlier one already has. Returns `undefined`
+ * when there is nothing to keep: an empty or blank header, or one that must be discarded
+ * (an invalid member, more than 32 members).
  *
  * @example
  * ```ts
  * parseTracestate('rojo=00f067aa0ba902b7, congo=t61rcWkgMzE')
  * // [{ key: 'rojo', value: '00f067aa0ba902b7' }, { key: 'congo', value: 't61rcWkgMzE' }]
- * parseTracestate('rojo=1,rojo=2') // undefined (duplicate key)
+ * parseTracestate('rojo=1,rojo=2') // [{ key: 'rojo', value: '1' }] (first one wins)
  * ```
  */
 export function parseTracestate(value: string | readonly string[]): TraceState | undefined {
@@ -151,8 +154,9 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
     }
     if (valueEnd < 0 || valueEnd - valueStart > MAX_KEY) return undefined
     members ??= []
-    // §3.3.2: at most 32 members, and no key twice.
-    if (members.length === TRACESTATE_MAX_MEMBERS || hasKey(members, members.length, key)) return undefined
+    // §3.3.2: no key twice (a repeat is skipped), and at most 32 members.
+    if (hasKey(members, members.length, key)) continue
+    if (members.length === TRACESTATE_MAX_MEMBERS) return undefined
     members.push(new Entry(key, s.slice(valueStart, valueEnd)))
   }
   return members

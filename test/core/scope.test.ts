@@ -252,6 +252,62 @@ describe('limits and counters', () => {
     expect(tracer.stats().limits['attribute-length']).toBe(1)
   })
 
+  it('counts baggage cut by the limits, in and out; configured limits apply to both', () => {
+    const members = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `k${from + i}=v`)
+    const { tracer } = setup({ propagation: { write: ['w3c', 'baggage'] } })
+    const scope = tracer.start({ traceparent: TP, baggage: members(70).join(',') })
+    expect(tracer.stats().limits.baggage).toBe(1)
+    expect(scope.root.headers()['baggage']?.split(',')).toEqual(members(64))
+    const wide = setup({ limits: { baggageMembers: 100 }, propagation: { write: ['w3c', 'baggage'] } })
+    const wideScope = wide.tracer.start({ traceparent: TP, baggage: members(100).join(',') })
+    expect(wideScope.root.headers()['baggage']?.split(',')).toEqual(members(100))
+    expect(wide.tracer.stats().limits.baggage).toBeUndefined()
+  })
+
+  it('applies the baggage limits to the whole header, LangSmith members included', async () => {
+    const user = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `k${from + i}=v`)
+    const seen: Request[] = []
+    const upstream = (async (input: RequestInfo | URL) => {
+      seen.push(input as Request)
+      return new Response('ok')
+    }) as typeof fetch
+    const { tracer } = setup({ fetch: upstream, propagation: { allow: ['http://127.0.0.1'] } })
+    // 64 members in, one of them LangSmith's (read with the caller's langsmith-trace): within the limit.
+    const caller = setup().tracer.start().root.headers()
+    const scope = tracer.start({ ...caller, baggage: ['langsmith-project=p', ...user(63)].join(',') })
+    expect(scope.parent?.langsmith?.project).toBe('p')
+    expect(tracer.stats().limits.baggage).toBeUndefined()
+    // The request already carries 5 more: 69 would go out; 64 do, ours first.
+    await scope.root.fetch('http://127.0.0.1/', { headers: { baggage: user(5, 100).join(',') } })
+    const keys = (seen[0]?.headers.get('baggage') ?? '').split(',').map((m) => m.split('=')[0])
+    expect(keys).toHaveLength(64)
+    expect(keys[0]).toBe('langsmith-project')
+    expect(keys.slice(1)).toEqual(user(63).map((m) => m.split('=')[0]))
+    expect(tracer.stats().limits.baggage).toBe(1)
+  })
+
+  it('passes langsmith-* members on as plain baggage when the LangSmith format is off, never twice when on', () => {
+    const incoming = { traceparent: TP, baggage: 'langsmith-project=checkout,userId=alice' }
+    const w3cOnly = setup({ propagation: { read: ['w3c', 'baggage'], write: ['w3c', 'baggage'] } })
+    expect(w3cOnly.tracer.start(incoming).root.headers()['baggage']).toBe(
+      'langsmith-project=checkout,userId=alice',
+    )
+    // Read as plain baggage, written by the LangSmith writer: one langsmith-project, ours.
+    const mixed = setup({ propagation: { read: ['w3c', 'baggage'] } })
+    const header = mixed.tracer.start(incoming).root.headers()['baggage']!
+    expect(header.match(/langsmith-project=/g)).toBeNull()
+    expect(header).toContain('userId=alice')
+  })
+
+  it('passes baggage on that came without any trace context (trusted ingress only)', () => {
+    const { tracer } = setup({ propagation: { write: ['w3c', 'baggage'] } })
+    const scope = tracer.start({ baggage: 'userId=alice' })
+    expect(scope.parent).toBeUndefined()
+    expect(scope.root.headers()['baggage']).toBe('userId=alice')
+    const edge = setup({ propagation: { ingress: 'untrusted', write: ['w3c', 'baggage'] } })
+    expect(edge.tracer.start({ baggage: 'userId=alice' }).root.headers()['baggage']).toBeUndefined()
+  })
+
   it('rejects bad configuration with a message that says what to change', () => {
     expect(() => createTracer({ service: 'x', sampling: { ratio: 1.5 } })).toThrow(
       /sampling.ratio must be within \[0, 1\], got 1.5/,

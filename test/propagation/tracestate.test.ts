@@ -59,7 +59,7 @@ describe('tracestate', () => {
       parseTracestate('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE'),
     )
     expect(parseTracestate(['', 'a=1', ' '])).toEqual([{ key: 'a', value: '1' }])
-    expect(parseTracestate(['a=1', 'a=2'])).toBeUndefined() // a duplicate across fields
+    expect(parseTracestate(['a=1', 'a=2'])).toEqual([{ key: 'a', value: '1' }]) // a repeat across fields
   })
 
   describe('keys', () => {
@@ -162,9 +162,16 @@ describe('tracestate', () => {
       expect(parseTracestate(`${header(members(32))},,,`)).toHaveLength(32)
     })
 
-    it('discards a header with duplicate keys', () => {
-      expect(parseTracestate('a=1,b=2,a=3')).toBeUndefined()
-      expect(parseTracestate('a=1,a=1')).toBeUndefined()
+    it('keeps the first (left-most, most recent) member of a repeated key and drops the others', () => {
+      expect(parseTracestate('a=1,b=2,a=3')).toEqual([
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+      ])
+      expect(parseTracestate('a=1,a=1')).toEqual([{ key: 'a', value: '1' }])
+      // Repeats do not count toward the 32 members: 32 distinct keys plus a repeat are kept.
+      const keys = Array.from({ length: 32 }, (_, i) => `k${i}=v`)
+      expect(parseTracestate([...keys, 'k0=again'].join(','))).toHaveLength(32)
+      expect(parseTracestate([...keys, 'k32=v'].join(','))).toBeUndefined()
     })
 
     it('discards the whole header when any member is invalid (strict Level 2 reading)', () => {
@@ -406,9 +413,9 @@ describe('tracestate', () => {
       expect(parseTracestate(header(members(33)))).toBeUndefined()
     })
 
-    it('differs: OTel merges duplicate keys', () => {
+    it('differs: OTel keeps the last member of a repeated key, we keep the first (left-most)', () => {
       expect(otelSerialize('a=1,b=2,a=3')).toBe('a=3,b=2')
-      expect(parseTracestate('a=1,b=2,a=3')).toBeUndefined()
+      expect(formatTracestate(parseTracestate('a=1,b=2,a=3')!)).toBe('a=1,b=2')
     })
 
     it('differs: OTel drops Level 2 keys that Level 1 did not allow', () => {
