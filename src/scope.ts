@@ -219,7 +219,9 @@ export class Scope {
     const baggage = filterOutgoing(this.#baggage, this.tracer.config.baggage, destination)
     if (this.traceState) ctx.traceState = this.traceState
     if (baggage) ctx.baggage = baggage
-    if (this.parent?.xray) ctx.xray = this.parent.xray
+    // Lineage (Lambda's recursive-loop hop count) travels on whichever header was continued.
+    const xray = this.parent?.xray ?? this.xray
+    if (xray) ctx.xray = xray
     return ctx
   }
 

@@ -11,6 +11,7 @@ export type InvalidInput =
   | 'envelope'
   | 'event'
   | 'mismatch'
+  | 'context'
 
 /** Which limit cut something off. */
 export type LimitHit =

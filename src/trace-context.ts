@@ -37,7 +37,7 @@ export interface LangSmithParent {
   readonly project?: string
   readonly tags?: readonly string[]
   readonly metadata?: Readonly<Record<string, unknown>>
-  /** `langsmith-address`/`langsmith-replicas` members, passed through untouched. */
+  /** The `langsmith-address` member, passed through untouched (`langsmith-replicas` never is). */
   readonly passthrough?: readonly BaggageMember[]
 }
 
@@ -67,8 +67,9 @@ export interface TraceContext {
   /** True when the context came from a carrier, false when minted in this process. */
   readonly remote: boolean
   /**
-   * Whether the incoming sampling decision may be followed. False for X-Ray Root-only
-   * headers and untrusted ingress: the trace id is kept, the decision is made here.
+   * Whether the incoming sampling decision may be followed. False for a `langsmith-trace`
+   * without `traceparent` (it carries no decision) and on untrusted ingress: the trace id
+   * is kept, the decision is made here.
    */
   readonly decided: boolean
 }

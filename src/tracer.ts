@@ -4,6 +4,7 @@ import { type DestinationPolicy, type DestinationRule, normalizeRule } from './d
 import { TracehopError } from './errors.js'
 import type { Exporter } from './export/exporter.js'
 import { FlushQueue } from './export/flush-queue.js'
+import { isValidHexId } from './ids.js'
 import { type Limits, resolveLimits } from './limits.js'
 import { extract, type Incoming } from './propagation/extract.js'
 import {
@@ -200,7 +201,14 @@ export class Tracer {
     if (carrier == null) return { links: [] }
     const c = carrier as TraceContext
     if (typeof c.traceId === 'string' && typeof c.spanId === 'string' && typeof c.flags === 'number') {
-      return { parent: c, links: [] }
+      // A context from a message body or an RPC argument is input like any header.
+      const flags = c.flags
+      if (isValidHexId(c.traceId, 32) && isValidHexId(c.spanId, 16) && flags >>> 0 === flags && flags < 256) {
+        // Unknown flag bits are dropped, as parseTraceparent does (W3C §3.2.2.5).
+        return { parent: flags > 3 ? { ...c, flags: flags & 3 } : c, links: [] }
+      }
+      this.hooks.onInvalid('context')
+      return { links: [] }
     }
     try {
       const getter = toCarrier(carrier as CarrierInput)

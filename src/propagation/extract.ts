@@ -1,5 +1,5 @@
 import type { CarrierGetter } from '../carrier.js'
-import { spanIdFromRunId, uuidToHex } from '../ids.js'
+import { isValidHexId, spanIdFromRunId, uuidToHex } from '../ids.js'
 import type { SpanLink } from '../span-record.js'
 import type { Baggage, BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
 import { BAGGAGE_HEADER, parseBaggage } from './baggage.js'
@@ -107,14 +107,13 @@ export function extract(
   }
 
   if (parent === undefined && langsmith !== undefined) {
-    parent = {
-      traceId: uuidToHex(langsmith.traceId),
-      spanId: spanIdFromRunId(langsmith.runId),
-      flags: 0,
-      remote: true,
-      decided: false,
-      langsmith,
-    }
+    const traceId = uuidToHex(langsmith.traceId)
+    const spanId = spanIdFromRunId(langsmith.runId)
+    // A nil-UUID root (SDK tests use one) has no valid W3C form (§3.2.2.3: all-zero ids are
+    // invalid): continuing it would write a traceparent every W3C reader drops.
+    if (isValidHexId(traceId, 32) && isValidHexId(spanId, 16)) {
+      parent = { traceId, spanId, flags: 0, remote: true, decided: false, langsmith }
+    } else onInvalid('langsmith-trace')
   }
 
   const rawXray = formats.xray ? carrier.get(XRAY_HEADER) : undefined

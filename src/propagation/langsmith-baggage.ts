@@ -24,7 +24,12 @@ export const LANGSMITH_TAGS_KEY = 'langsmith-tags'
 export const LANGSMITH_PROJECT_KEY = 'langsmith-project'
 /** Where runs go (an LRN, JS SDK). Passed through untouched. */
 export const LANGSMITH_ADDRESS_KEY = 'langsmith-address'
-/** Replica projects (JSON list, read by both SDKs, no longer written). Passed through. */
+/**
+ * Replica projects (a JSON list). Never passed on: both SDKs stopped writing it and strip
+ * endpoints and API keys from an inbound one ("inbound baggage must not be allowed to
+ * redirect writes or inject auth"); forwarding it would carry a caller's credentials and
+ * URLs to every service after us. Dropping it is what an SDK hop does.
+ */
 export const LANGSMITH_REPLICAS_KEY = 'langsmith-replicas'
 
 /** Longest raw `baggage` header {@link parseLangSmithBaggageHeader} reads (members past it are ignored). */
@@ -35,7 +40,7 @@ export interface LangSmithBaggage {
   readonly project?: string
   readonly tags?: readonly string[]
   readonly metadata?: Readonly<Record<string, unknown>>
-  /** `langsmith-address` / `langsmith-replicas`, kept as received (value decoded). */
+  /** `langsmith-address`, kept as received (value decoded). */
   readonly passthrough?: readonly BaggageMember[]
 }
 
@@ -90,7 +95,7 @@ function apply(b: Builder, member: BaggageMember): boolean {
   } else if (key === LANGSMITH_PROJECT_KEY) {
     if (value === '') delete b.project
     else b.project = value
-  } else if (key === LANGSMITH_ADDRESS_KEY || key === LANGSMITH_REPLICAS_KEY) {
+  } else if (key === LANGSMITH_ADDRESS_KEY) {
     // One member per key, the last one wins (as in both SDKs).
     b.passthrough = (b.passthrough ?? []).filter((m) => m.key !== key)
     b.passthrough.push(member)
@@ -291,15 +296,11 @@ export function langSmithBaggageMembers(b: LangSmithBaggage): BaggageMember[] {
   if (Array.isArray(tags) && tags.length > 0) out.push({ key: LANGSMITH_TAGS_KEY, value: tags.join(',') })
   const hasProject = typeof project === 'string' && project !== ''
   if (hasProject) out.push({ key: LANGSMITH_PROJECT_KEY, value: project })
-  // `langsmith-replicas` always, `langsmith-address` only without a project (the JS SDK
-  // refuses a header that names both; a project wins).
+  // `langsmith-address` only without a project (the JS SDK refuses a header that names
+  // both; a project wins).
   if (Array.isArray(passthrough)) {
     for (const m of passthrough as readonly (BaggageMember | undefined)[]) {
-      if (
-        typeof m?.value === 'string' &&
-        (m.key === LANGSMITH_REPLICAS_KEY || (m.key === LANGSMITH_ADDRESS_KEY && !hasProject))
-      )
-        out.push(m)
+      if (typeof m?.value === 'string' && m.key === LANGSMITH_ADDRESS_KEY && !hasProject) out.push(m)
     }
   }
   return out

@@ -128,6 +128,7 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
   if (s === undefined) return undefined
   const n = s.length
   let members: TraceStateMember[] | undefined
+  let count = 0
   for (let i = 0; i < n; ) {
     let c = s.charCodeAt(i)
     // OWS before a member, and empty members (§3.3.2).
@@ -154,9 +155,10 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
     }
     if (valueEnd < 0 || valueEnd - valueStart > MAX_KEY) return undefined
     members ??= []
-    // §3.3.2: no key twice (a repeat is skipped), and at most 32 members.
+    // §3.3.2: at most 32 list members (repeats count: the limit is on the header), and no
+    // key twice (a repeat is skipped).
+    if (++count > TRACESTATE_MAX_MEMBERS) return undefined
     if (hasKey(members, members.length, key)) continue
-    if (members.length === TRACESTATE_MAX_MEMBERS) return undefined
     members.push(new Entry(key, s.slice(valueStart, valueEnd)))
   }
   return members

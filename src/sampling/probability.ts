@@ -380,8 +380,10 @@ export function consistentParentOt(input: {
   const randomness =
     parsed.rv ??
     (input.randomFlag && input.traceId.length === 32 ? randomnessFromTraceId(input.traceId) : undefined)
+  // Spec, general requirements: erase a threshold that is "apparently inconsistent", i.e.
+  // the sampled flag does not match `R >= T` (OTEP 235's invariant), either way round.
   const keep =
     parsed.th !== undefined &&
-    !(input.sampled && randomness !== undefined && !keepByThreshold(randomness, parsed.th))
+    (randomness === undefined || keepByThreshold(randomness, parsed.th) === input.sampled)
   return otValue(keep ? parsed.th : undefined, parsed.rv, parsed.rest)
 }

@@ -89,10 +89,15 @@ describe('readLangSmithBaggage (members from the W3C baggage parser)', () => {
     expect(readLangSmithBaggage(parseBaggage('langsmith-project='))).toEqual({})
   })
 
-  it('passes langsmith-address and langsmith-replicas through untouched, and ignores unknown langsmith-* keys', () => {
-    const members = [ADDRESS, REPLICAS, { key: 'langsmith-future', value: 'x' }, ADDRESS]
-    expect(readLangSmithBaggage(members)).toEqual({ passthrough: [REPLICAS, ADDRESS] })
-    expect(readLangSmithBaggage(members).passthrough![1]).toBe(ADDRESS)
+  it('passes langsmith-address through untouched, and ignores unknown langsmith-* keys', () => {
+    const members = [ADDRESS, { key: 'langsmith-future', value: 'x' }, ADDRESS]
+    expect(readLangSmithBaggage(members)).toEqual({ passthrough: [ADDRESS] })
+    expect(readLangSmithBaggage(members).passthrough![0]).toBe(ADDRESS)
+  })
+
+  it('never passes langsmith-replicas on: it can carry a caller’s endpoints and API keys (the SDKs drop it too)', () => {
+    expect(readLangSmithBaggage([REPLICAS])).toEqual({})
+    expect(readLangSmithBaggage([REPLICAS, ADDRESS])).toEqual({ passthrough: [ADDRESS] })
   })
 
   it('never throws, whatever the members hold', () => {
@@ -289,7 +294,7 @@ describe('formatLangSmithBaggageHeader', () => {
 
   it('writes passthrough members after the project, and drops the address when a project is set', () => {
     expect(formatLangSmithBaggageHeader({ passthrough: [ADDRESS, REPLICAS] })).toBe(
-      'langsmith-address=lrn%3Aagent%3Aabc,langsmith-replicas=%5B%7B%22projectName%22%3A%22mirror%22%7D%5D',
+      'langsmith-address=lrn%3Aagent%3Aabc',
     )
     expect(formatLangSmithBaggageHeader({ project: 'p', passthrough: [ADDRESS] })).toBe('langsmith-project=p')
   })
@@ -310,7 +315,6 @@ describe('langSmithBaggageMembers', () => {
       { key: 'langsmith-metadata', value: '{"a":"é"}' },
       { key: 'langsmith-tags', value: 'x' },
       { key: 'langsmith-project', value: 'p' },
-      REPLICAS,
     ])
     expect(langSmithBaggageMembers({})).toEqual([])
   })
