@@ -9,7 +9,7 @@
  * - SQS record: `messageAttributes.<name>.stringValue` (Lambda's camelCase; the SDK's
  *   `StringValue` is read too), the X-Ray header from the `AWSTraceHeader` system attribute,
  *   and for SNS->SQS without raw delivery the `MessageAttributes` of the SNS envelope in
- *   the body.
+ *   the body; for EventBridge->SQS, the `detail._tracehop` of the event in the body.
  * - SNS record: `Sns.MessageAttributes.<name>.Value` (`Type: String`).
  * - EventBridge: `detail._tracehop`, an object of header names to values (what
  *   `traced(eventBridgeClient, span)` writes).
@@ -133,12 +133,34 @@ class SqsRecordCarrier implements CarrierGetter {
     const attrs = asObject(this.record['messageAttributes'])
     const own = attrs === undefined ? undefined : new AttributeCarrier(attrs, sqsAttributeValue)
     if (own?.hasContext()) return own
-    const envelope = snsEnvelopeAttributes(this.record['body'])
+    const body = this.record['body']
+    const envelope = snsEnvelopeAttributes(body)
     if (envelope !== undefined) {
       const carrier = new AttributeCarrier(envelope, snsAttributeValue)
       if (carrier.hasContext()) return carrier
     }
+    // An EventBridge rule targeting the queue: the event itself is the body.
+    const event = jsonObjectBody(body, `"${EVENTBRIDGE_DETAIL_KEY}"`)
+    const bridged = event && typeof event['detail-type'] === 'string' ? eventBridgeCarrier(event) : undefined
+    if (bridged !== undefined && (bridged.get(TRACEPARENT) ?? bridged.get(LANGSMITH_TRACE)) !== undefined)
+      return bridged
     return own
+  }
+}
+
+/**
+ * A message body that is a JSON object mentioning `marker`, parsed; undefined for any
+ * other body (cheap checks first: most bodies are not envelopes). Never throws.
+ */
+function jsonObjectBody(body: unknown, marker: string): Obj | undefined {
+  if (typeof body !== 'string' || body.length > MAX_ENVELOPE_CHARS) return undefined
+  let i = 0
+  while (i < body.length && body.charCodeAt(i) <= 32) i++
+  if (body.charCodeAt(i) !== 123 /* { */ || !body.includes(marker)) return undefined
+  try {
+    return asObject(JSON.parse(body))
+  } catch {
+    return undefined
   }
 }
 
@@ -151,18 +173,8 @@ class SqsRecordCarrier implements CarrierGetter {
  * snsEnvelopeAttributes(sqsRecord.body)?.['traceparent'] // { Type: 'String', Value: '00-…' }
  */
 export function snsEnvelopeAttributes(body: unknown): Obj | undefined {
-  if (typeof body !== 'string' || body.length > MAX_ENVELOPE_CHARS) return undefined
-  // Cheap checks before JSON.parse: an envelope is a JSON object that names its type.
-  let i = 0
-  while (i < body.length && body.charCodeAt(i) <= 32) i++
-  if (body.charCodeAt(i) !== 123 /* { */ || !body.includes('"Notification"')) return undefined
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body)
-  } catch {
-    return undefined
-  }
-  const envelope = asObject(parsed)
+  // An envelope is a JSON object that names its type.
+  const envelope = jsonObjectBody(body, '"Notification"')
   if (
     envelope === undefined ||
     envelope['Type'] !== 'Notification' ||

@@ -12,6 +12,7 @@ import { type Attributes, SpanKind } from '../../src/index.js'
 export type EventSourceKind =
   | 'apigw-rest'
   | 'apigw-http'
+  | 'apigw-websocket'
   | 'alb'
   | 'function-url'
   | 'sqs'
@@ -44,6 +45,24 @@ function originOf(host: string | undefined, scheme: string | undefined): string 
 }
 
 type Obj = Record<string, unknown>
+
+/**
+ * One request header of an HTTP event, by lowercase name: `headers` (REST keeps the client's
+ * casing) or the first of `multiValueHeaders` (ALB with multi-value headers has only those).
+ */
+function headerOf(e: Obj, name: string): string | undefined {
+  for (const field of ['headers', 'multiValueHeaders']) {
+    const h = asObject(e[field])
+    if (h === undefined) continue
+    for (const key in h) {
+      if (key.toLowerCase() !== name) continue
+      const v = h[key]
+      const s = Array.isArray(v) ? asString(v[0]) : asString(v)
+      if (s !== undefined) return s
+    }
+  }
+  return undefined
+}
 
 /**
  * A plain (non-array) object, or undefined. Never throws on hostile input.
@@ -114,6 +133,9 @@ export function detectSource(event: unknown): EventSourceKind {
   const rc = asObject(e['requestContext'])
   if (rc !== undefined) {
     if (asObject(rc['elb']) !== undefined) return 'alb'
+    // WebSocket APIs: CONNECT (the client's upgrade request, with its headers), MESSAGE, DISCONNECT.
+    if (typeof rc['eventType'] === 'string' && typeof rc['connectionId'] === 'string')
+      return 'apigw-websocket'
     if (asObject(rc['http']) !== undefined) {
       // Function URLs use payload 2.0 with a `*.lambda-url.<region>.on.aws` domain.
       const domain = asString(rc['domainName'])
@@ -130,6 +152,7 @@ export function detectSource(event: unknown): EventSourceKind {
 const HTTP_SOURCES: ReadonlySet<EventSourceKind> = new Set([
   'apigw-rest',
   'apigw-http',
+  'apigw-websocket',
   'alb',
   'function-url',
 ])
@@ -166,15 +189,34 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
       const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
       if (route !== undefined) attributes['http.route'] = route
       if (path !== undefined) attributes['url.path'] = path
-      // REST: the API's own domain; ALB: the Host the client used.
-      const headers = asObject(e['headers'])
+      // REST: the API's own domain (else the Host header, in events without one); ALB: the Host.
       const origin =
         source === 'apigw-rest'
-          ? originOf(asString(rc['domainName']), 'https')
-          : originOf(asString(headers?.['host']), asString(headers?.['x-forwarded-proto']))
+          ? originOf(asString(rc['domainName']) ?? headerOf(e, 'host'), 'https')
+          : originOf(headerOf(e, 'host'), headerOf(e, 'x-forwarded-proto'))
       return {
         source,
         name: route !== undefined ? `${method} ${route}` : method,
+        kind: SpanKind.SERVER,
+        attributes,
+        records: undefined,
+        ...(origin !== undefined ? { origin } : {}),
+      }
+    }
+    case 'apigw-websocket': {
+      const rc = asObject(e['requestContext']) ?? {}
+      const route = asString(rc['routeKey']) ?? asString(e['routeKey']) ?? '$default'
+      const eventType = asString(rc['eventType'])
+      const attributes: Attributes = {
+        // The CONNECT event is the client's HTTP upgrade request; the others are frames.
+        'faas.trigger': eventType === 'CONNECT' ? 'http' : 'other',
+        'network.protocol.name': 'websocket',
+      }
+      if (eventType !== undefined) attributes['aws.apigateway.websocket.event_type'] = eventType
+      const origin = originOf(asString(rc['domainName']), 'https')
+      return {
+        source,
+        name: `WEBSOCKET ${route}`,
         kind: SpanKind.SERVER,
         attributes,
         records: undefined,

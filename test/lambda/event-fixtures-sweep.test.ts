@@ -93,8 +93,6 @@ interface Case {
   readonly records?: RecordExpectation
   /** Malformed input the fixture itself contains, counted in `tracer.stats().invalid`. */
   readonly invalid?: Readonly<Partial<Record<InvalidInput, number>>>
-  /** A known adapter bug: the case is `it.fails`, with the reason. */
-  readonly bug?: string
 }
 
 const HTTP = { kind: SpanKind.SERVER, trigger: 'http' } as const
@@ -245,7 +243,6 @@ const CASES: readonly Case[] = [
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-5c34e7d4-00ca239424b68028d4c56d68',
     origin: 'http://lambda-test-alb-1234567.us-east-1.elb.amazonaws.com',
-    bug: 'ALB with multi-value headers: the origin is read from `headers.host` only, so the Host in multiValueHeaders is ignored and a same-origin call gets no trace headers',
   },
   {
     file: 'datadog-py--application-load-balancer-multivalue-headers.json',
@@ -257,7 +254,6 @@ const CASES: readonly Case[] = [
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-5c536348-3d683b8b04734faae651f476',
     origin: 'http://lambda-alb-123578498.us-east-2.elb.amazonaws.com',
-    bug: 'ALB with multi-value headers: origin from `headers.host` only (see above)',
   },
   // ── Lambda Function URLs ─────────────────────────────────────────────────────────────
   {
@@ -293,25 +289,36 @@ const CASES: readonly Case[] = [
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-62ecd163-5f302e550dcde3b12402207d',
   },
-  // ── API Gateway WebSocket APIs (not among the adapter's HTTP sources) ───────────────
+  // ── API Gateway WebSocket APIs ───────────────────────────────────────────────────────
   {
     // $connect is the client's HTTP upgrade request, with its headers in the event.
     file: 'datadog-py--api-gateway-websocket-connect.json',
     what: 'apigw-websocket $connect',
-    ...OTHER,
+    source: 'apigw-websocket',
+    name: 'WEBSOCKET $connect',
+    kind: SpanKind.SERVER,
+    trigger: 'http',
+    attributes: { 'network.protocol.name': 'websocket', 'aws.apigateway.websocket.event_type': 'CONNECT' },
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-613b6b23-34ae0ce37f8d09ae19095835',
-    bug: 'WebSocket $connect: the handshake headers (traceparent, X-Amzn-Trace-Id) are never read; the event is an `invoke` and the client context is lost',
   },
   {
     file: 'lambda-go--apigw-websocket-request-send-message.json',
     what: 'apigw-websocket MESSAGE',
-    ...OTHER,
+    source: 'apigw-websocket',
+    name: 'WEBSOCKET $default',
+    kind: SpanKind.SERVER,
+    trigger: 'other',
+    attributes: { 'network.protocol.name': 'websocket', 'aws.apigateway.websocket.event_type': 'MESSAGE' },
   },
   {
     file: 'datadog-py--api-gateway-websocket-disconnect.json',
     what: 'apigw-websocket $disconnect',
-    ...OTHER,
+    source: 'apigw-websocket',
+    name: 'WEBSOCKET $disconnect',
+    kind: SpanKind.SERVER,
+    trigger: 'other',
+    attributes: { 'network.protocol.name': 'websocket', 'aws.apigateway.websocket.event_type': 'DISCONNECT' },
   },
   // ── SQS ──────────────────────────────────────────────────────────────────────────────
   {
@@ -403,7 +410,6 @@ const CASES: readonly Case[] = [
       ids: ['e995e54f-1724-41fa-82c0-8b81821f854e'],
       count: 1,
     },
-    bug: 'EventBridge -> SQS: the EventBridge envelope in the SQS body is not read (only SNS envelopes are), so Detail._tracehop written by traced(eventBridgeClient) is lost; the record instead continues the AWSTraceHeader (Sampled=0) and is dropped',
   },
   {
     file: 'datadog-js--snssqs.json',
@@ -663,7 +669,13 @@ const CASES: readonly Case[] = [
 ]
 
 const BATCH: ReadonlySet<EventSourceKind> = new Set(['sqs', 'sns', 'kinesis', 'dynamodb', 's3'])
-const HTTP_KINDS: ReadonlySet<EventSourceKind> = new Set(['apigw-rest', 'apigw-http', 'alb', 'function-url'])
+const HTTP_KINDS: ReadonlySet<EventSourceKind> = new Set([
+  'apigw-rest',
+  'apigw-http',
+  'apigw-websocket',
+  'alb',
+  'function-url',
+])
 
 function load(file: string): any {
   return JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8'))
@@ -912,13 +924,7 @@ afterAll(() => restore?.())
 describe('real Lambda event payloads through withTrace', () => {
   for (const c of CASES) {
     const title = `${c.what}: ${c.file} -> ${c.source} "${c.name}" (faas.trigger ${c.trigger})`
-    // SWEEP_STRICT=1 runs the known-bug cases as plain tests, to show how each one fails.
-    if (c.bug !== undefined && process.env['SWEEP_STRICT'] !== '1') {
-      // Known adapter bug, left failing on purpose (see the case's `bug`): the test states the expected behaviour.
-      it.fails(`${title} [bug: ${c.bug}]`, () => check(c))
-    } else {
-      it(title, () => check(c))
-    }
+    it(title, () => check(c))
   }
 })
 
