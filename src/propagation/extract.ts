@@ -127,7 +127,11 @@ export function extract(
         spanId: h.parent,
         flags: +h.sampled,
         remote: true,
-        decided: true,
+        // X-Ray's `Sampled` is its own reservoir's choice, and AWS stamps `Sampled=0` on
+        // messages from every producer without active tracing (SQS `AWSTraceHeader`):
+        // followed, it would hide those consumers' spans at any ratio. The trace id is
+        // continued; the sampler decides from it, the same way in every tracehop service.
+        decided: false,
         xray: h,
       }
     } else xray = h

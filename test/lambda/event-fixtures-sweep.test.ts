@@ -57,9 +57,8 @@ type Carry =
       readonly in: 'aws-trace-header'
       readonly record: number
       readonly traceId: string
+      /** Its Sampled flag is X-Ray's, not followed: the consumer decides from the trace id. */
       readonly spanId: string
-      /** The header's Sampled flag: a remote decision the consumer follows (parent-based sampling). */
-      readonly sampled: boolean
     }
 
 /** Batch events: what each record's `process` span must look like. */
@@ -360,7 +359,6 @@ const CASES: readonly Case[] = [
       record: 0,
       traceId: '65eb7350000000006dfd06bf489aa4e5',
       spanId: '48cc02b6aafae897',
-      sampled: true,
     },
     records: {
       name: 'process DdTraceXLambda-sqsjavachecksNeste-sqsJavaProducer2sqsjavaproducerfo-dwpHQF6fcZT4',
@@ -372,8 +370,8 @@ const CASES: readonly Case[] = [
   {
     // EventBridge rule -> SQS target, as delivered: the body is the EventBridge event and
     // EventBridge passed its X-Ray header on as AWSTraceHeader, Parent=7d5a9776024b2d42;Sampled=0.
-    // X-Ray with Parent and Sampled is a continuation, and its "not sampled" is followed: the
-    // record's span is not kept, the invocation links to the X-Ray parent (flags 0).
+    // X-Ray with Parent and Sampled is a continuation; its Sampled=0 (AWS stamps it on messages
+    // from producers without active tracing) is not followed: the record's span is kept.
     file: 'datadog-js--eventbridge-sqs.json',
     what: 'sqs (AWSTraceHeader Sampled=0, EventBridge body)',
     source: 'sqs',
@@ -385,7 +383,6 @@ const CASES: readonly Case[] = [
       record: 0,
       traceId: '64cc2edd112fbf1701d1355973a11d57',
       spanId: '7d5a9776024b2d42',
-      sampled: false,
     },
     records: {
       name: 'process lambda-eb-sqs-lambda-dev-demo-queue',
@@ -870,11 +867,10 @@ function checkRecords(c: Case, r: Run, parent: { traceId: string; spanId: string
   const { root, spans } = r
   const records = spans.filter((s) => typeof s.attributes['sweep.record'] === 'number')
   const carried = c.carry !== undefined && 'record' in c.carry ? c.carry.record : undefined
-  const unsampled = c.carry?.in === 'aws-trace-header' && !c.carry.sampled ? c.carry.record : undefined
-  // The record indexes whose span is exported: all but one whose producer said "not sampled".
-  const kept = Array.from({ length: expected.count }, (_, i) => i).filter((i) => i !== unsampled)
+  // Every record's span is exported (ratio 1; an X-Ray Sampled=0 does not decide).
+  const kept = Array.from({ length: expected.count }, (_, i) => i)
   expect(records).toHaveLength(kept.length)
-  expect(r.stats.scopes.notSampled).toBe(unsampled === undefined ? 0 : 1)
+  expect(r.stats.scopes.notSampled).toBe(0)
   const ordered = [...records].sort(
     (a, b) => (a.attributes['sweep.record'] as number) - (b.attributes['sweep.record'] as number),
   )
@@ -906,7 +902,6 @@ function checkRecords(c: Case, r: Run, parent: { traceId: string; spanId: string
         traceId: parent.traceId,
         spanId: parent.spanId,
         attributes: { 'messaging.message.id': expected.ids?.[carried] },
-        ...(c.carry?.in === 'aws-trace-header' ? { flags: c.carry.sampled ? 1 : 0 } : {}),
       }),
     )
   } else {

@@ -343,7 +343,10 @@ describe('OpenTelemetry Java contrib aws-xray-propagator: open-telemetry/opentel
     )
   })
 
-  it('extract: sampled, not sampled, and fields in another order', () => {
+  // Deviation: the trace continues, but X-Ray's Sampled is its reservoir's choice (and AWS
+  // stamps Sampled=0 on messages from producers without active tracing), so tracehop's own
+  // trace-id sampler decides, the same way in every tracehop service (src/propagation/extract.ts).
+  it("extract: sampled, not sampled, and fields in another order; the decision is this service's (deviation)", () => {
     const cases: [string, boolean][] = [
       [FULL, true],
       [`Root=${OTEL_ROOT};Parent=${OTEL_SPAN_ID};Sampled=0`, false],
@@ -352,7 +355,9 @@ describe('OpenTelemetry Java contrib aws-xray-propagator: open-telemetry/opentel
     for (const [header, sampled] of cases) {
       const r = extractFrom(carrierOf(header))
       expect(r.context, header).toEqual({ traceId: OTEL_TRACE_ID, spanId: OTEL_SPAN_ID, sampled })
-      expect(r.scope.sampled, header).toBe(sampled)
+      expect(r.scope.sampled, header).toBe(true) // ratio 1
+      const none = createTracer({ service: 'x', sampling: { ratio: 0 }, propagation: { read: ['xray'] } })
+      expect(none.start(carrierOf(header)).sampled, header).toBe(false)
     }
   })
 
@@ -695,13 +700,21 @@ describe('Powertools for AWS Lambda (TypeScript): aws-powertools/powertools-lamb
     }
   })
 
-  it('outgoing: Root of the incoming trace, Parent = the client span, Sampled follows the decision (instrumentFetch)', () => {
-    for (const sampled of ['1', '0']) {
-      const incoming = `Root=1-abcdef12-3456abcdef123456abcdef12;Parent=1234abcd1234abcd;Sampled=${sampled}`
-      const scope = tracerFor(['xray'], ['xray']).start(carrierOf(incoming))
-      const { header, spanId } = outgoing(scope)
-      expect(header).toMatch(/^Root=1-abcdef12-3456abcdef123456abcdef12;Parent=[0-9a-f]{16};Sampled=[01]$/)
-      expect(header).toBe(`Root=1-abcdef12-3456abcdef123456abcdef12;Parent=${spanId};Sampled=${sampled}`)
+  it("outgoing: Root of the incoming trace, Parent = the client span, Sampled = this service's decision (instrumentFetch)", () => {
+    for (const [ratio, sampled] of [
+      [1, '1'],
+      [0, '0'],
+    ] as const) {
+      for (const incomingSampled of ['1', '0']) {
+        const incoming = `Root=1-abcdef12-3456abcdef123456abcdef12;Parent=1234abcd1234abcd;Sampled=${incomingSampled}`
+        const tracer = createTracer({
+          service: 'x',
+          sampling: { ratio },
+          propagation: { read: ['xray'], write: ['xray'] },
+        })
+        const { header, spanId } = outgoing(tracer.start(carrierOf(incoming)))
+        expect(header).toBe(`Root=1-abcdef12-3456abcdef123456abcdef12;Parent=${spanId};Sampled=${sampled}`)
+      }
     }
   })
 
