@@ -340,7 +340,11 @@ function recordResult(root: Span, result: InvocationResult): void {
   const status = r.status
   if (typeof status === 'number') {
     root.set('http.response.status_code', status)
-    // OTel HTTP semconv: a server span is an error for 5xx only (4xx is the client's fault).
-    if (status >= 500) root.setStatus(ERROR, `HTTP ${status}`)
+    // OTel HTTP semconv: a server span is an error for 5xx only (4xx is the client's fault),
+    // and `error.type` is then the exception's type, else the status code.
+    if (status >= 500) {
+      if (root.get('error.type') === undefined) root.set('error.type', String(status))
+      root.setStatus(ERROR, `HTTP ${status}`)
+    }
   }
 }

@@ -240,15 +240,27 @@ export class Span {
   }
 
   /**
-   * Records an error: an `exception` event (OTel semantic conventions) and status ERROR.
-   * The scope then counts as failed, so always-keep-errors exports it.
+   * Records an error: an `exception` event and `error.type` (OTel semantic conventions),
+   * and status ERROR. The scope then counts as failed, so always-keep-errors exports it.
    */
   error(err: unknown): this {
+    this.recordException(err)
+    if (this.get('error.type') === undefined) this.set('error.type', exceptionType(err))
+    return this.setStatus(ERROR, err instanceof Error ? err.message : String(err))
+  }
+
+  /**
+   * Records an `exception` event only, status unchanged: for an error the operation handled
+   * (a server answering 401 to a thrown `HTTPException`: 4xx is not a server span error).
+   */
+  recordException(err: unknown): this {
     const e = err instanceof Error ? err : undefined
-    const message = e ? e.message : String(err)
-    const attributes: Attributes = { 'exception.type': e ? e.name : typeof err, 'exception.message': message }
+    const attributes: Attributes = {
+      'exception.type': exceptionType(err),
+      'exception.message': e ? e.message : String(err),
+    }
     if (e?.stack) attributes['exception.stacktrace'] = e.stack
-    return this.event('exception', attributes).setStatus(ERROR, message)
+    return this.event('exception', attributes)
   }
 
   /** Sets the status; ERROR marks the scope failed. OK is final (OTel: it wins over ERROR). */
@@ -403,6 +415,10 @@ export async function tracedFetch(
       .end()
     throw err
   }
+}
+
+function exceptionType(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err
 }
 
 function toUrl(destination: string | URL): URL | undefined {

@@ -16,14 +16,16 @@ export function startServerScope(
 ): Scope {
   const url = new URL(request.url)
   const method = request.method
+  const known = KNOWN_METHODS.has(method)
   // OTel HTTP semconv (server): url.path and url.scheme required; url.full kept for search.
   const attributes: Attributes = {
-    'http.request.method': method,
+    'http.request.method': known ? method : '_OTHER',
     'url.full': url.href,
     'url.path': url.pathname,
     'url.scheme': url.protocol.slice(0, -1),
     'server.address': url.hostname,
   }
+  if (!known) attributes['http.request.method_original'] = method
   if (url.port !== '') attributes['server.port'] = Number(url.port)
   const ua = request.headers.get('user-agent')
   if (ua !== null) attributes['user_agent.original'] = ua
@@ -33,7 +35,7 @@ export function startServerScope(
     attributes['faas.coldstart'] = true
   }
   const scope = resolved.tracer.start(request, {
-    name: `${method} ${url.pathname}`,
+    name: `${known ? method : 'HTTP'} ${url.pathname}`,
     kind: SpanKind.SERVER,
     attributes,
     origin: url.origin,
@@ -47,5 +49,27 @@ export function startServerScope(
 /** @internal Sets the matched route on a server span: `http.route` and the name `GET /users/:id`. */
 export function setRoute(scope: Scope, method: string, route: string): void {
   scope.root.set('http.route', route)
-  scope.root.name = `${method} ${route}`
+  scope.root.name = serverSpanName(method, route)
+}
+
+// OTel HTTP semconv: the methods of RFC 9110 and PATCH; any other is `_OTHER`.
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+])
+
+/**
+ * @internal `{method} {route}` (OTel HTTP semconv span name), `HTTP` standing for a method
+ * outside the known set; the method alone without a route.
+ */
+export function serverSpanName(method: string, route: string | undefined): string {
+  const m = KNOWN_METHODS.has(method) ? method : 'HTTP'
+  return route === undefined ? m : `${m} ${route}`
 }

@@ -3,7 +3,7 @@ import { matchedRoutes } from 'hono/route'
 import { findSpan, type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
 import { createResolver, type WorkerConfig } from '../cloudflare/config.js'
 import { endWithResponse } from '../cloudflare/response.js'
-import { setRoute, startServerScope } from '../cloudflare/server-span.js'
+import { serverSpanName, setRoute, startServerScope } from '../cloudflare/server-span.js'
 
 /**
  * The variables the middleware sets, for `new Hono<{ Variables: TracehopVariables }>()`:
@@ -36,16 +36,50 @@ function executionCtxOf(c: Context): object | undefined {
   }
 }
 
-/** The route that answered, unless the answer came from no route at all (`*`, or this middleware). */
+/**
+ * The route that answered, unless the answer came from no route at all: this middleware,
+ * a catch-all (`*`), or a Hono 404 after a prefix middleware (`app.use('/api/*', mw)`
+ * registers for every method with a trailing `*`, as `mount()` does: a 404 there means no
+ * handler matched; any other answer from it, an auth 401 say, keeps its pattern).
+ */
 function matchedRoute(c: Context, self: unknown): string | undefined {
   try {
     const route = matchedRoutes(c)[c.req.routeIndex]
     if (route === undefined || route.handler === self) return undefined
     const path = route.path
-    return path === '*' || path === '/*' ? undefined : path
+    if (path === '*' || path === '/*') return undefined
+    return route.method === 'ALL' && path.endsWith('/*') && c.res.status === 404 ? undefined : path
   } catch {
     return undefined
   }
+}
+
+/**
+ * Names the server span after the matched route, or after the method alone when none
+ * matched: OTel HTTP semconv, "instrumentation MUST NOT default to using URI path".
+ */
+function nameByRoute(scope: Scope, c: Context, self: unknown): void {
+  const route = matchedRoute(c, self)
+  if (route !== undefined) setRoute(scope, c.req.raw.method, route)
+  else scope.root.name = serverSpanName(c.req.raw.method, undefined)
+}
+
+// Errors already recorded, so a second registration (or a nested app) does not record twice.
+const recorded = new WeakSet<object>()
+
+/**
+ * Records the error Hono caught (it keeps it in `c.error`): the exception event always, and
+ * status ERROR only when the answer is a 5xx (a thrown `HTTPException(401)` is the client's).
+ */
+function recordCaught(span: Span, c: Context): void {
+  const err = c.error
+  if (err === undefined) return
+  if (typeof err === 'object' && err !== null) {
+    if (recorded.has(err)) return
+    recorded.add(err)
+  }
+  if (c.res.status >= 500) span.error(err)
+  else span.recordException(err)
 }
 
 /**
@@ -81,9 +115,8 @@ export function tracehop<Env = any>(
       c.set('span', outer)
       c.set('scope', outer.scope)
       await next()
-      const route = matchedRoute(c, tracehopMiddleware)
-      if (route !== undefined) setRoute(outer.scope, method, route)
-      if (c.error !== undefined) outer.error(c.error)
+      nameByRoute(outer.scope, c, tracehopMiddleware)
+      recordCaught(outer, c)
       return
     }
     if (resolve === undefined) {
@@ -102,16 +135,15 @@ export function tracehop<Env = any>(
       await next()
     } catch (err) {
       // Only non-Error throws get past Hono's compose; they still fail the scope.
-      const route = matchedRoute(c, tracehopMiddleware)
-      if (route !== undefined) setRoute(scope, method, route)
+      nameByRoute(scope, c, tracehopMiddleware)
       const flush = scope.end({ error: err })
       if (waitUntil === undefined) await flush
       throw err
     }
-    const route = matchedRoute(c, tracehopMiddleware)
-    if (route !== undefined) setRoute(scope, method, route)
-    if (c.error !== undefined) scope.root.error(c.error)
-    const ended = endWithResponse(scope, c.res, resolved.streaming)
+    nameByRoute(scope, c, tracehopMiddleware)
+    recordCaught(scope.root, c)
+    // A HEAD answer has no body to wait for (Hono drops the wrapped one).
+    const ended = endWithResponse(scope, c.res, method === 'HEAD' ? 'never' : resolved.streaming)
     if (ended.response !== c.res) c.res = ended.response
     // Without waitUntil the runtime may stop after the response: flush first. A streamed
     // body cannot end before it is returned, so its flush finishes in the background.
