@@ -1,4 +1,4 @@
-import { type Span, SpanKind, StatusCode } from '../../src/index.js'
+import { type Scope, type Span, SpanKind, StatusCode } from '../../src/index.js'
 import { DelegatingTransport } from './delegating-transport.js'
 import {
   describe,
@@ -7,6 +7,7 @@ import {
   isBatch,
   isRecord,
   type McpSpanOptions,
+  metaCarrier,
   methodOf,
   recordOutcome,
   remember,
@@ -31,6 +32,9 @@ export interface McpClientOptions extends McpSpanOptions {
 class TracedClientTransport extends DelegatingTransport {
   private readonly parent: Span
   private readonly pending = new Map<JsonRpcId, Span>()
+  /** Requests the server sent us (sampling, roots, elicitation): one SERVER scope each. */
+  private readonly incoming = new Map<JsonRpcId, Scope>()
+  private readonly flushes = new Set<Promise<unknown>>()
   private readonly max: number
   private readonly propagate: boolean
   private readonly uriInName: boolean | undefined
@@ -52,6 +56,7 @@ class TracedClientTransport extends DelegatingTransport {
       await this.inner.close()
     } finally {
       this.endPending('transport closed')
+      await Promise.all(this.flushes)
     }
   }
 
@@ -64,6 +69,14 @@ class TracedClientTransport extends DelegatingTransport {
     let span: Span | undefined
     let id: JsonRpcId | undefined
     try {
+      // Our answer to a request of the server's: its scope ends as the answer leaves.
+      const answered = responseId(message)
+      const scope = answered === undefined ? undefined : this.incoming.get(answered)
+      if (scope !== undefined) {
+        this.incoming.delete(answered!)
+        recordOutcome(scope.root, message)
+        this.finish(scope)
+      }
       const method = methodOf(message)
       if (method !== undefined) {
         id = idOf(message)
@@ -103,6 +116,9 @@ class TracedClientTransport extends DelegatingTransport {
 
   protected receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
     try {
+      const method = methodOf(message)
+      const requestId = method === undefined ? undefined : idOf(message)
+      if (method !== undefined && requestId !== undefined) this.begin(message, method, requestId)
       const id = responseId(message)
       const span = id === undefined ? undefined : this.pending.get(id)
       if (span !== undefined) {
@@ -116,6 +132,34 @@ class TracedClientTransport extends DelegatingTransport {
     this.onmessage?.(message, extra)
   }
 
+  /**
+   * A request the server sent us while serving one of ours (`sampling/createMessage`,
+   * `roots/list`, `elicitation/create`): a SERVER scope continuing the context in its
+   * `_meta` (the server's CLIENT span), in the trace of the call that caused it.
+   */
+  private begin(message: JsonRpcMessage, method: string, id: JsonRpcId): void {
+    const params = message.params
+    const meta = isRecord(params) ? params._meta : undefined
+    const tracer = this.parent.scope.tracer
+    const d = describe(message, method, SpanKind.SERVER, this.inner.sessionId, this.version, this.uriInName)
+    const scope = tracer.start(isRecord(meta) ? metaCarrier(meta, tracer.statsRecorder) : undefined, {
+      name: d.name,
+      kind: d.kind,
+      attributes: d.attributes,
+    })
+    remember(this.incoming, id, scope, this.max, (evicted) => {
+      forceEnd(evicted.root)
+      this.finish(evicted)
+    })
+  }
+
+  /** Ends a scope of ours; `close()` waits for the flushes still running. */
+  private finish(scope: Scope): void {
+    const flushing = scope.end()
+    this.flushes.add(flushing)
+    void flushing.then(() => this.flushes.delete(flushing))
+  }
+
   private cancelled(params: unknown): void {
     const id = isRecord(params) ? params.requestId : undefined
     const span = typeof id === 'string' || typeof id === 'number' ? this.pending.get(id) : undefined
@@ -127,6 +171,12 @@ class TracedClientTransport extends DelegatingTransport {
   }
 
   private endPending(reason: string): void {
+    for (const scope of this.incoming.values()) {
+      scope.root.set('error.type', 'transport_closed')
+      scope.root.setStatus(StatusCode.ERROR, reason)
+      this.finish(scope)
+    }
+    this.incoming.clear()
     for (const span of this.pending.values()) {
       span.set('error.type', 'transport_closed')
       span.setStatus(StatusCode.ERROR, reason)

@@ -24,6 +24,7 @@ import {
   recordOutcome,
   remember,
   responseId,
+  withContext,
 } from './meta.js'
 import type {
   JsonRpcId,
@@ -61,6 +62,8 @@ const tracers = new WeakMap<TracerConfig, Tracer>()
  */
 class TracedServerTransport extends DelegatingTransport {
   /** @internal */ readonly pending = new Map<JsonRpcId, Scope>()
+  /** Requests this server sent the client (sampling, roots, elicitation), by their id. */
+  private readonly outgoing = new Map<JsonRpcId, Span>()
   private readonly tracer: Tracer
   private readonly options: McpServerOptions | undefined
   private readonly max: number
@@ -77,6 +80,43 @@ class TracedServerTransport extends DelegatingTransport {
     this.endPending()
   }
 
+  /**
+   * A request or notification of the server's own (`sampling/createMessage`, `roots/list`,
+   * progress, log messages), sent while serving a client request: the SDK names that request
+   * in `relatedRequestId` (else the one request in flight is it). A request becomes a CLIENT
+   * child of that request's span; both carry the context in `params._meta`, so the client's
+   * side of the exchange joins the trace.
+   */
+  private outbound(
+    message: JsonRpcMessage,
+    method: string,
+    options: McpSendOptions | undefined,
+  ): JsonRpcMessage {
+    const related = options?.relatedRequestId
+    const scope =
+      related !== undefined
+        ? this.pending.get(related)
+        : this.pending.size === 1
+          ? this.pending.values().next().value
+          : undefined
+    if (scope === undefined) return message
+    const id = idOf(message)
+    let span: Span | undefined
+    if (id !== undefined) {
+      const d = describe(
+        message,
+        method,
+        SpanKind.CLIENT,
+        this.inner.sessionId,
+        this.version,
+        this.options?.resourceUriInName,
+      )
+      span = scope.root.startChild(d.name, d)
+      remember(this.outgoing, id, span, this.max, forceEnd)
+    }
+    return withContext(message, span ?? scope.root)
+  }
+
   override async close(): Promise<void> {
     try {
       await this.inner.close()
@@ -91,7 +131,10 @@ class TracedServerTransport extends DelegatingTransport {
     options?: McpSendOptions,
   ): Promise<void> {
     if (isBatch(message)) return this.inner.send(message, options)
+    let out = message
     try {
+      const method = methodOf(message)
+      if (method !== undefined) out = this.outbound(message, method, options)
       // A response ends its request's scope before it leaves, so the flush is handed to
       // `waitUntil` while the HTTP request that carried it is still being served.
       const id = responseId(message)
@@ -104,7 +147,7 @@ class TracedServerTransport extends DelegatingTransport {
     } catch {
       // Never let tracing break the response.
     }
-    return this.inner.send(message, options)
+    return this.inner.send(out, options)
   }
 
   protected receive(message: JsonRpcMessage, extra?: McpMessageExtra): void {
@@ -114,6 +157,15 @@ class TracedServerTransport extends DelegatingTransport {
         const id = idOf(message)
         if (id !== undefined) this.begin(message, method, id, extra)
         else if (method === 'notifications/cancelled') this.cancelled(message.params)
+      } else {
+        // The client's answer to a request of ours.
+        const id = responseId(message)
+        const span = id === undefined ? undefined : this.outgoing.get(id)
+        if (span !== undefined) {
+          this.outgoing.delete(id!)
+          recordOutcome(span, message)
+          span.end()
+        }
       }
     } catch {
       // Hostile input is counted by the core; nothing reaches the SDK's message flow.
@@ -192,6 +244,12 @@ class TracedServerTransport extends DelegatingTransport {
   }
 
   private endPending(): void {
+    for (const span of this.outgoing.values()) {
+      span.set('error.type', 'transport_closed')
+      span.setStatus(StatusCode.ERROR, 'transport closed')
+      span.end()
+    }
+    this.outgoing.clear()
     const scopes = [...this.pending.values()]
     this.pending.clear()
     for (const scope of scopes) {
