@@ -123,6 +123,10 @@ class TracedClientTransport extends DelegatingTransport {
       const span = id === undefined ? undefined : this.pending.get(id)
       if (span !== undefined) {
         this.pending.delete(id!)
+        // Streamable HTTP assigns the session with the `initialize` response: known only now.
+        const session = this.inner.sessionId
+        if (session !== undefined && span.get('mcp.session.id') === undefined)
+          span.set('mcp.session.id', session)
         recordOutcome(span, message)
         span.end()
       }

@@ -676,11 +676,10 @@ describe('OTel MCP semantic conventions over Streamable HTTP (real SDK, 127.0.0.
     expect(one(agent.memory.spans(), 'tools/call search').attributes['mcp.session.id']).toBe(sessionId)
   })
 
-  // GAP: mcp.session.id is Recommended "when the MCP request … is part of a session" (note [8]),
-  // and semconv §Examples "Streamable HTTP / Initialize" shows it on the client span s1. The client
-  // wrapper describes the span at send time, before the response brings Mcp-Session-Id, and never
-  // adds it afterwards.
-  it.fails('the client initialize span carries mcp.session.id', async () => {
+  // mcp.session.id is Recommended "when the MCP request … is part of a session" (note [8]), and
+  // semconv §Examples "Streamable HTTP / Initialize" shows it on the client span s1: the session
+  // arrives with the initialize response, and is added then.
+  it('the client initialize span carries mcp.session.id', async () => {
     const { agent, sessionId } = await session()
     expect(one(agent.memory.spans(), 'initialize').attributes['mcp.session.id']).toBe(sessionId)
   })
