@@ -336,7 +336,8 @@ function recordResult(root: Span, result: InvocationResult): void {
   // A Response has a status and no `error` property.
   const r = result as { readonly status?: unknown; readonly error?: unknown } | undefined
   if (r === undefined) return
-  if (r.error !== undefined) root.error(r.error)
+  // `'error' in`: a handler may throw `undefined` (a Response has no such property).
+  if ('error' in r) root.error(r.error)
   const status = r.status
   if (typeof status === 'number') {
     root.set('http.response.status_code', status)

@@ -27,8 +27,14 @@ const UNTRACED = new Set([
   'connect',
 ])
 
-/** Calls of an RPC method in flight per instance: a nested call without a marker is the class calling itself. */
-const inFlight = new WeakMap<object, number>()
+/**
+ * Instances inside a traced method's synchronous run: a call without a marker made from
+ * there is the class calling its own method. Only synchronous re-entry counts: calls from
+ * an untraced caller arriving while another is awaiting must each get their own span (an
+ * in-flight count took them for self-calls and left `traceOf(arg)` without a span); a
+ * helper called after an `await` gets a span of its own, harmlessly.
+ */
+const running = new WeakSet<object>()
 
 function methodNames(proto: object | null): Map<string, AnyFunction> {
   const out = new Map<string, AnyFunction>()
@@ -52,9 +58,8 @@ function rpcMethod(
   const spanName = `${className}/${method}`
   const wrapper = function (this: Instance, ...args: unknown[]): unknown {
     const marker = takeCallMarker(args)
-    const running = inFlight.get(this) ?? 0
-    // The class calling its own method (a helper): no marker, a call already running.
-    if (!marker.found && running > 0) return original.apply(this, args)
+    // The class calling its own method (a helper) from inside a traced one.
+    if (!marker.found && running.has(this)) return original.apply(this, args)
     const resolved = resolve(this.env)
     const tracer = resolved.tracer
     if (!marker.valid) tracer.statsRecorder.countInvalid('envelope')
@@ -73,19 +78,15 @@ function rpcMethod(
     // Each call's arguments are fresh (deserialized) objects: `traceOf(arg)` is exact even
     // when calls to one Durable Object interleave.
     for (const a of args) if (a !== null && typeof a === 'object') bindSpan(a, root)
-    inFlight.set(this, running + 1)
-    const done = (): void => {
-      const n = (inFlight.get(this) ?? 1) - 1
-      if (n <= 0) inFlight.delete(this)
-      else inFlight.set(this, n)
-    }
     let result: unknown
+    running.add(this)
     try {
       result = original.apply(this, args)
     } catch (err) {
-      done()
       void scope.end({ error: err })
       throw err
+    } finally {
+      running.delete(this)
     }
     if (
       result !== null &&
@@ -94,18 +95,15 @@ function rpcMethod(
     ) {
       return Promise.resolve(result).then(
         (value) => {
-          done()
           void scope.end()
           return value
         },
         (err: unknown) => {
-          done()
           void scope.end({ error: err })
           throw err
         },
       )
     }
-    done()
     void scope.end()
     return result
   }

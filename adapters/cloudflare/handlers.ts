@@ -32,6 +32,8 @@ export async function runFetch(
     ctx !== null && typeof ctx === 'object' ? ctx : undefined,
     waitUntilOf(ctx),
   )
+  // OTel FaaS semconv: the incoming span of a function says what triggered it.
+  scope.root.set('faas.trigger', 'http')
   let response: Response
   try {
     response = await Reflect.apply(fn, thisArg, args)

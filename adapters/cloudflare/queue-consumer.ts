@@ -53,6 +53,7 @@ class TracedMessage<Body = unknown> implements MessageLike<Body> {
     const attributes: Attributes = {
       'messaging.system': MESSAGING_SYSTEM,
       'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
       'messaging.destination.name': batch.queue,
       'messaging.message.id': this.id,
     }
@@ -134,7 +135,9 @@ class TracedBatch<Body = unknown> implements MessageBatchLike<Body> {
     const attributes: Attributes = {
       'messaging.system': MESSAGING_SYSTEM,
       'messaging.operation.type': 'receive',
+      'messaging.operation.name': 'receive',
       'messaging.destination.name': queue,
+      'faas.trigger': 'pubsub',
       'messaging.batch.message_count': originals.length,
     }
     if (resolved.coldStart) {

@@ -52,9 +52,12 @@ export function endWithResponse(scope: Scope, response: Response, streaming: Str
   if (body === null) return { response, flush: scope.end(response), streamed: false }
   const root = scope.root
   let cancelled = false
+  let sourceFailed = false
   const pipe = new TransformStream<Uint8Array, Uint8Array>({
     // Streams spec `transformer.cancel`: the client went away. Not an error of the service.
+    // (It also runs when the writable side is aborted: the source's failure, below.)
     cancel(reason: unknown) {
+      if (sourceFailed) return
       cancelled = true
       root.event(
         'http.response.body.cancelled',
@@ -62,11 +65,16 @@ export function endWithResponse(scope: Scope, response: Response, streaming: Str
       )
     },
   } as Transformer<Uint8Array, Uint8Array>)
-  const until = body.pipeTo(pipe.writable).then(
+  // `preventAbort`: a failing source must not reach `cancel` as if the client had left.
+  const until = body.pipeTo(pipe.writable, { preventAbort: true }).then(
     () => undefined,
     (err: unknown) => {
-      // A source that errors mid-stream (an upstream LLM failing) is the service's error.
-      if (!cancelled) root.error(err)
+      if (cancelled) return
+      // A source that errors mid-stream (an upstream LLM failing) is the service's error;
+      // then the client's body is broken with it.
+      sourceFailed = true
+      root.error(err)
+      pipe.writable.abort(err).catch(() => {})
     },
   )
   const wrapped = new Response(pipe.readable, response)
