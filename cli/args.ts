@@ -43,8 +43,10 @@ Options:
   -h, --help     Show this help
 
 Point your services at it:
-  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
-  LANGSMITH_ENDPOINT=http://127.0.0.1:4318 LANGSMITH_TRACING=true LANGSMITH_API_KEY=dev`
+  tracehop      exporters: [otlp({ url: 'http://127.0.0.1:4318/v1/traces' }),
+                            langsmith({ apiUrl: 'http://127.0.0.1:4318', apiKey: 'dev' })]
+  OTel SDKs     OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+  langsmith SDK LANGSMITH_ENDPOINT=http://127.0.0.1:4318 LANGSMITH_TRACING=true LANGSMITH_API_KEY=dev`
 
 const DEV_FLAGS = ['--port', '--host', '--json', '--quiet', '--help'] as const
 const PORT_RE = /^\d{1,5}$/

@@ -52,8 +52,8 @@ export async function startDev(options: DevOptions, io: DevIo): Promise<Collecto
   io.out(
     [
       `${bold('tracehop dev')} collector listening on ${bold(url)}`,
-      `  OTLP/HTTP  ${url}/v1/traces  ${dim(`(OTEL_EXPORTER_OTLP_ENDPOINT=${url})`)}`,
-      `  LangSmith  ${url}  ${dim(`(LANGSMITH_ENDPOINT=${url} LANGSMITH_API_KEY=dev)`)}`,
+      `  OTLP/HTTP  ${url}/v1/traces  ${dim(`(tracehop: otlp({ url: '${url}/v1/traces' }); OTel SDKs: OTEL_EXPORTER_OTLP_ENDPOINT=${url})`)}`,
+      `  LangSmith  ${url}  ${dim(`(tracehop: langsmith({ apiUrl: '${url}', apiKey: 'dev' }); SDKs: LANGSMITH_ENDPOINT=${url} LANGSMITH_API_KEY=dev)`)}`,
       `  Waterfalls ${url}/`,
       ...(options.jsonFile !== undefined ? [`  Spans  →  ${options.jsonFile} (JSON lines)`] : []),
       options.quiet

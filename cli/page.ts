@@ -385,7 +385,9 @@ function placeholder() {
     h('h2', { text: state.traces.length ? 'Select a trace' : 'Waiting for traces…' }),
     h('p', { text: 'Point your services at this collector. It accepts OTLP/HTTP (JSON and protobuf) and LangSmith run ingestion.' }),
     h('pre', { text:
-      '# OpenTelemetry SDKs, tracehop createOtlpExporter\n' +
+      '# tracehop: the full traces URL (nothing is appended)\n' +
+      "otlp({ url: '" + o + "/v1/traces' }), langsmith({ apiUrl: '" + o + "', apiKey: 'dev' })\n\n" +
+      '# OpenTelemetry SDKs\n' +
       'OTEL_EXPORTER_OTLP_ENDPOINT=' + o + '\n' +
       'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=' + o + '/v1/traces\n\n' +
       '# langsmith SDKs (any API key works)\n' +

@@ -193,7 +193,13 @@ export class Tracer {
    * const scope = tracer.start(request, { name: 'POST /chat', waitUntil: ctx.waitUntil.bind(ctx) })
    */
   start(carrier?: CarrierInput | TraceContext | null, options?: StartOptions): Scope {
-    return new Scope(this, this.extract(carrier, options?.ingress), options)
+    const incoming = this.extract(carrier, options?.ingress)
+    // A Request's own origin may receive trace headers (the same-origin rule) unless told otherwise.
+    if (options?.origin === undefined && typeof Request === 'function' && carrier instanceof Request) {
+      const origin = originOf(carrier.url)
+      if (origin !== undefined) return new Scope(this, incoming, { ...options, origin })
+    }
+    return new Scope(this, incoming, options)
   }
 
   /** Reads a carrier without starting a scope (adapters use it for links and batches). */
@@ -228,6 +234,14 @@ export class Tracer {
   /** @internal */
   fetchImpl(): typeof fetch {
     return this.#fetch ?? globalThis.fetch
+  }
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin
+  } catch {
+    return undefined
   }
 }
 

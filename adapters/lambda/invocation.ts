@@ -67,6 +67,9 @@ const DEFAULT_MARGIN_MS = 250
  * @example
  * export const handler = withTrace(fn, createLambdaTracer({ service: 'retrieval', exporters: [otlp({ url })] }))
  */
+/** Default flush budget on Lambda (ms), within the remaining time minus the margin. */
+export const LAMBDA_FLUSH_BUDGET_MS = 2000
+
 export function createLambdaTracer(config: TracerConfig): Tracer {
   const env = lambdaEnv()
   const resource: Attributes = { 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda' }
@@ -79,7 +82,9 @@ export function createLambdaTracer(config: TracerConfig): Tracer {
   return createTracer({
     ...config,
     resource: { ...resource, ...config.resource },
-    flush: { windowMs: 0, ...config.flush },
+    // The response waits for the flush (Lambda freezes after it): a slow or unreachable
+    // collector must not add seconds to every invocation. 2 s by default, not the core's 10.
+    flush: { windowMs: 0, budgetMs: LAMBDA_FLUSH_BUDGET_MS, ...config.flush },
   })
 }
 

@@ -197,6 +197,17 @@ describe('outgoing propagation', () => {
     expect(h['langsmith-trace']).toBe(child.dottedOrder)
   })
 
+  it('a Request carrier makes its own origin a same-origin destination (tracer.start(request))', () => {
+    const { tracer } = setup()
+    const scope = tracer.start(new Request('https://gateway.example/chat', { headers: { traceparent: TP } }))
+    expect(scope.origin).toBe('https://gateway.example')
+    expect(Object.keys(scope.root.headers('https://gateway.example/tools'))).toContain('traceparent')
+    expect(scope.root.headers('https://elsewhere.example/')).toEqual({})
+    // An explicit origin wins.
+    const other = tracer.start(new Request('https://gateway.example/'), { origin: 'https://app.example' })
+    expect(other.origin).toBe('https://app.example')
+  })
+
   it('sends headers only to allowed destinations', () => {
     const { tracer } = setup({ propagation: { allow: ['https://retrieval.internal'] } })
     const scope = tracer.start(undefined, { origin: 'https://gateway.example' })
