@@ -3,7 +3,7 @@
  * rate-limits it, and forwards `POST /chat` to the orchestrator, continuing one trace.
  *
  * The public internet is untrusted: an incoming `traceparent` is continued but its sampled
- * flag and baggage are ignored (`ingress: 'untrusted'`), so no client can force tracing or
+ * flag and baggage are ignored (`ingress: 'untrusted'`), so no client can set the flag or
  * inject identity. Trace headers go only to the orchestrator (`allow`), never elsewhere.
  *
  * Bindings (see wrangler.toml at the repository root):

@@ -16,7 +16,8 @@ export type PropagationFormat = 'w3c' | 'baggage' | 'langsmith' | 'xray'
  * - `trusted`: continue it, follow its sampling decision, keep its baggage.
  * - `untrusted` (the public edge): continue the trace id, but decide sampling here and drop
  *   incoming tracestate, baggage and LangSmith project/tags/metadata, so a client can
- *   neither force 100% tracing nor inject metadata.
+ *   neither set the sampled flag nor inject metadata (it can still choose trace ids the
+ *   ratio keeps; `link` mints the id here).
  * - `link`: start a new trace linked to the incoming one.
  */
 export type Ingress = 'trusted' | 'untrusted' | 'link'
