@@ -11,6 +11,16 @@ export interface WorkerOptions {
    * Spans that end inside a stream are kept either way: the flush waits for them.
    */
   readonly streaming?: StreamingMode
+  /**
+   * The route template a request matched (`/users/:id`), for Workers without a router that
+   * names it (Hono's middleware does): names the server span `GET /users/:id` and sets
+   * `http.route`. Without one the span is named by the method alone, as the OTel HTTP
+   * conventions ask ("MUST NOT default to using URI path"); `url.path` has the path.
+   *
+   * @example
+   * route: (request) => (new URL(request.url).pathname === '/chat' ? '/chat' : undefined)
+   */
+  readonly route?: (request: Request) => string | undefined
 }
 
 /** A tracer configuration plus the adapter's options. */
@@ -30,6 +40,7 @@ export type WorkerConfig<Env = any> = WorkerTracerConfig | ((env: Env) => Worker
 export interface Resolved {
   readonly tracer: Tracer
   readonly streaming: StreamingMode
+  readonly route: ((request: Request) => string | undefined) | undefined
   /** True until the first invocation of this tracer has started (`faas.coldstart`). */
   coldStart: boolean
 }
@@ -45,7 +56,13 @@ function resolveOnce(config: WorkerTracerConfig): Resolved {
   if (streaming !== 'auto' && streaming !== 'always' && streaming !== 'never') {
     throw new TracehopError(`streaming must be 'auto', 'always' or 'never', got ${String(streaming)}`)
   }
-  return { tracer: createTracer(config), streaming, coldStart: true }
+  const route = config.route
+  if (route !== undefined && typeof route !== 'function') {
+    throw new TracehopError(
+      'route must be a function of the request returning its route template, e.g. (req) => "/users/:id"',
+    )
+  }
+  return { tracer: createTracer(config), streaming, route, coldStart: true }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Attributes, bindSpan, SpanKind, type WaitUntil } from '../../src/index.js'
 import type { Resolved } from './config.js'
 import { endWithResponse } from './response.js'
-import { startServerScope } from './server-span.js'
+import { setRoute, startServerScope } from './server-span.js'
 import type { ExecutionContextLike, ScheduledControllerLike } from './types.js'
 
 type AnyFunction = (...args: any[]) => any
@@ -34,6 +34,14 @@ export async function runFetch(
   )
   // OTel FaaS semconv: the incoming span of a function says what triggered it.
   scope.root.set('faas.trigger', 'http')
+  if (resolved.route !== undefined) {
+    try {
+      const route = resolved.route(request)
+      if (typeof route === 'string' && route !== '') setRoute(scope, request.method, route)
+    } catch {
+      // A throwing route function must not break the request: the span keeps the method name.
+    }
+  }
   let response: Response
   try {
     response = await Reflect.apply(fn, thisArg, args)

@@ -2,8 +2,8 @@ import { type Attributes, bindSpan, type Scope, SpanKind, type WaitUntil } from 
 import type { Resolved } from './config.js'
 
 /**
- * @internal Starts the scope of one incoming HTTP request: a SERVER span named
- * `GET /path` with the OpenTelemetry HTTP server attributes, continuing the request's
+ * @internal Starts the scope of one incoming HTTP request: a SERVER span named `GET` with
+ * the OpenTelemetry HTTP server attributes, continuing the request's
  * trace context, bound to the request (and to `owner`, the invocation's context) so
  * `traceOf(request)` / `traceOf(ctx)` find it. `http.route` and the name are refined by a
  * router that knows the matched route (the Hono middleware).
@@ -35,7 +35,8 @@ export function startServerScope(
     attributes['faas.coldstart'] = true
   }
   const scope = resolved.tracer.start(request, {
-    name: `${known ? method : 'HTTP'} ${url.pathname}`,
+    // OTel HTTP semconv: the method alone until a route is known (never the raw path).
+    name: serverSpanName(method, undefined),
     kind: SpanKind.SERVER,
     attributes,
     origin: url.origin,

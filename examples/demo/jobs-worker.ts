@@ -113,6 +113,7 @@ const handler = instrument<{ fetch: typeof enqueue; queue: typeof consume }, Env
     service: 'jobs',
     sampling: { ratio: Number(env.SAMPLING_RATIO ?? '1'), keepErrors: true },
     exporters: exportersOf(env),
+    route: (request: Request) => (new URL(request.url).pathname === '/jobs' ? '/jobs' : undefined),
   }),
 )
 

@@ -145,8 +145,12 @@ function tracerConfig(env: Env): WorkerTracerConfig {
       allow: env.ORCHESTRATOR_URL !== undefined ? [env.ORCHESTRATOR_URL] : [],
     },
     exporters,
+    // No router here: name the span after the routes this Worker knows (never a raw path).
+    route: (request: Request) => KNOWN_ROUTES.find((r) => r === new URL(request.url).pathname),
   }
 }
+
+const KNOWN_ROUTES = ['/chat', '/health']
 
 export default instrument(
   {

@@ -546,11 +546,10 @@ describe('fetch handler edge cases in workerd', () => {
     expect(server.name.split(' ')[0]).toBe('HTTP')
   })
 
-  // Known deviation, to fix (semconv HTTP "Name"): "If there is no (low-cardinality) {target} available, HTTP
+  // Regression (found by this file, fixed; semconv HTTP "Name"): "If there is no (low-cardinality) {target} available, HTTP
   // span names SHOULD be {method}" and "Instrumentation MUST NOT default to using URI path
-  // as a {target}". Input: PURGE /purge-me with no router. Expected name `HTTP`.
-  // Actual: `HTTP /purge-me` (server-span.ts names every span `{method} {url.path}`).
-  it.fails('without a route, the server span is named by the method alone', async () => {
+  // as a {target}". Input: PURGE /purge-me with no router (the Worker's `route` says none).
+  it('without a route, the server span is named by the method alone', async () => {
     const res = await get('/purge-me', { method: 'PURGE' })
     const server = await serverSpan(res.headers.get('x-trace-id')!)
     expect(server.name).toBe('HTTP')

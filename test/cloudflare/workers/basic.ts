@@ -98,6 +98,8 @@ export default instrument(
   },
   (env: Env) => ({
     service: env.SERVICE ?? 'basic',
+    // The test's paths are its routes (a fixed set): spans are named `GET /child`.
+    route: (request: Request) => new URL(request.url).pathname,
     sampling: { ratio: Number(env.RATIO ?? '1') },
     propagation: { allow: [env.UPSTREAM] },
     exporters: [

@@ -70,6 +70,8 @@ export default instrument(
   },
   (env: Env) => ({
     service: 'a',
+    // The test's paths are its routes (a fixed set): spans are named `GET /child`.
+    route: (request: Request) => new URL(request.url).pathname,
     exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' })],
     log: () => {},
   }),

@@ -16,6 +16,8 @@ interface Env {
 
 const config: WorkerConfig<Env> = (env) => ({
   service: 'b',
+  // The test's paths are its routes (a fixed set): spans are named `GET /child`.
+  route: (request: Request) => new URL(request.url).pathname,
   exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' })],
   log: () => {},
 })

@@ -162,6 +162,11 @@ const traced = instrument(
   },
   (env: Env) => ({
     service: 'semantics-main',
+    // The test's paths are its routes, except /purge-me, which checks the route-less name.
+    route: (request: Request) => {
+      const path = new URL(request.url).pathname
+      return path === '/purge-me' ? undefined : path
+    },
     exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' })],
     // Short enough that a span left open (a HEAD body never read) is force-ended within the test.
     flush: { budgetMs: 3000 },

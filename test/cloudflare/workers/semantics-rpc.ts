@@ -15,6 +15,8 @@ const config: WorkerConfig<Env> = (env) => {
   configCalls++
   return {
     service: 'semantics-rpc',
+    // The test's paths are its routes (a fixed set): spans are named `GET /child`.
+    route: (request: Request) => new URL(request.url).pathname,
     exporters: [otlp({ url: env.OTLP_URL, encoding: 'json' })],
     log: () => {},
   }
