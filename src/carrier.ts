@@ -49,24 +49,46 @@ export function headersCarrier(headers: Headers): CarrierGetter {
  * flattened to strings). Keys are lowercased into a map the first time a name is read.
  */
 export function recordCarrier(record: HeaderRecord): CarrierGetter {
-  let index: Map<string, string> | undefined
+  // Built on the first miss; null when no key has an upper-case letter (Node's and most
+  // platforms' header records), where a miss is a miss and no index is needed.
+  let index: Map<string, string> | null | undefined
   return {
     get(name) {
       const direct = headerValue(record[name])
       if (direct !== undefined) return direct
-      if (index === undefined) {
-        index = new Map()
-        for (const key in record) {
-          const value = headerValue(record[key])
-          if (value === undefined) continue
-          const lower = key.toLowerCase()
-          const prev = index.get(lower)
-          index.set(lower, prev === undefined ? value : `${prev},${value}`)
-        }
-      }
-      return index.get(name)
+      if (index === undefined) index = lowercaseIndex(record)
+      return index === null ? undefined : index.get(name)
     },
   }
+}
+
+function hasUpperCase(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c >= 65 && c <= 90) return true
+  }
+  return false
+}
+
+/** Values by lower-cased name (repeated names joined with `,`), or null if all are lower-case. */
+function lowercaseIndex(record: HeaderRecord): Map<string, string> | null {
+  let mixed = false
+  for (const key in record) {
+    if (hasUpperCase(key)) {
+      mixed = true
+      break
+    }
+  }
+  if (!mixed) return null
+  const index = new Map<string, string>()
+  for (const key in record) {
+    const value = headerValue(record[key])
+    if (value === undefined) continue
+    const lower = key.toLowerCase()
+    const prev = index.get(lower)
+    index.set(lower, prev === undefined ? value : `${prev},${value}`)
+  }
+  return index
 }
 
 /** Turns any accepted input into a getter; a `Request` (or anything with `headers: Headers`) reads its headers. */

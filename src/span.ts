@@ -50,6 +50,8 @@ const OK = 1 satisfies typeof StatusCode.OK
 const INTERNAL = 0 satisfies typeof SpanKind.INTERNAL
 const CLIENT = 2 satisfies typeof SpanKind.CLIENT
 /** @internal */ export const SERVER = 1 satisfies typeof SpanKind.SERVER
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: UNSET })
+const NONE_DROPPED: readonly number[] = Object.freeze([0, 0, 0])
 
 /**
  * A node of a scope's span tree. You hold it; children are created from it, so fan-out
@@ -74,11 +76,12 @@ export class Span {
   #endTime: number | undefined
   #attrs: Attributes = {}
   #attrCount = 0
-  #events: SpanEvent[] = []
-  #links: SpanLink[] = []
-  #status: SpanStatus = { code: UNSET }
+  // Allocated on first use: most spans never get an event, a link or a status.
+  #events: SpanEvent[] | undefined
+  #links: SpanLink[] | undefined
+  #status: SpanStatus = UNSET_STATUS
   /** Attributes, events and links dropped past their limits. */
-  #dropped = [0, 0, 0]
+  #dropped: number[] | undefined
   // The LangSmith identity is derived on first use (export, outgoing headers): a span that
   // is never sampled never pays for UUID and dotted-order formatting.
   readonly #parent: ParentInfo | undefined
@@ -180,7 +183,8 @@ export class Span {
   /** Counts one drop past a limit (`which`: 0 attributes, 1 events, 2 links); false if full. */
   #room(which: number, used: number, limit: number, hit: 'attributes' | 'events' | 'links'): boolean {
     if (used < limit) return true
-    this.#dropped[which]!++
+    const dropped = (this.#dropped ??= [0, 0, 0])
+    dropped[which]!++
     this.scope.stats.countLimit(hit)
     return false
   }
@@ -219,8 +223,8 @@ export class Span {
 
   /** Adds a timestamped event. */
   event(name: string, attributes?: Attributes, time?: number): this {
-    if (!this.ended && this.#room(1, this.#events.length, this.scope.limits.eventsPerSpan, 'events')) {
-      this.#events.push(
+    if (!this.ended && this.#room(1, this.#events?.length ?? 0, this.scope.limits.eventsPerSpan, 'events')) {
+      ;(this.#events ??= []).push(
         attributes ? { name, time: time ?? now(), attributes } : { name, time: time ?? now() },
       )
     }
@@ -229,12 +233,12 @@ export class Span {
 
   /** Links this span to another context (a queue message's producer, a batch member). */
   link(target: SpanLink | TraceContext, attributes?: Attributes): this {
-    if (!this.ended && this.#room(2, this.#links.length, this.scope.limits.linksPerSpan, 'links')) {
+    if (!this.ended && this.#room(2, this.#links?.length ?? 0, this.scope.limits.linksPerSpan, 'links')) {
       const link: Writable<SpanLink> = { traceId: target.traceId, spanId: target.spanId }
       if (target.flags !== undefined) link.flags = target.flags
       const attrs = attributes ?? (target as SpanLink).attributes
       if (attrs) link.attributes = attrs
-      this.#links.push(link)
+      ;(this.#links ??= []).push(link)
     }
     return this
   }
@@ -333,7 +337,11 @@ export class Span {
   toRecord(): SpanRecord {
     const scope = this.scope
     const ls = scope.langsmithView
-    const [droppedAttributes, droppedEvents, droppedLinks] = this.#dropped as [number, number, number]
+    const [droppedAttributes, droppedEvents, droppedLinks] = (this.#dropped ?? NONE_DROPPED) as [
+      number,
+      number,
+      number,
+    ]
     const r: Writable<SpanRecord> = {
       traceId: this.traceId,
       spanId: this.spanId,
@@ -342,8 +350,8 @@ export class Span {
       startTime: this.startTime,
       endTime: this.#endTime ?? this.startTime,
       attributes: this.#attrs,
-      events: this.#events,
-      links: this.#links,
+      events: this.#events ?? [],
+      links: this.#links ?? [],
       status: this.#status,
       flags: scope.flags,
       droppedAttributes,

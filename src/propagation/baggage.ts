@@ -24,6 +24,17 @@ export const BAGGAGE_LIMITS: { readonly maxMembers: 64; readonly maxBytes: 8192 
   maxBytes: 8192,
 }
 
+/**
+ * @internal A reusable `onDrop` for the hot paths (no closure per call): parsing and
+ * formatting are synchronous, so read {@link dropTally} right after the call.
+ * Bit 1: a malformed member; bit 2: a member cut by a limit.
+ */
+export const dropTally = { bits: 0 }
+/** @internal */
+export function tallyDrop(reason: BaggageDropReason): void {
+  dropTally.bits |= reason === 'too many members' || reason === 'too many bytes' ? 2 : 1
+}
+
 /** Caps on one `baggage` header: members and bytes. */
 export interface BaggageLimits {
   readonly maxMembers: number

@@ -2,7 +2,7 @@ import type { CarrierGetter } from '../carrier.js'
 import { isValidHexId, spanIdFromRunId, uuidToHex } from '../ids.js'
 import type { SpanLink } from '../span-record.js'
 import type { Baggage, BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
-import { BAGGAGE_HEADER, parseBaggage } from './baggage.js'
+import { BAGGAGE_HEADER, dropTally, parseBaggage, tallyDrop } from './baggage.js'
 import type { Ingress, PropagationHooks, ResolvedFormats } from './formats.js'
 import { readLangSmithBaggage } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER, parseLangSmithTrace } from './langsmith-trace.js'
@@ -51,19 +51,11 @@ export function extract(
   let langsmithMembers: BaggageMember[] | undefined
   const rawBaggage = formats.baggage || formats.langsmith ? carrier.get(BAGGAGE_HEADER) : undefined
   if (rawBaggage !== undefined) {
-    let bad = false
-    let cut = 0
-    const parsed = parseBaggage(
-      rawBaggage,
-      (reason) => {
-        if (reason === 'too many members' || reason === 'too many bytes') cut++
-        else bad = true
-      },
-      hooks.baggageLimits,
-    )
-    // One count per malformed header, however many members it lost.
-    if (bad) onInvalid('baggage')
-    if (cut > 0) hooks.onLimit?.('baggage')
+    dropTally.bits = 0
+    const parsed = parseBaggage(rawBaggage, tallyDrop, hooks.baggageLimits)
+    // One count per header, however many members it lost.
+    if (dropTally.bits & 1) onInvalid('baggage')
+    if (dropTally.bits & 2) hooks.onLimit?.('baggage')
     for (const m of parsed ?? []) {
       // Without the LangSmith format, its members are baggage like any other: passed on.
       if (formats.langsmith && m.key.startsWith('langsmith-')) (langsmithMembers ??= []).push(m)

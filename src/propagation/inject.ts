@@ -1,6 +1,14 @@
 import type { CarrierSetter } from '../carrier.js'
 import type { Baggage, TraceContext, XRayHeader } from '../trace-context.js'
-import { BAGGAGE_HEADER, BAGGAGE_LIMITS, formatBaggage, mergeBaggage, parseBaggage } from './baggage.js'
+import {
+  BAGGAGE_HEADER,
+  BAGGAGE_LIMITS,
+  dropTally,
+  formatBaggage,
+  mergeBaggage,
+  parseBaggage,
+  tallyDrop,
+} from './baggage.js'
 import type { PropagationHooks, ResolvedFormats } from './formats.js'
 import { formatLangSmithBaggageHeader } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER } from './langsmith-trace.js'
@@ -45,12 +53,10 @@ export function inject(
   if (writeLangSmith && user?.some(isLangSmithMember)) user = user.filter((m) => !isLangSmithMember(m))
   if (user !== undefined) {
     const limits = hooks?.baggageLimits ?? BAGGAGE_LIMITS
-    let cut = false
+    dropTally.bits = 0
     const formatted = formatBaggage(
       user,
-      (reason) => {
-        if (reason === 'too many members' || reason === 'too many bytes') cut = true
-      },
+      tallyDrop,
       header === ''
         ? limits
         : {
@@ -58,7 +64,7 @@ export function inject(
             maxBytes: limits.maxBytes - header.length - 1,
           },
     )
-    if (cut) hooks?.onLimit?.('baggage')
+    if (dropTally.bits & 2) hooks?.onLimit?.('baggage')
     if (formatted !== undefined) header = header === '' ? formatted : `${header},${formatted}`
   }
   if (header !== '') setter.set(BAGGAGE_HEADER, header)
