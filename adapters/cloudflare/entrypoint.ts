@@ -1,6 +1,7 @@
 import { takeCallMarker } from '../../src/envelope.js'
 import { bindSpan, SpanKind } from '../../src/index.js'
 import type { Resolver } from './config.js'
+import { endWhenSettled } from './end-when-settled.js'
 import { runFetch, runScheduled, waitUntilOf } from './handlers.js'
 import { runQueue } from './queue-consumer.js'
 import type { EntrypointClass, MessageBatchLike, ScheduledControllerLike } from './types.js'
@@ -88,24 +89,7 @@ function rpcMethod(
     } finally {
       running.delete(this)
     }
-    if (
-      result !== null &&
-      typeof result === 'object' &&
-      typeof (result as PromiseLike<unknown>).then === 'function'
-    ) {
-      return Promise.resolve(result).then(
-        (value) => {
-          void scope.end()
-          return value
-        },
-        (err: unknown) => {
-          void scope.end({ error: err })
-          throw err
-        },
-      )
-    }
-    void scope.end()
-    return result
+    return endWhenSettled(scope, result)
   }
   Object.defineProperty(wrapper, 'name', { value: method })
   return wrapper

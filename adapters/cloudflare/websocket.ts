@@ -20,6 +20,7 @@ import {
 } from '../../src/index.js'
 import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
+import { endWhenSettled } from './end-when-settled.js'
 import { instrumentClass } from './entrypoint.js'
 import { waitUntilOf } from './handlers.js'
 import type { EntrypointClass } from './types.js'
@@ -259,25 +260,7 @@ function runSocketEvent(
     void scope.end({ error: err })
     throw err
   }
-  if (
-    result !== null &&
-    typeof result === 'object' &&
-    typeof (result as PromiseLike<unknown>).then === 'function'
-  ) {
-    // Settles with the handler: nothing of ours is pending once the user's promise is.
-    return Promise.resolve(result).then(
-      (value) => {
-        void scope.end()
-        return value
-      },
-      (err: unknown) => {
-        void scope.end({ error: err })
-        throw err
-      },
-    )
-  }
-  void scope.end()
-  return result
+  return endWhenSettled(scope, result)
 }
 
 /**
