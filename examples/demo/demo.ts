@@ -221,6 +221,7 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
     }
     await stopAll()
     console.log(dim(`\nstopped every service; ${elapsed()} in all`))
+    console.log(dim('to open the links above, run it with everything left up: npm run demo -- --keep'))
     return stitched !== undefined && result.errorTrace !== undefined ? 0 : 1
   } catch (e) {
     if (interrupted) return new Promise<number>(() => {}) // the signal handler exits
