@@ -16,16 +16,14 @@ export function startServerScope(
 ): Scope {
   const url = new URL(request.url)
   const method = request.method
-  const known = KNOWN_METHODS.has(method)
   // OTel HTTP semconv (server): url.path and url.scheme required; url.full kept for search.
   const attributes: Attributes = {
-    'http.request.method': known ? method : '_OTHER',
+    ...methodAttributes(method),
     'url.full': url.href,
     'url.path': url.pathname,
     'url.scheme': url.protocol.slice(0, -1),
     'server.address': url.hostname,
   }
-  if (!known) attributes['http.request.method_original'] = method
   if (url.port !== '') attributes['server.port'] = Number(url.port)
   const ua = request.headers.get('user-agent')
   if (ua !== null) attributes['user_agent.original'] = ua
@@ -65,6 +63,16 @@ const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'TRACE',
   'PATCH',
 ])
+
+/**
+ * @internal `http.request.method`, `_OTHER` for a method outside the known set, with the
+ * original in `http.request.method_original` (OTel HTTP semconv).
+ */
+export function methodAttributes(method: string): Attributes {
+  return KNOWN_METHODS.has(method)
+    ? { 'http.request.method': method }
+    : { 'http.request.method': '_OTHER', 'http.request.method_original': method }
+}
 
 /**
  * @internal `{method} {route}` (OTel HTTP semconv span name), `HTTP` standing for a method

@@ -44,16 +44,17 @@ export class TracehopOtelSpan implements OtelSpan {
     return this.ctx
   }
 
+  // OTel API: an attribute key MUST be a non-empty string; the SDK drops the others.
   setAttribute(key: string, value: SpanAttributeValue): this {
     const v = toAttributeValue(value)
-    if (v !== undefined) this.span.set(key, v)
+    if (v !== undefined && typeof key === 'string' && key !== '') this.span.set(key, v)
     return this
   }
 
   setAttributes(attributes: OtelAttributes): this {
     for (const key in attributes) {
       const v = toAttributeValue(attributes[key])
-      if (v !== undefined) this.span.set(key, v)
+      if (v !== undefined && key !== '') this.span.set(key, v)
     }
     return this
   }
@@ -80,7 +81,8 @@ export class TracehopOtelSpan implements OtelSpan {
 
   setStatus(status: SpanStatus): this {
     const code = status?.code
-    if (code === StatusCode.UNSET || code === StatusCode.OK || code === StatusCode.ERROR) {
+    // OTel API: "An attempt to set value Unset SHOULD be ignored."
+    if (code === StatusCode.OK || code === StatusCode.ERROR) {
       this.span.setStatus(code, typeof status.message === 'string' ? status.message : undefined)
     }
     return this
@@ -113,6 +115,8 @@ export class TracehopOtelSpan implements OtelSpan {
       if (typeof exception.message === 'string') attributes['exception.message'] = exception.message
       if (typeof exception.stack === 'string') attributes['exception.stacktrace'] = exception.stack
     }
+    // As the SDK: no event for an exception that has neither a type nor a message.
+    if (attributes['exception.type'] === undefined && attributes['exception.message'] === undefined) return
     this.span.event('exception', attributes, toEpochMs(time))
   }
 }

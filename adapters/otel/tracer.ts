@@ -48,8 +48,9 @@ export class TracehopTracer implements OtelTracer {
     } else parent = bound
     if (parent === undefined) {
       // No tracehop span to join (global provider, no scope active): record nothing but
-      // keep propagating whatever context there is, as the OTel no-op tracer does.
-      const foreign = trace.getSpan(parentContext)
+      // keep propagating whatever context there is, as the OTel no-op tracer does (a root
+      // request propagates nothing: it asked not to continue the context).
+      const foreign = options?.root === true ? undefined : trace.getSpan(parentContext)
       return trace.wrapSpanContext(foreign?.spanContext() ?? INVALID_SPAN_CONTEXT)
     }
     const span = parent.startChild(

@@ -9,6 +9,7 @@ import {
   Tracer,
   type TracerConfig,
 } from '../../src/index.js'
+import { methodAttributes, serverSpanName } from '../cloudflare/server-span.js'
 import { endWithBody } from './traced-body.js'
 import { findWaitUntil } from './wait-until.js'
 
@@ -60,7 +61,8 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
   return async function tracedVercelHandler(request: Req, ...rest: A): Promise<R> {
     const waitUntil = findWaitUntil(rest[0])
     const method = request.method
-    const attributes: Attributes = { 'http.request.method': method }
+    // OTel FaaS semconv: the incoming span of a function says what triggered it.
+    const attributes: Attributes = { ...methodAttributes(method), 'faas.trigger': 'http' }
     let origin: string | undefined
     try {
       const url = new URL(request.url)
@@ -68,6 +70,7 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
       attributes['url.path'] = url.pathname
       attributes['url.scheme'] = url.protocol.slice(0, -1)
       attributes['server.address'] = url.hostname
+      if (url.port !== '') attributes['server.port'] = Number(url.port)
     } catch {
       // A relative or malformed URL (a test double): no URL attributes, no same-origin rule.
     }
@@ -75,7 +78,7 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
     const userAgent = request.headers.get('user-agent')
     if (userAgent !== null) attributes['user_agent.original'] = userAgent
     const scope = tracer.start(request, {
-      name: route !== undefined ? `${method} ${route}` : method,
+      name: serverSpanName(method, route),
       kind: SpanKind.SERVER,
       attributes,
       ...(waitUntil !== undefined ? { waitUntil } : {}),
