@@ -309,7 +309,7 @@ describe('Span methods, compared with the SDK span', () => {
 
   // Spec "Attribute": "The attribute key MUST be a non-null and non-empty string."
   // SDK Span.setAttribute: `if (key.length === 0) { diag.warn(...); return this }`.
-  // input: setAttribute('', 'v') · actual: attribute '' kept (otel-span.ts:49-53 and :55-61 pass any key).
+  // input: setAttribute('', 'v') · before the fix: attribute '' kept (otel-span.ts:49-53 and :55-61 pass any key).
   it('setAttribute/setAttributes ignore an empty key', async () => {
     const r = await both((s) => {
       s.setAttribute('', 'v')
@@ -362,7 +362,7 @@ describe('Span methods, compared with the SDK span', () => {
 
   // Spec "Set Status": "An attempt to set value Unset SHOULD be ignored."
   // SDK Span.setStatus: `if (status.code === SpanStatusCode.UNSET) return this`.
-  // input: setStatus(ERROR 'boom') then setStatus(UNSET) · expected: ERROR 'boom' · actual: UNSET
+  // input: setStatus(ERROR 'boom') then setStatus(UNSET) · expected: ERROR 'boom' · before the fix: UNSET
   // (adapters/otel/otel-span.ts:82-86 forwards UNSET; src/span.ts:271-274 overwrites any non-OK status).
   it('setStatus(UNSET) is ignored and does not clear an ERROR', async () => {
     const r = await both((s) => {
@@ -397,7 +397,7 @@ describe('Span methods, compared with the SDK span', () => {
 
   // SDK Span.recordException: the event is added only `if (attributes[exception.type] ||
   // attributes[exception.message])` (semconv: one of them is required). input: recordException({})
-  // expected: no event · actual: an 'exception' event with no attributes (otel-span.ts:106-117).
+  // expected: no event · before the fix: an 'exception' event with no attributes (otel-span.ts:106-117).
   it('recordException of an object with neither type nor message records nothing', async () => {
     const r = await both((s) => s.recordException({} as Error))
     expect(r.sdk.events).toEqual([])

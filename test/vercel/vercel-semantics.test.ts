@@ -372,7 +372,7 @@ describe('tracehop/vercel: Next.js / Vercel Edge semantics in edge-runtime', () 
 
   // Input: any request through withTrace (Vercel Functions are FaaS). Expected (semconv
   // faas/faas-spans.md, `faas.trigger`: "For the server/consumer span on the incoming side,
-  // faas.trigger MUST be set"; `http` for an HTTP trigger). Actual: no faas.* attribute;
+  // faas.trigger MUST be set"; `http` for an HTTP trigger). Before the fix: no faas.* attribute;
   // adapters/vercel/with-trace.ts:65-80 builds the attributes without it (the Cloudflare
   // adapter sets it: adapters/cloudflare/handlers.ts:36).
   it('sets faas.trigger = "http" on the incoming server span', async () => {
