@@ -178,6 +178,23 @@ async function startRetrieval(
   output: (line: string) => void,
   track: (stop: () => Promise<void>) => void,
 ): Promise<{ url: string; statsUrl: string }> {
+  // A port found free can be taken by another process before serverless-offline binds it
+  // (it cannot report an ephemeral port of its own): on EADDRINUSE, try other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRetrievalOnce(root, settings, output, track)
+    } catch (e) {
+      if (attempt >= 3 || !String((e as Error).message).includes('EADDRINUSE')) throw e
+    }
+  }
+}
+
+async function startRetrievalOnce(
+  root: string,
+  settings: RetrievalSettings,
+  output: (line: string) => void,
+  track: (stop: () => Promise<void>) => void,
+): Promise<{ url: string; statsUrl: string }> {
   const [httpPort, lambdaPort] = [await freePort(), await freePort()]
   const child = spawn(
     process.execPath,

@@ -35,6 +35,21 @@ beforeAll(async () => {
     logLevel: 'warning',
   })
   receiver = await startOtlpReceiver()
+  // A port found free can be taken before serverless-offline binds it (it cannot report an
+  // ephemeral port of its own): on EADDRINUSE, try other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      base = `http://127.0.0.1:${await startOffline()}`
+      break
+    } catch (e) {
+      if (attempt >= 3 || !String((e as Error).message).includes('EADDRINUSE')) throw e
+      output = ''
+    }
+  }
+}, 90_000)
+
+/** Starts serverless-offline on free ports; resolves with its HTTP port once it is ready. */
+async function startOffline(): Promise<number> {
   const httpPort = await freePort()
   const lambdaPort = await freePort()
   offline = spawn(
@@ -80,8 +95,8 @@ beforeAll(async () => {
       reject(new Error(`serverless offline exited (${code}):\n${output}`))
     })
   })
-  base = `http://127.0.0.1:${httpPort}`
-}, 60_000)
+  return httpPort
+}
 
 afterAll(async () => {
   if (offline?.pid !== undefined && offline.exitCode === null) {
