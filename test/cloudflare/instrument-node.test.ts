@@ -25,6 +25,38 @@ describe('instrument(): configuration and shape', () => {
     expect(() => instrument({}, { service: 'x', streaming: 'sometimes' as never })).toThrow(/streaming/)
   })
 
+  it('names the server span by the method, or by the route the config says matched', async () => {
+    const memory = createMemoryExporter()
+    const routes: (string | undefined)[] = []
+    const handler = instrument(
+      { fetch: () => new Response('ok') },
+      {
+        service: 'x',
+        exporters: [memory],
+        flush: { windowMs: 0 },
+        route: (request: Request) => {
+          const path = new URL(request.url).pathname
+          if (path === '/boom') throw new Error('route function bug')
+          routes.push(path.startsWith('/users/') ? '/users/:id' : undefined)
+          return routes.at(-1)
+        },
+      },
+    ) as unknown as FetchOnly
+    for (const path of ['/users/42', '/elsewhere', '/boom']) {
+      const ctx = makeCtx()
+      expect((await handler.fetch(new Request(`http://x${path}`), {}, ctx)).status).toBe(200)
+      await Promise.all(ctx.pending)
+    }
+    const spans = memory.spans()
+    expect(spans.map((s) => s.name)).toEqual(['GET /users/:id', 'GET', 'GET'])
+    expect(spans[0]?.attributes['http.route']).toBe('/users/:id')
+    expect(spans[1]?.attributes['http.route']).toBeUndefined()
+    expect(spans.every((s) => s.attributes['faas.trigger'] === 'http')).toBe(true)
+    expect(() => instrument({}, { service: 'x', route: '/users/:id' as never })).toThrow(
+      /route must be a function/,
+    )
+  })
+
   it('resolves a config function once per env object', async () => {
     let calls = 0
     const handler = instrument({ fetch: () => new Response('ok') }, () => {
