@@ -38,6 +38,7 @@ class TracedClientTransport extends DelegatingTransport {
   private readonly max: number
   private readonly propagate: boolean
   private readonly uriInName: boolean | undefined
+  private readonly network: McpSpanOptions['networkTransport']
 
   constructor(inner: McpTransport, parent: Span, options: McpClientOptions | undefined) {
     super(inner)
@@ -45,6 +46,7 @@ class TracedClientTransport extends DelegatingTransport {
     this.max = options?.maxPending ?? 1000
     this.propagate = options?.propagate ?? true
     this.uriInName = options?.resourceUriInName
+    this.network = options?.networkTransport
   }
 
   protected transportClosed(): void {
@@ -90,6 +92,9 @@ class TracedClientTransport extends DelegatingTransport {
             this.uriInName,
           )
           span = this.parent.startChild(d.name, d)
+          // Streamable HTTP assigns a session: a session id means HTTP underneath.
+          const network = this.network ?? (this.inner.sessionId !== undefined ? 'tcp' : undefined)
+          if (network !== undefined) span.set('network.transport', network)
           remember(this.pending, id, span, this.max, forceEnd)
         } else if (method === 'notifications/cancelled') {
           // The SDK sends this on timeout or abort; no response will come for that id.

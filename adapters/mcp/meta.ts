@@ -37,6 +37,12 @@ export interface McpSpanOptions {
    * always set.
    */
   readonly resourceUriInName?: boolean
+  /**
+   * `network.transport` of the spans (OTel MCP conventions: `tcp` for HTTP, `pipe` for
+   * stdio). Default: `tcp` where the transport shows it is HTTP (a session id on the client,
+   * HTTP request info on the server), else unset; set `pipe` for stdio.
+   */
+  readonly networkTransport?: 'tcp' | 'quic' | 'pipe' | 'unix'
 }
 
 /** A JSON object (not an array, not null). */

@@ -203,10 +203,12 @@ class TracedServerTransport extends DelegatingTransport {
       this.version,
       o?.resourceUriInName,
     )
+    // HTTP request info is given by the HTTP transports only.
+    const network = o?.networkTransport ?? (isRecord(requestInfo) ? 'tcp' : undefined)
     const scope = this.tracer.start(carrier, {
       name: d.name,
       kind: d.kind,
-      attributes: d.attributes,
+      attributes: network === undefined ? d.attributes : { ...d.attributes, 'network.transport': network },
       ...(d.runType ? { runType: d.runType } : {}),
       ...(o?.waitUntil ? { waitUntil: o.waitUntil } : {}),
       ...(o?.ingress ? { ingress: o.ingress } : {}),

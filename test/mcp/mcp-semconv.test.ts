@@ -128,18 +128,19 @@ interface Setup {
   close(): Promise<void>
 }
 
-async function connect(): Promise<Setup> {
+async function connect(network?: 'pipe'): Promise<Setup> {
   const agent = side('agent')
   const tools = side('tools')
   const mcp = server()
   const [c, s] = InMemoryTransport.createLinkedPair()
   const serverWire = new Wire(s)
-  await mcp.connect(traceMcpServer(serverWire, tools.tracer))
+  const options = network === undefined ? {} : { networkTransport: network }
+  await mcp.connect(traceMcpServer(serverWire, tools.tracer, options))
   const hop = agent.tracer.start(undefined, { name: 'agent turn' })
   const clientWire = new Wire(c)
   const client = new Client({ name: 'agent', version: '1.0.0' }, { capabilities: { roots: {} } })
   client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work' }] }))
-  await client.connect(traceMcp(clientWire, hop.root))
+  await client.connect(traceMcp(clientWire, hop.root, options))
   return {
     agent,
     tools,
@@ -684,10 +685,20 @@ describe('OTel MCP semantic conventions over Streamable HTTP (real SDK, 127.0.0.
     expect(one(agent.memory.spans(), 'initialize').attributes['mcp.session.id']).toBe(sessionId)
   })
 
-  // GAP: network.transport is Recommended on both spans; note [10] "SHOULD be set to tcp or quic
+  // network.transport is Recommended on both spans; note [10] "SHOULD be set to tcp or quic
   // if the transport protocol is HTTP … pipe if the transport is stdio" (§Recording MCP transport).
-  // tracehop sets no network.* attribute on MCP spans.
-  it.fails('network.transport is "tcp" on client and server spans over Streamable HTTP', async () => {
+  // tracehop sets it where the transport shows HTTP, or as `networkTransport` says.
+  it('network.transport is unset over an in-memory transport, and what networkTransport says (stdio: pipe)', async () => {
+    for (const network of [undefined, 'pipe'] as const) {
+      const t = await connect(network)
+      await t.client.callTool({ name: 'search', arguments: { q: 'x' } })
+      await t.close()
+      expect(one(t.agent.memory.spans(), 'tools/call search').attributes['network.transport']).toBe(network)
+      expect(one(t.tools.memory.spans(), 'tools/call search').attributes['network.transport']).toBe(network)
+    }
+  })
+
+  it('network.transport is "tcp" on client and server spans over Streamable HTTP', async () => {
     const { agent, sessionId } = await session()
     expect(one(agent.memory.spans(), 'tools/call search').attributes['network.transport']).toBe('tcp')
     expect(serverSpans(sessionId, 'tools/call search').attributes['network.transport']).toBe('tcp')
