@@ -31,6 +31,10 @@ function spans(): readonly ReceivedSpan[] {
 }
 
 async function chat(room: string, headers: Record<string, string> = {}, query = ''): Promise<ChatSocket> {
+  // Wake the object (and the isolate, which the hibernation test leaves idle past workerd's
+  // eviction) with a plain request first: under load, a first message racing the wake-up
+  // was seen to get no reply.
+  await (await h.fetch(`/probe?room=${room}`)).arrayBuffer()
   return openSocket(
     await h.fetch(`/chat?room=${room}${query}`, { headers: { Upgrade: 'websocket', ...headers } }),
   )

@@ -73,9 +73,10 @@ export async function openSocket(response: Response): Promise<ChatSocket> {
     async send(message) {
       const index = next++
       ws.send(message)
-      const until = Date.now() + 10_000
+      // Generous: two workerd-heavy test files may share this machine's two cores.
+      const until = Date.now() + 20_000
       while (replies.length <= index) {
-        if (Date.now() > until) throw new Error('no reply within 10 s')
+        if (Date.now() > until) throw new Error('no reply within 20 s')
         await new Promise<void>((resolve) => {
           waiters.push(resolve)
           setTimeout(resolve, 100)
