@@ -12,14 +12,10 @@
 //   2025-11-25) and docs/specification/2026-07-28/basic/index.mdx
 //   @db4bfcff3d60f5df01a21bdf6b78f7012cac4634 ("OpenTelemetry trace context": the unprefixed
 //   reserved keys), seps/414-request-meta.md @622a9b4aa58113abcac1782c31c72af3f2819f7c.
-import { randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import {
   EmptyResultSchema,
   ListRootsRequestSchema,
@@ -38,6 +34,7 @@ import {
 } from '../../adapters/mcp/index.js'
 import { type Scope, SpanKind, type SpanRecord, StatusCode } from '../../src/index.js'
 import { byName, type Meta, mcpServer, one, type Side, side, until } from './helpers.js'
+import { type McpHttpServer, startMcpHttpServer } from './http-server.js'
 
 // W3C Trace Context §3.2.2 (version 00) and §3.3.1 (tracestate list-members), W3C Baggage §3.3.
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/
@@ -604,47 +601,15 @@ describe('the server continues the context in params._meta (semconv §Context pr
 
 describe('OTel MCP semantic conventions over Streamable HTTP (real SDK, 127.0.0.1)', () => {
   const tools = side('tools')
-  const sessions = new Map<string, StreamableHTTPServerTransport>()
-  const wrapped: McpTransport[] = []
-  let http: Server
+  let http: McpHttpServer
   let url: URL
 
   beforeAll(async () => {
-    http = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        void (async () => {
-          const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined
-          const sid = req.headers['mcp-session-id']
-          let transport = typeof sid === 'string' ? sessions.get(sid) : undefined
-          if (transport === undefined) {
-            if (typeof sid === 'string') {
-              res.writeHead(404).end()
-              return
-            }
-            const t = new StreamableHTTPServerTransport({
-              sessionIdGenerator: () => randomUUID(),
-              onsessioninitialized: (id) => void sessions.set(id, t),
-            })
-            const traced = traceMcpServer(t, tools.tracer)
-            wrapped.push(traced)
-            await server().connect(traced)
-            transport = t
-          }
-          await transport.handleRequest(req, res, body)
-        })().catch(() => res.destroy())
-      })
-    })
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-    url = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`)
+    http = await startMcpHttpServer(tools.tracer, server)
+    url = http.url
   })
 
-  afterAll(async () => {
-    for (const t of wrapped) await t.close()
-    http.closeAllConnections()
-    await new Promise<void>((resolve) => http.close(() => resolve()))
-  })
+  afterAll(() => http?.close())
 
   /** One session: initialize and a tools/call, then both sides closed so every span is exported. */
   async function session(): Promise<{ agent: Side; sessionId: string }> {
@@ -657,7 +622,7 @@ describe('OTel MCP semantic conventions over Streamable HTTP (real SDK, 127.0.0.
     const sessionId = inner.sessionId
     if (sessionId === undefined) throw new Error('no session id')
     await client.close()
-    await wrapped.find((w) => w.sessionId === sessionId)?.close()
+    await http.wrapped.find((w) => w.sessionId === sessionId)?.close()
     await hop.end()
     return { agent, sessionId }
   }

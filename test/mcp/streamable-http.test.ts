@@ -1,68 +1,36 @@
 // The real SDK over Streamable HTTP: StreamableHTTPServerTransport on a node:http server
 // (127.0.0.1, ephemeral port) and StreamableHTTPClientTransport, both wrapped.
-import { randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { traceMcp, traceMcpServer } from '../../adapters/mcp/index.js'
+import { traceMcp } from '../../adapters/mcp/index.js'
 import { byName, type Meta, mcpServer, one, parentOf, type Seen, side } from './helpers.js'
+import { type McpHttpServer, startMcpHttpServer } from './http-server.js'
 
 const tools = side('tools')
 const seen: Seen[] = []
-const sessions = new Map<string, StreamableHTTPServerTransport>()
-const wrapped: ReturnType<typeof traceMcpServer>[] = []
 /** Every POST body the server received: arrays are JSON-RPC batches (one HTTP request, one stream). */
 const posts: unknown[] = []
-let http: Server
+let server: McpHttpServer
 let url: URL
 
 beforeAll(async () => {
-  http = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      void (async () => {
-        const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined
-        if (req.method === 'POST') posts.push(body)
-        const sid = req.headers['mcp-session-id']
-        let transport = typeof sid === 'string' ? sessions.get(sid) : undefined
-        if (transport === undefined) {
-          if (typeof sid === 'string') {
-            res.writeHead(404).end()
-            return
-          }
-          const t = new StreamableHTTPServerTransport({
-            sessionIdGenerator: () => randomUUID(),
-            onsessioninitialized: (id) => void sessions.set(id, t),
-          })
-          const traced = traceMcpServer(t, tools.tracer)
-          wrapped.push(traced)
-          await mcpServer(seen).connect(traced)
-          transport = t
-        }
-        await transport.handleRequest(req, res, body)
-      })().catch(() => res.destroy())
-    })
-  })
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-  url = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`)
+  server = await startMcpHttpServer(
+    tools.tracer,
+    () => mcpServer(seen),
+    (body) => posts.push(body),
+  )
+  url = server.url
 })
 
-afterAll(async () => {
-  for (const t of wrapped) await t.close()
-  http.closeAllConnections()
-  await new Promise<void>((resolve) => http.close(() => resolve()))
-})
+afterAll(() => server?.close())
 
 /** Closes the client and the server side of its session, so every server flush has run. */
 async function finish(client: Client, sessionId: string | undefined): Promise<void> {
   await client.close()
-  const t = wrapped.find((w) => w.sessionId === sessionId)
+  const t = server.wrapped.find((w) => w.sessionId === sessionId)
   await t?.close()
 }
 
