@@ -1,13 +1,13 @@
-// Shared by the Lambda tests: fixtures from ../shared, a Lambda context double, and a real
-// OTLP/HTTP JSON receiver on 127.0.0.1 (ephemeral port).
+// Shared by the Lambda tests: event fixtures (fixtures/events/, sources in SOURCES.md), a
+// Lambda context double, and a real OTLP/HTTP JSON receiver on 127.0.0.1 (ephemeral port).
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { LambdaContextLike } from '../../adapters/lambda/index.js'
 import { createMemoryExporter, type MemoryExporter, type SpanRecord } from '../../src/index.js'
 
-// shared/ sits beside the repository (CI copies it there): resolve from this file, not the cwd.
-const FIXTURES = new URL('../../../shared/fixtures/lambda-events/', import.meta.url)
+// Resolve from this file, not the cwd.
+const FIXTURES = new URL('./fixtures/events/', import.meta.url)
 
 /** A fresh deep copy of a fixture (tests add trace context to it). */
 export function fixture<T = any>(name: string): T {
