@@ -8,6 +8,7 @@ import {
   spanOf,
   Tracer,
   type TracerConfig,
+  type WaitUntil,
 } from '../../src/index.js'
 import { methodAttributes, serverSpanName } from '../cloudflare/server-span.js'
 import { endWithBody } from './traced-body.js'
@@ -25,6 +26,17 @@ export interface WithTraceOptions {
   readonly runType?: string
   /** Overrides the tracer's `propagation.ingress` for this route (public vs internal). */
   readonly ingress?: Ingress
+  /**
+   * Runs the flush after the response, before anything else is tried: pass Next.js's
+   * `after` (from `next/server`), which keeps the work alive on `next start` and on Vercel
+   * alike. Without it, or where `after` refuses (outside a request): Vercel's request
+   * context, then the handler's second argument, then an awaited flush.
+   *
+   * @example
+   * import { after } from 'next/server'
+   * export const GET = withTrace(handler, config, { route: '/api/chat/[id]', after })
+   */
+  readonly after?: (task: Promise<unknown>) => void
 }
 
 const TRACE_OF_HINT =
@@ -58,8 +70,14 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
   const route = options?.route
   const runType = options?.runType
   const ingress = options?.ingress
+  const after = options?.after
+  if (after !== undefined && typeof after !== 'function') {
+    throw new TypeError(
+      `withTrace: options.after must be a function (next/server's after), got ${typeof after}`,
+    )
+  }
   return async function tracedVercelHandler(request: Req, ...rest: A): Promise<R> {
-    const waitUntil = findWaitUntil(rest[0])
+    const waitUntil = (after !== undefined ? afterAsWaitUntil(after) : undefined) ?? findWaitUntil(rest[0])
     const method = request.method
     // OTel FaaS semconv: the incoming span of a function says what triggered it.
     const attributes: Attributes = { ...methodAttributes(method), 'faas.trigger': 'http' }
@@ -108,6 +126,24 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
     if (waitUntil === undefined) await flushing
     return result
   }
+}
+
+/**
+ * Registers the flush with Next's `after` now, while the request scope is certainly open,
+ * as a promise that settles with the flush. `after` throws outside a request scope (a test
+ * calling the handler directly): then `undefined`, and the usual lookup applies.
+ */
+function afterAsWaitUntil(after: (task: Promise<unknown>) => void): WaitUntil | undefined {
+  let settle: (flush: Promise<unknown>) => void = () => {}
+  const flushed = new Promise<unknown>((resolve) => {
+    settle = resolve
+  })
+  try {
+    after(flushed)
+  } catch {
+    return undefined
+  }
+  return (flush) => settle(flush)
 }
 
 /**

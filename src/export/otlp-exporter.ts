@@ -47,8 +47,10 @@ function platformFetch(input: string, init: RequestInit): Promise<Response> {
 const decoder = /* @__PURE__ */ new TextDecoder()
 
 /** gzip with the platform's native stream (workerd, Vercel Edge, Node 18+). */
+// Read through globalThis: Next.js warns at build time about any bare `CompressionStream`
+// in Edge code, although this one is guarded.
 async function gzip(body: string | Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([body as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'))
+  const stream = new Blob([body as BlobPart]).stream().pipeThrough(new globalThis.CompressionStream('gzip'))
   return new Uint8Array(await new Response(stream).arrayBuffer())
 }
 
@@ -121,7 +123,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
   if (compression !== 'gzip' && compression !== 'none') {
     throw new TracehopError(`otlp.compression must be 'gzip' or 'none', got ${JSON.stringify(compression)}`)
   }
-  const gzipped = compression === 'gzip' && typeof CompressionStream === 'function'
+  const gzipped = compression === 'gzip' && typeof globalThis.CompressionStream === 'function'
   const json = encoding === 'json'
   const headers = new Headers(options.headers)
   headers.set('content-type', json ? 'application/json' : 'application/x-protobuf')

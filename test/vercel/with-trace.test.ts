@@ -256,3 +256,45 @@ describe('withTrace', () => {
     expect(seen).toEqual(['/users/9', { id: '9' }])
   })
 })
+
+describe("withTrace's after option (Next's after from next/server)", () => {
+  it('hands the flush to after, ahead of the request context, and does not await it', async () => {
+    const { memory, tracer } = setup()
+    const fromContext = collector()
+    g[REQUEST_CONTEXT] = { get: () => ({ waitUntil: fromContext.waitUntil }) }
+    const tasks: Promise<unknown>[] = []
+    const handler = withTrace(
+      (request: Request) => {
+        traceOf(request).child('work', () => 1)
+        return new Response('ok')
+      },
+      tracer,
+      { after: (task) => void tasks.push(task) },
+    )
+    const response = await handler(new Request('https://app.example/api/x'))
+    expect(await response.text()).toBe('ok')
+    expect(tasks).toHaveLength(1)
+    expect(fromContext.pending).toHaveLength(0)
+    await Promise.all(tasks)
+    expect(memory.spans().map((s) => s.name).sort()).toEqual(['GET', 'work'])
+  })
+
+  it('falls back to the usual lookup when after throws outside a request scope', async () => {
+    const { memory, tracer } = setup()
+    const handler = withTrace(() => new Response('ok'), tracer, {
+      after: () => {
+        throw new Error('`after` was called outside a request scope')
+      },
+    })
+    const response = await handler(new Request('https://app.example/api/x'))
+    // No waitUntil anywhere: the flush is awaited before the body closes.
+    expect(await response.text()).toBe('ok')
+    expect(memory.spans()).toHaveLength(1)
+  })
+
+  it('rejects an after that is not a function when the handler is wrapped', () => {
+    expect(() => withTrace(() => new Response(), setup().tracer, { after: 'later' as never })).toThrow(
+      /options.after must be a function/,
+    )
+  })
+})
