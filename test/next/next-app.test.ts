@@ -2,7 +2,7 @@
 // tracehop installed from its packed tarball: one trace across the request interceptor
 // (proxy.ts), a Node.js route, the AI SDK and an Edge route, exported after the response.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,8 @@ import { type OtlpReceiver, startOtlpReceiver } from '../vercel/otlp-receiver.js
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const EXAMPLE = join(ROOT, 'examples/next-agent')
 // What the app imports, linked from the repository's node_modules (no second install).
+// Turbopack's cache survives between local runs (a fresh CI clone starts cold).
+const BUILD_CACHE = join(ROOT, 'node_modules/.cache/next-agent')
 const LINKED = [
   'next',
   'react',
@@ -43,6 +45,9 @@ function freePort(): Promise<number> {
 
 /** Installs the packed tarball as node_modules/tracehop in `app`. */
 function installTarball(app: string, work: string): void {
+  // `vitest run` alone has no build step: the tarball needs dist/.
+  if (!existsSync(join(ROOT, 'dist/vercel.js')))
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
   const file = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -100,7 +105,9 @@ describe('examples/next-agent under next build && next start', () => {
       APP_ORIGIN: origin,
     }
     const next = join(app, 'node_modules/next/dist/bin/next')
+    if (existsSync(BUILD_CACHE)) cpSync(BUILD_CACHE, join(app, '.next/cache'), { recursive: true })
     execFileSync(process.execPath, [next, 'build'], { cwd: app, env, stdio: 'pipe', timeout: 240_000 })
+    cpSync(join(app, '.next/cache'), BUILD_CACHE, { recursive: true })
     server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], {
       cwd: app,
       env,
