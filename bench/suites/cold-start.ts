@@ -1,0 +1,212 @@
+/**
+ * Cold start of a traced Lambda function, as whole processes: each sample is a fresh `node`
+ * that imports the tracing library, creates its tracer and exporter, and runs the first
+ * invocation to the end (span exported to a local receiver on 127.0.0.1, as Lambda needs
+ * before it freezes). Every process reports `performance.now()`, the time since its own
+ * start, at two points: after import + set-up, and after the first invocation. A bare
+ * handler in the same kind of process is the baseline; the table shows what each library
+ * adds over it. Contenders alternate sample by sample, so machine noise hits all alike.
+ *
+ * - tracehop/lambda: `withTrace` + `otlp()` from the published bundle (dist/).
+ * - @aws-lambda-powertools/tracer: `captureLambdaHandler` (middy), segments to a local
+ *   UDP socket standing in for the X-Ray daemon.
+ * - OpenTelemetry Node SDK as the Lambda layers wire it: `NodeTracerProvider`, a
+ *   `BatchSpanProcessor` with the OTLP/HTTP exporter, `forceFlush()` at the end of the
+ *   invocation (the layer's auto-instrumentations are not loaded: that would only add).
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { note } from '../harness.js'
+
+const SAMPLES = Number(process.env['BENCH_COLD_SAMPLES'] ?? 15)
+
+const LAMBDA_ENV: Record<string, string> = {
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+  LAMBDA_TASK_ROOT: '/var/task',
+  _HANDLER: 'index.handler',
+  AWS_LAMBDA_FUNCTION_NAME: 'retrieval',
+  AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+  AWS_REGION: 'eu-west-1',
+  POWERTOOLS_SERVICE_NAME: 'retrieval',
+  POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+  _X_AMZN_TRACE_ID: 'Root=1-66705bc7-2b4257df30cbee696ef2cf28;Parent=53995c3f42cd8ad8;Sampled=1',
+}
+
+// Shared by every script: the event, the context and the reporting. Kept as plain source
+// so each process pays the same for it.
+const PRELUDE = `
+const event = {
+  version: '2.0', routeKey: 'POST /retrieve', rawPath: '/retrieve', rawQueryString: '',
+  headers: { 'content-type': 'application/json', host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  requestContext: { accountId: '123456789012', apiId: 'abc123', domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    http: { method: 'POST', path: '/retrieve', protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'bench' },
+    requestId: 'ZhNHJhhLjoEEPiw=', routeKey: 'POST /retrieve', stage: '$default', timeEpoch: 1718639559080 },
+  body: '{"query":"What changed in v2?"}', isBase64Encoded: false,
+}
+const deadline = Date.now() + 30000
+const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', functionName: 'retrieval',
+  functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:retrieval',
+  memoryLimitInMB: '512', logGroupName: '/aws/lambda/retrieval', logStreamName: 's', callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => deadline - Date.now() }
+const work = async () => ({ statusCode: 200, body: JSON.stringify({ docs: ['a', 'b'] }) })
+const report = (ready) => process.stdout.write(JSON.stringify({ ready, first: performance.now() }))
+`
+
+function scripts(dist: string): Record<string, string> {
+  return {
+    bare: `${PRELUDE}
+const handler = work
+const ready = performance.now()
+await handler(event, context)
+report(ready)`,
+    'tracehop/lambda': `${PRELUDE}
+const { otlp } = await import(${JSON.stringify(`${dist}/index.js`)})
+const { withTrace } = await import(${JSON.stringify(`${dist}/lambda.js`)})
+const handler = withTrace(work, { service: 'retrieval', exporters: [otlp({ url: process.env.OTLP_URL })], log: () => {} })
+const ready = performance.now()
+await handler(event, context)
+report(ready)`,
+    '@aws-lambda-powertools/tracer': `${PRELUDE}
+const { Tracer } = await import('@aws-lambda-powertools/tracer')
+const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
+const middy = (await import('@middy/core')).default
+const tracer = new Tracer({ serviceName: 'retrieval' })
+const handler = middy(work).use(captureLambdaHandler(tracer))
+const ready = performance.now()
+await handler(event, context)
+report(ready)`,
+    'OTel Node SDK (layer wiring)': `${PRELUDE}
+const { NodeTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-node')
+const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
+const { resourceFromAttributes } = await import('@opentelemetry/resources')
+const api = await import('@opentelemetry/api')
+const { W3CTraceContextPropagator } = await import('@opentelemetry/core')
+const provider = new NodeTracerProvider({
+  resource: resourceFromAttributes({ 'service.name': 'retrieval' }),
+  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: process.env.OTLP_URL }))],
+})
+provider.register({ propagator: new W3CTraceContextPropagator() })
+const tracer = api.trace.getTracer('lambda')
+const handler = async (e, c) => {
+  const parent = api.propagation.extract(api.context.active(), e.headers)
+  const span = tracer.startSpan('POST /retrieve', { kind: api.SpanKind.SERVER }, parent)
+  try { return await work(e, c) } finally { span.end(); await provider.forceFlush() }
+}
+const ready = performance.now()
+await handler(event, context)
+report(ready)`,
+  }
+}
+
+interface Sample {
+  readonly ready: number
+  readonly first: number
+}
+
+function runOnce(file: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('close', () => {
+      clearTimeout(timer)
+      try {
+        resolve(JSON.parse(out) as Sample)
+      } catch {
+        reject(new Error(`${file}: no measurement (${err.trim().split('\n').slice(-3).join(' | ')})`))
+      }
+    })
+  })
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? Number.NaN
+}
+
+function spread(xs: readonly number[]): string {
+  const s = [...xs].sort((a, b) => a - b)
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN
+  return `${q(0.25).toFixed(1)}–${q(0.75).toFixed(1)}`
+}
+
+export async function run(): Promise<void> {
+  const root = process.cwd()
+  const dist = join(root, 'dist')
+  if (!existsSync(join(dist, 'lambda.js')))
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' })
+  let received = 0
+  const receiver = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      received++
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    })
+  })
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+  const daemon = createSocket('udp4')
+  await new Promise<void>((r) => daemon.bind(0, '127.0.0.1', r))
+  const env = {
+    ...process.env,
+    ...LAMBDA_ENV,
+    OTLP_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`,
+    AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+  }
+  // The scripts live in the repository (node_modules/.cache) so they resolve its packages.
+  const dir = mkdtempSync(join(root, 'node_modules/.cache/cold-start-'))
+  const cases = Object.entries(scripts(dist)).map(([label, source]) => {
+    const file = join(dir, `${label.replace(/[^a-z0-9]+/gi, '-')}.mjs`)
+    writeFileSync(file, source)
+    return { label, file, samples: [] as Sample[] }
+  })
+  try {
+    for (const c of cases) await runOnce(c.file, env, root) // warm the file system cache
+    for (let i = 0; i < SAMPLES; i++) {
+      for (let k = 0; k < cases.length; k++) {
+        const c = cases[(k + i) % cases.length]!
+        c.samples.push(await runOnce(c.file, env, root))
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    receiver.close()
+    daemon.close()
+  }
+  const bare = cases[0]!
+  const bareReady = median(bare.samples.map((s) => s.ready))
+  const bareFirst = median(bare.samples.map((s) => s.first))
+  const lines = [
+    `${SAMPLES} fresh processes each (node ${process.version}); ms since process start, median (IQR); "+" is over the bare handler`,
+    `${'contender'.padEnd(32)} ${'import + set-up'.padStart(24)} ${'+ first invocation'.padStart(24)}  ratio`,
+  ]
+  const tracehopAdded = median(cases[1]!.samples.map((s) => s.first)) - bareFirst
+  for (const c of cases) {
+    const ready = c.samples.map((s) => s.ready)
+    const first = c.samples.map((s) => s.first)
+    const addedReady = median(ready) - bareReady
+    const addedFirst = median(first) - bareFirst
+    const ratio = c === bare ? '' : `${(addedFirst / tracehopAdded).toFixed(2)}x`
+    lines.push(
+      `${c.label.padEnd(32)} ${`${median(ready).toFixed(1)} (${spread(ready)}) +${addedReady.toFixed(1)}`.padStart(24)} ${`${median(first).toFixed(1)} (${spread(first)}) +${addedFirst.toFixed(1)}`.padStart(24)}  ${ratio}`,
+    )
+  }
+  lines.push(
+    `ratio = their added cold start / tracehop's (above 1.00x: tracehop starts faster); ${received} exports received`,
+  )
+  note('Lambda cold start (import, set-up, first invocation)', lines)
+}
