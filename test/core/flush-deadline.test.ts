@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTracer, type Exporter, otlp } from '../../src/index.js'
 import { type OtlpReceiver, startOtlpReceiver } from '../cloudflare/helpers/otlp-receiver.js'
+import { attemptLimitMs, startBlackhole } from '../support/blackhole.js'
 
 let receiver: OtlpReceiver
 
@@ -80,4 +81,70 @@ describe('an exporter that never settles', () => {
     )
     expect(tracer.stats().spans.dropped).toEqual({ budget: 3 })
   })
+})
+
+describe('default flush budgets', () => {
+  /** An exporter that records how much time each export was given. */
+  function budgetProbe(): Exporter & { given: number[] } {
+    const given: number[] = []
+    return {
+      name: 'probe',
+      given,
+      async export(batch, deadline) {
+        given.push(deadline - Date.now())
+        return { exported: batch.spans.length, dropped: 0, attempts: 1 }
+      },
+    }
+  }
+
+  it('is short (2 s) when the response waits for the flush, long (10 s) when waitUntil holds it', async () => {
+    const probe = budgetProbe()
+    const tracer = createTracer({ service: 'budgets', exporters: [probe], flush: { windowMs: 0 } })
+    await tracer.start().end()
+    await tracer.start(undefined, { waitUntil: () => {} }).end()
+    const [awaited, held] = probe.given
+    expect(awaited).toBeGreaterThan(1500)
+    expect(awaited).toBeLessThanOrEqual(2000)
+    expect(held).toBeGreaterThan(9000)
+    expect(held).toBeLessThanOrEqual(10_000)
+  })
+
+  it('a configured flush.budgetMs applies to both', async () => {
+    const probe = budgetProbe()
+    const tracer = createTracer({
+      service: 'budgets',
+      exporters: [probe],
+      flush: { windowMs: 0, budgetMs: 5000 },
+    })
+    await tracer.start().end()
+    await tracer.start(undefined, { waitUntil: () => {} }).end()
+    for (const ms of probe.given) {
+      expect(ms).toBeGreaterThan(4000)
+      expect(ms).toBeLessThanOrEqual(5000)
+    }
+  })
+
+  it('an unreachable collector delays an awaited scope.end() by the 2 s default only, counted as timeout', async () => {
+    const blackhole = await startBlackhole()
+    try {
+      const log: string[] = []
+      const tracer = createTracer({
+        service: 'awaited',
+        exporters: [otlp({ url: blackhole.url, encoding: 'json' })],
+        log: (line) => log.push(line),
+      })
+      const t0 = Date.now()
+      const report = await guard(tracer.start(undefined, { name: 'GET /' }).end(), 8000)
+      const elapsed = Date.now() - t0
+      expect(blackhole.accepted()).toBeGreaterThan(0)
+      expect(report).toMatchObject({ kept: true, exported: 0, dropped: 1, dropReason: 'timeout' })
+      expect(tracer.stats().spans.dropped).toEqual({ timeout: 1 })
+      const limit = attemptLimitMs(log)
+      expect(limit).toBeGreaterThan(1000)
+      expect(limit).toBeLessThanOrEqual(2000)
+      expect(elapsed).toBeLessThan(6000) // a guard only: the budget is asserted above
+    } finally {
+      await blackhole.close()
+    }
+  }, 15_000)
 })
