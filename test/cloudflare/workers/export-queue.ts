@@ -1,7 +1,8 @@
 // A Worker whose routes share one tracer (one export queue per isolate): `/forgotten`
 // starts a scope by hand and never hands its flush to `waitUntil` nor awaits it, as a
 // user might; `/ok` does it right. The export-queue tests check that the first never holds
-// the second's spans.
+// the second's spans. `/background?after=ms` starts a span (and a traced fetch) in the
+// user's own waitUntil work, `after` ms after the response: the late-span tests.
 
 import { createTracer, otlp, type Tracer } from '../../../src/index.js'
 
@@ -21,6 +22,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 let tracer: Tracer | undefined
 const lines: string[] = []
+/** Per trace id: the `traceparent` the upstream received from the background fetch (null: none). */
+const sent: Record<string, string | null> = {}
 
 function tracerOf(env: Env): Tracer {
   tracer ??= createTracer({
@@ -39,9 +42,21 @@ export default {
   async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
     const t = tracerOf(env)
     const path = new URL(request.url).pathname
-    if (path === '/stats') return Response.json({ stats: t.stats(), log: lines })
+    if (path === '/stats') return Response.json({ stats: t.stats(), log: lines, sent })
     const waitUntil = (p: Promise<unknown>): void => ctx.waitUntil(p)
     const scope = t.start(request, path === '/forgotten' ? { name: path } : { name: path, waitUntil })
+    if (path === '/background') {
+      const after = Number(new URL(request.url).searchParams.get('after') ?? 0)
+      ctx.waitUntil(
+        (async () => {
+          await sleep(after)
+          await scope.root.child('after-response', async (s) => {
+            const echoed = (await (await s.fetch(`${env.UPSTREAM}/`)).json()) as Record<string, string>
+            sent[scope.traceId] = echoed['traceparent'] ?? null
+          })
+        })(),
+      )
+    }
     await scope.root.child('work', async (s) => {
       await s.child('step', () => sleep(1))
     })
