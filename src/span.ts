@@ -70,7 +70,10 @@ export class Span {
   readonly parentSpanId: string | undefined
   readonly kind: SpanKind
   readonly startTime: number
-  /** False for a span past the scope's span limit: it propagates but is not exported. */
+  /**
+   * False for a span past the scope's span limit (it propagates but is not exported), and
+   * for a late span, started after its scope's flush was over: it sends no trace headers.
+   */
   readonly isRecording: boolean
   name: string
   #endTime: number | undefined
