@@ -58,4 +58,10 @@ describe('withTrace with no waitUntil and an unreachable collector', () => {
     // A guard only (the budget is asserted above): well under the old 10 s.
     expect(elapsed).toBeLessThan(6000)
   }, 20_000)
+
+  it('a scope started by hand with neither waitUntil nor await is warned about once', async () => {
+    for (let i = 0; i < 2; i++) expect(await (await fetch(`${server.url}hand`)).text()).toBe('ok')
+    const { log } = (await (await fetch(`${server.url}stats`)).json()) as { log: string[] }
+    expect(log.filter((l) => l.includes('no waitUntil: spans may be lost at freeze'))).toHaveLength(1)
+  })
 })
