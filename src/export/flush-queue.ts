@@ -107,12 +107,13 @@ export class FlushQueue {
       return { exported: 0, dropped: n * exporters.length, reason: 'queue-full' }
     }
     const { deadline, alone } = options
-    let batch = alone ? undefined : this.#open
-    if (batch === undefined || batch.spans.length + n > maxBatchSpans) {
-      // A full batch is left to its own scopes' timers: sending it from here would tie its
-      // request to this invocation, which does not wait for it.
-      batch = this.#openBatch(deadline, alone ? 0 : windowMs, alone)
-    }
+    const open = alone ? undefined : this.#open
+    // A full batch is left to its own scopes' timers: sending it from here would tie its
+    // request to this invocation, which does not wait for it.
+    const batch =
+      open !== undefined && open.spans.length + n <= maxBatchSpans
+        ? open
+        : this.#openBatch(deadline, alone ? 0 : windowMs, alone)
     batch.spans.push(...spans)
     this.#queued += n
     batch.deadline = Math.min(batch.deadline, deadline)
