@@ -1,9 +1,11 @@
 import { baggageAttributes, filterIncoming, filterOutgoing } from './baggage-policy.js'
 import { now } from './clock.js'
+import type { SubmitOutcome } from './export/flush-queue.js'
 import { hexToUuid, uuidv7Hex } from './ids.js'
 import type { Limits } from './limits.js'
 import type { Incoming } from './propagation/extract.js'
 import { formatTracestate } from './propagation/tracestate.js'
+import { freezesAfterResponse } from './runtime.js'
 import { decideHead } from './sampling/head-sampler.js'
 import { ERROR, SERVER, Span, type SpanOptions } from './span.js'
 import type { Attributes, SpanKind, SpanRecord } from './span-record.js'
@@ -24,11 +26,24 @@ export interface ScopeOptions {
   readonly attributes?: Attributes
   readonly links?: readonly TraceContext[]
   readonly startTime?: number
-  /** Given: the flush is handed to it and `end()` does not delay the response. */
+  /**
+   * Given: the flush is handed to it and `end()` does not delay the response; spans started
+   * after the flush (in your own `waitUntil` work) are sent in a follow-up export handed to
+   * it too. Without it, await `end()` before responding: the flush then sends at once and
+   * has the short budget of a response that waits (`flush.budgetMs`).
+   */
   readonly waitUntil?: WaitUntil
+  /**
+   * The caller awaits `end()` before responding (the adapters do when there is no
+   * `waitUntil`): on Workers and Vercel Edge, no "no waitUntil" warning is logged.
+   */
+  readonly awaited?: boolean
   /** The incoming request's origin, allowed to receive trace headers (same-origin rule). */
   readonly origin?: string
-  /** Flush budget for this scope in ms (Lambda: remaining time minus a margin). */
+  /**
+   * Flush budget for this scope in ms (Lambda: remaining time minus a margin). Default
+   * `flush.budgetMs` if configured, else 10 000 with a `waitUntil` and 2 000 without.
+   */
   readonly flushBudgetMs?: number
   /** LangSmith run type of the root span. */
   readonly runType?: string
@@ -53,6 +68,9 @@ export interface FlushReport {
 export type InvocationResult = Response | { readonly status?: number; readonly error?: unknown } | undefined
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] }
+
+/** What the follow-up exports of late spans add to a flush report. */
+type Tally = Writable<Pick<FlushReport, 'spans' | 'exported' | 'dropped' | 'forceEnded' | 'dropReason'>>
 
 /**
  * One invocation (a request, a queue batch, a Lambda event): owns the span tree, the
@@ -88,14 +106,27 @@ export class Scope {
   readonly baggageAttributes: Attributes | undefined
   #baggage: TraceContext['baggage']
   #waitUntil: WaitUntil | undefined
+  readonly #awaited: boolean
   #budgetMs: number
+  /** Every recording span, late ones included (the span limit counts them all). */
   #spans: Span[] = []
   #open = 0
   #allEnded: (() => void) | undefined
   #failed = false
   #flushing: Promise<FlushReport> | undefined
-  /** Set when the flush takes its snapshot: spans started later cannot be exported. */
+  /** Set when the flush takes its snapshot: spans started later go to a follow-up export. */
   #sealed = false
+  /** Whether the snapshot was kept (sampled, or failed with keepErrors). */
+  #kept = false
+  /** Late spans (started after the snapshot) not exported yet. */
+  #late: Span[] = []
+  /** A flush or follow-up export will still pick up spans added to `#late`. */
+  #draining = false
+  /** Spans that will never be exported: they send no trace headers. */
+  #neverExported: WeakSet<Span> | undefined
+  /** The flush's deadline and the time after which spans are no longer waited for. */
+  #deadline = 0
+  #waitEnd = 0
   #deferred: (() => unknown)[] = []
 
   /** @internal Use `tracer.start()`. */
@@ -107,9 +138,13 @@ export class Scope {
     this.tracer = tracer
     this.limits = config.limits
     this.stats = tracer.statsRecorder
-    this.#waitUntil = options?.waitUntil
+    const waitUntil = options?.waitUntil
+    this.#waitUntil = waitUntil
+    this.#awaited = options?.awaited === true
     this.origin = options?.origin
-    this.#budgetMs = options?.flushBudgetMs ?? config.flush.budgetMs
+    // A response that waits for the flush gets the short budget.
+    this.#budgetMs =
+      options?.flushBudgetMs ?? (waitUntil ? config.flush.budgetMs : config.flush.awaitedBudgetMs)
     this.xray = incoming.xray
     this.parent = parent
     this.langsmithView = ls
@@ -180,13 +215,64 @@ export class Scope {
 
   /** @internal Creates a span under `parent`, within the scope's span limit. */
   createSpan(name: string, parent: Span, options: SpanOptions | undefined): Span {
-    const recording =
-      this.#spans.length < (this.sampled ? this.limits.spansPerScope : this.limits.spansPerUnsampledScope) &&
-      !this.#sealed
-    if (!recording) this.stats.countLimit('spans')
+    let recording = true
+    if (this.#sealed && !this.#kept) {
+      // Not kept at the flush: nothing more of this scope is exported (sampling).
+      recording = false
+    } else if (
+      this.#spans.length >= (this.sampled ? this.limits.spansPerScope : this.limits.spansPerUnsampledScope)
+    ) {
+      recording = false
+      this.stats.countLimit('spans')
+    } else if (this.#sealed && !this.#acceptLate()) {
+      recording = false
+    }
     const span = new Span(this, name, parent, options, undefined, recording)
-    if (recording) this.#track(span)
+    if (recording) {
+      this.#track(span)
+      if (this.#sealed) this.#late.push(span)
+    } else if (this.#sealed && this.#kept) this.#markLate(span)
     return span
+  }
+
+  /**
+   * Whether a span started after the snapshot can still be exported: while the flush is
+   * running, or in a follow-up export handed to `waitUntil`, before the wait for spans ends.
+   */
+  #acceptLate(): boolean {
+    if (Date.now() >= this.#waitEnd) return false
+    if (this.#draining) return true
+    const waitUntil = this.#waitUntil
+    if (waitUntil === undefined) return false
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const followUp = gate.then(() => this.#drainLate())
+    try {
+      waitUntil(followUp)
+    } catch {
+      // The invocation is over: nothing would hold the export.
+      return false
+    }
+    this.#draining = true
+    open()
+    return true
+  }
+
+  #markLate(span: Span): void {
+    this.stats.spans.late++
+    ;(this.#neverExported ??= new WeakSet()).add(span)
+    this.stats.warnOnce(
+      'late',
+      'tracehop: a span started after its scope was flushed is not exported (counted in stats().spans.late); ' +
+        'start it before the response, or inside the waitUntil work the scope was given, within flush.budgetMs',
+    )
+  }
+
+  /** @internal Whether `span` may send trace headers: not when it will never be exported. */
+  propagates(span: Span): boolean {
+    return this.#neverExported === undefined || !this.#neverExported.has(span)
   }
 
   #track(span: Span): void {
@@ -249,10 +335,18 @@ export class Scope {
     else root.end()
     const flushing = this.#flush()
     this.#flushing = flushing
-    try {
-      this.#waitUntil?.(flushing)
-    } catch {
-      // A waitUntil that throws (context already finished): the promise still runs.
+    if (this.#waitUntil === undefined) {
+      if (!this.#awaited && freezesAfterResponse())
+        this.stats.warnOnce(
+          'no-wait-until',
+          'tracehop: no waitUntil: spans may be lost at freeze (pass waitUntil to tracer.start, or await scope.end() before responding)',
+        )
+    } else {
+      try {
+        this.#waitUntil(flushing)
+      } catch {
+        // A waitUntil that throws (context already finished): the promise still runs.
+      }
     }
     return flushing
   }
@@ -260,26 +354,12 @@ export class Scope {
   async #flush(): Promise<FlushReport> {
     const budgetMs = this.#budgetMs
     const deadline = Date.now() + budgetMs
-    let forceEnded = 0
-    if (this.#open > 0) {
-      // Spans ending inside the user's own waitUntil work or a streamed body: wait for
-      // them, keeping a third of the budget (at most 1 s) for the export itself.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, budgetMs - Math.min(1000, budgetMs / 3)))
-        this.#allEnded = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-      this.#allEnded = undefined
-      for (const span of this.#spans) {
-        if (!span.ended) {
-          span.set('tracehop.force_ended', true).end()
-          forceEnded++
-        }
-      }
-      this.stats.spans.forceEnded += forceEnded
-    }
+    this.#deadline = deadline
+    // Spans ending inside the user's own waitUntil work or a streamed body are waited for,
+    // keeping a third of the budget (at most 1 s) for the export itself.
+    this.#waitEnd = deadline - Math.min(1000, budgetMs / 3)
+    await this.#allSpansEnded()
+    const forceEnded = this.#forceEnd(this.#spans)
     // Deferred work runs concurrently with the export, bounded by the same deadline.
     const work = this.#deferred
     this.#deferred = []
@@ -292,16 +372,49 @@ export class Scope {
           timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))
         }),
       ])
-    const report = await this.#export(deadline, forceEnded)
+    const report = await this.#export(forceEnded)
     await deferred
     clearTimeout(timer)
     return report
   }
 
-  async #export(deadline: number, forceEnded: number): Promise<FlushReport> {
+  /** Resolves when every recording span has ended, or at `#waitEnd`. */
+  #allSpansEnded(): Promise<void> {
+    if (this.#open === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#allEnded = undefined
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(done, Math.max(0, this.#waitEnd - Date.now()))
+      this.#allEnded = done
+    })
+  }
+
+  /** Ends the spans still open at the deadline, marked `tracehop.force_ended`; returns how many. */
+  #forceEnd(spans: readonly Span[]): number {
+    let forceEnded = 0
+    for (const span of spans) {
+      if (!span.ended) {
+        span.set('tracehop.force_ended', true).end()
+        forceEnded++
+      }
+    }
+    this.stats.spans.forceEnded += forceEnded
+    return forceEnded
+  }
+
+  #submit(spans: readonly Span[]): Promise<SubmitOutcome> {
+    return this.tracer.queue.submit(spans.map(toRecord), {
+      deadline: this.#deadline,
+      alone: this.#waitUntil === undefined,
+    })
+  }
+
+  async #export(forceEnded: number): Promise<FlushReport> {
     this.#sealed = true
     const stats = this.stats.scopes
-    const spans = this.#spans.length
     let reason: FlushReport['reason'] = 'sampled'
     if (this.sampled) stats.sampled++
     else if (this.#failed && this.tracer.config.sampling.keepErrors) {
@@ -310,19 +423,65 @@ export class Scope {
       this.root.setAfterEnd('tracehop.kept_reason', 'error')
     } else {
       stats.notSampled++
-      return { kept: false, reason: 'not-sampled', spans, exported: 0, dropped: 0, forceEnded }
+      return {
+        kept: false,
+        reason: 'not-sampled',
+        spans: this.#spans.length,
+        exported: 0,
+        dropped: 0,
+        forceEnded,
+      }
     }
-    const outcome = await this.tracer.queue.submit(this.#spans.map(toRecord), deadline)
+    this.#kept = true
+    // Spans started from here on (during the export) are sent by #drainLate before the flush resolves.
+    this.#draining = true
+    const snapshot = this.#spans.slice()
+    const outcome = await this.#submit(snapshot)
     const report: Writable<FlushReport> = {
       kept: true,
       reason,
-      spans,
+      spans: snapshot.length,
       exported: outcome.exported,
       dropped: outcome.dropped,
       forceEnded,
     }
     if (outcome.reason !== undefined) report.dropReason = outcome.reason
+    const late = await this.#drainLate()
+    report.spans += late.spans
+    report.exported += late.exported
+    report.dropped += late.dropped
+    report.forceEnded += late.forceEnded
+    if (report.dropReason === undefined && late.dropReason !== undefined) report.dropReason = late.dropReason
     return report
+  }
+
+  /**
+   * Exports late spans (started after the snapshot) once they have ended, within the
+   * flush's deadline, until none are left; `#draining` is cleared in the same turn as the
+   * last check, so a span started later gets a follow-up export of its own.
+   */
+  async #drainLate(): Promise<Tally> {
+    const tally: Tally = {
+      spans: 0,
+      exported: 0,
+      dropped: 0,
+      forceEnded: 0,
+    }
+    for (;;) {
+      await this.#allSpansEnded()
+      const late = this.#late
+      if (late.length === 0) {
+        this.#draining = false
+        return tally
+      }
+      this.#late = []
+      tally.forceEnded += this.#forceEnd(late)
+      const outcome = await this.#submit(late)
+      tally.spans += late.length
+      tally.exported += outcome.exported
+      tally.dropped += outcome.dropped
+      if (outcome.reason !== undefined) tally.dropReason ??= outcome.reason
+    }
   }
 }
 

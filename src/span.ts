@@ -70,7 +70,10 @@ export class Span {
   readonly parentSpanId: string | undefined
   readonly kind: SpanKind
   readonly startTime: number
-  /** False for a span past the scope's span limit: it propagates but is not exported. */
+  /**
+   * False for a span past the scope's span limit (it propagates but is not exported), and
+   * for a late span, started after its scope's flush was over: it sends no trace headers.
+   */
   readonly isRecording: boolean
   name: string
   #endTime: number | undefined
@@ -307,6 +310,9 @@ export class Span {
   headers(destination?: string | URL): Record<string, string> {
     const out: Record<string, string> = {}
     const url = destination === undefined ? undefined : toUrl(destination)
+    // A span that will never be exported (started after its scope's flush) sends nothing:
+    // downstream spans must not point at a parent that never arrives.
+    if (!this.scope.propagates(this)) return out
     if (destination === undefined || (url !== undefined && this.mayReceive(url))) {
       const tracer = this.scope.tracer
       inject(this.scope.contextOf(this, url), recordSetter(out), tracer.config.write, undefined, tracer.hooks)
@@ -397,7 +403,7 @@ export async function tracedFetch(
       'server.port': url.port ? Number(url.port) : undefined,
     } as Attributes,
   })
-  if (target !== undefined || span.mayReceive(url)) {
+  if ((target !== undefined || span.mayReceive(url)) && scope.propagates(span)) {
     const headers = request.headers
     const existing = headers.get('baggage') ?? undefined
     inject(

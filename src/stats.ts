@@ -44,6 +44,11 @@ export interface TracerStats {
     readonly dropped: Readonly<Partial<Record<DropReason, number>>>
     /** Spans force-ended at a flush deadline. */
     readonly forceEnded: number
+    /**
+     * Spans started after their scope's flush was over (or too close to its deadline to be
+     * sent): not exported, and they send no trace headers.
+     */
+    readonly late: number
   }
   readonly invalid: Readonly<Partial<Record<InvalidInput, number>>>
   readonly limits: Readonly<Partial<Record<LimitHit, number>>>
@@ -55,7 +60,7 @@ type Count<K extends string> = Partial<Record<K, number>>
 /** The mutable side, owned by one tracer and shared by its scopes: counters in the shape of {@link TracerStats}. */
 export class StatsRecorder {
   readonly scopes = { started: 0, sampled: 0, keptForError: 0, notSampled: 0 }
-  readonly spans = { recorded: 0, exported: 0, dropped: {} as Count<DropReason>, forceEnded: 0 }
+  readonly spans = { recorded: 0, exported: 0, dropped: {} as Count<DropReason>, forceEnded: 0, late: 0 }
   readonly invalid: Count<InvalidInput> = {}
   readonly limits: Count<LimitHit> = {}
   readonly exports = { requests: 0, retries: 0, failed: 0 }
@@ -78,11 +83,17 @@ export class StatsRecorder {
     const dropped = this.spans.dropped
     dropped[reason] = (dropped[reason] ?? 0) + spans
     // One log line per distinct reason and detail: enough to notice, never a flood.
-    const key = `${reason}: ${detail}`
-    if (!this.#logged.has(key) && this.#logged.size < 64) {
-      this.#logged.add(key)
-      this.#log(`tracehop: dropped ${spans} span(s): ${reason}${detail ? ` (${detail})` : ''}`)
-    }
+    this.warnOnce(
+      `${reason}: ${detail}`,
+      `tracehop: dropped ${spans} span(s): ${reason}${detail ? ` (${detail})` : ''}`,
+    )
+  }
+
+  /** Logs `line` the first time `key` is seen (a problem worth one line, never a flood). */
+  warnOnce(key: string, line: string): void {
+    if (this.#logged.has(key) || this.#logged.size >= 64) return
+    this.#logged.add(key)
+    this.#log(line)
   }
 
   snapshot(): TracerStats {

@@ -45,9 +45,17 @@ export interface PropagationConfig {
 }
 
 export interface FlushConfig {
-  /** Time budget of one scope's flush, retries included (ms). Default 10 000. */
+  /**
+   * Time budget of one scope's flush, retries included (ms). Default: 10 000 when the flush
+   * is handed to `waitUntil` (after the response), 2 000 when the response waits for it (no
+   * `waitUntil`: Node servers, Lambda, Vercel outside a request context), so an unreachable
+   * collector delays a response by at most 2 s. Set, it applies to both.
+   */
   readonly budgetMs?: number
-  /** Coalescing window for scopes that end together (ms). Default 10; 0 sends at once. */
+  /**
+   * Coalescing window for scopes that end together (ms). Default 10; 0 sends at once.
+   * Only scopes with a `waitUntil` share a batch; one without sends at once, alone.
+   */
   readonly windowMs?: number
   /** Default 512. */
   readonly maxBatchSpans?: number
@@ -93,8 +101,16 @@ export interface ResolvedConfig {
   readonly randomFlag: boolean
   readonly baggage: BaggagePolicy
   readonly limits: Limits
-  readonly flush: Required<FlushConfig>
+  readonly flush: Required<FlushConfig> & {
+    /** The budget of a scope whose response waits for its flush (no `waitUntil`). */
+    readonly awaitedBudgetMs: number
+  }
 }
+
+/** Default flush budget when the flush runs in `waitUntil`, after the response (ms). */
+export const DEFAULT_FLUSH_BUDGET_MS = 10_000
+/** Default flush budget when the response waits for the flush (ms), as on Lambda. */
+export const AWAITED_FLUSH_BUDGET_MS = 2_000
 
 /** Options for `tracer.start()`, on top of the scope's own. */
 export interface StartOptions extends ScopeOptions {
@@ -130,8 +146,9 @@ export class Tracer {
       )
     }
     const flush = config.flush ?? {}
-    const budgetMs = flush.budgetMs ?? 10_000
-    if (!(budgetMs > 0)) throw new TracehopError(`flush.budgetMs must be positive, got ${String(budgetMs)}`)
+    const budgetMs = flush.budgetMs
+    if (budgetMs !== undefined && !(budgetMs > 0))
+      throw new TracehopError(`flush.budgetMs must be positive, got ${String(budgetMs)}`)
     for (const e of exporters) {
       if (typeof e?.export !== 'function') {
         throw new TracehopError('every entry of config.exporters must be an exporter, e.g. otlp({ url })')
@@ -148,7 +165,8 @@ export class Tracer {
       baggage: resolveBaggagePolicy(p.baggage),
       limits: resolveLimits(config.limits),
       flush: {
-        budgetMs,
+        budgetMs: budgetMs ?? DEFAULT_FLUSH_BUDGET_MS,
+        awaitedBudgetMs: budgetMs ?? AWAITED_FLUSH_BUDGET_MS,
         windowMs: flush.windowMs ?? 10,
         maxBatchSpans: flush.maxBatchSpans ?? 512,
         maxQueuedSpans: flush.maxQueuedSpans ?? 4096,
@@ -228,6 +246,8 @@ export class Tracer {
 
   /** Counters: scopes kept and why, spans exported and dropped (by reason), bad input, limits. */
   stats(): TracerStats {
+    // Batches whose invocation ended without finishing them are counted before reading.
+    this.queue.sweep()
     return this.statsRecorder.snapshot()
   }
 

@@ -147,7 +147,8 @@ export class Invoker {
     } catch {
       // A context double without a working clock: the tracer's own budget applies.
     }
-    const configured = tracer.config.flush.budgetMs
+    // Lambda scopes have no waitUntil: the response waits for the flush.
+    const configured = tracer.config.flush.awaitedBudgetMs
     const flushBudgetMs =
       remaining === undefined ? configured : Math.max(0, Math.min(configured, remaining - this.marginMs))
     const hardDeadline = remaining === undefined ? Number.POSITIVE_INFINITY : now + remaining - this.marginMs

@@ -99,7 +99,8 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
       name: serverSpanName(method, route),
       kind: SpanKind.SERVER,
       attributes,
-      ...(waitUntil !== undefined ? { waitUntil } : {}),
+      // Without waitUntil the response (or its stream) waits for the flush below.
+      ...(waitUntil !== undefined ? { waitUntil } : { awaited: true }),
       ...(origin !== undefined ? { origin } : {}),
       ...(runType !== undefined ? { runType } : {}),
       ...(ingress !== undefined ? { ingress } : {}),

@@ -8,6 +8,8 @@ export type DropReason =
   | 'http-5xx'
   | 'rate-limited'
   | 'budget'
+  /** Never settled: the scope had no `waitUntil` and the runtime ended its invocation first. */
+  | 'no-wait-until'
   | 'queue-full'
   | 'invalid'
   | 'encode'

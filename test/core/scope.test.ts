@@ -371,9 +371,22 @@ describe('flush', () => {
   it('coalesces scopes that end within the window into one export request', async () => {
     const memory = createMemoryExporter()
     const tracer = createTracer({ service: 't', exporters: [memory], flush: { windowMs: 20 } })
-    await Promise.all([tracer.start().end(), tracer.start().end(), tracer.start().end()])
+    const waitUntil = (): void => {}
+    const start = () => tracer.start(undefined, { waitUntil })
+    await Promise.all([start().end(), start().end(), start().end()])
     expect(memory.batches()).toHaveLength(1)
     expect(memory.spans()).toHaveLength(3)
+  })
+
+  it('sends a scope without waitUntil at once and alone: its response waits for no window', async () => {
+    const memory = createMemoryExporter()
+    const tracer = createTracer({ service: 't', exporters: [memory], flush: { windowMs: 2_000 } })
+    const waitUntil = (): void => {}
+    void tracer.start(undefined, { waitUntil }).end()
+    await Promise.all([tracer.start().end(), tracer.start().end()])
+    // The two awaited scopes were sent, each in its own request; the waitUntil one still waits.
+    expect(memory.batches()).toHaveLength(2)
+    expect(memory.batches().map((b) => b.spans.length)).toEqual([1, 1])
   })
 
   it('counts spans of a failing exporter as dropped, never throws, and reports the reason', async () => {
