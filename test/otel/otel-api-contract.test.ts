@@ -224,6 +224,7 @@ describe('Tracer.startSpan options', () => {
     }
     await t.scope.end()
     const recs = t.memory.spans().filter((x) => x.name === 'timed')
+    expect(recs).toHaveLength(inputs.length)
     const sdkMs = ref.exporter.getFinishedSpans().map((s) => s.startTime[0] * 1e3 + s.startTime[1] / 1e6)
     expect(recs.map((r) => r.startTime)).toEqual(sdkMs)
     for (const r of recs) expect(r.startTime).toBeCloseTo(at, 3)

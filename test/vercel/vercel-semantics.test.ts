@@ -270,7 +270,10 @@ describe('tracehop/vercel: Next.js / Vercel Edge semantics in edge-runtime', () 
     // Held, it would arrive after ~1 000 ms (budget minus the export's share) with the
     // never-read stream's child span force-ended.
     expect(exportedAfterMs).toBeLessThan(BUDGET_MS / 2)
-    const children = receiver.spans().filter((s) => s.traceId === span.traceId && s.kind !== SERVER)
+    const inTrace = (s: ReceivedSpan): boolean => s.traceId === span.traceId && s.kind !== SERVER
+    await receiver.waitFor((spans) => spans.some(inTrace), 3_000)
+    const children = receiver.spans().filter(inTrace)
+    expect(children.map((c) => c.name)).toEqual(['llm.stream'])
     for (const c of children) expect(c.attributes['tracehop.force_ended']).toBeUndefined()
   })
 
