@@ -108,8 +108,12 @@ async function batchOf(
 ): Promise<{ batch: ReceivedSpan; process: ReceivedSpan[] }> {
   const [first] = await spansWhere((s) => s.attributes['messaging.message.id'] === id)
   const trace = first!.traceId
-  const process = await spansWhere((s) => s.traceId === trace && s.name === 'process sem-jobs', messages)
-  const [batch] = await spansWhere((s) => s.traceId === trace && s.name === 'receive sem-jobs')
+  const isBatch = (s: ReceivedSpan): boolean => s.attributes['messaging.batch.message_count'] !== undefined
+  const process = await spansWhere(
+    (s) => s.traceId === trace && s.name === 'process sem-jobs' && !isBatch(s),
+    messages,
+  )
+  const [batch] = await spansWhere((s) => s.traceId === trace && s.name === 'process sem-jobs' && isBatch(s))
   return { batch: batch!, process }
 }
 
@@ -340,7 +344,8 @@ describe('queue consumer in workerd', () => {
       expect(p!.name).toBe('process sem-jobs')
       expect(p!.traceId).not.toBe(res.headers.get('x-trace-id'))
       const [batch] = await spansWhere((s) => s.spanId === p!.parentSpanId)
-      expect(batch!.name).toBe('receive sem-jobs')
+      expect(batch!.name).toBe('process sem-jobs')
+      expect(batch!.attributes['messaging.batch.message_count']).toBeDefined()
     }
   })
 })
@@ -372,17 +377,19 @@ describe('semantic conventions of the invocation spans', () => {
     expect(process[0]!.attributes['messaging.operation.name']).toBeDefined()
   })
 
-  // Questionable: semconv messaging "Operation types" / "Consumer spans": `receive` is the
+  // Regression (fixed): semconv messaging "Operation types" / "Consumer spans": `receive` is the
   // pull-based operation (span kind CLIENT); a batch the platform pushes to a handler is a
-  // `process` span (kind CONSUMER). Input: a pushed batch. Actual: the batch span is
-  // `receive sem-jobs`, messaging.operation.type `receive`, kind CONSUMER.
-  it.fails('the pushed batch is a process operation, not a pull-based receive', async () => {
+  // `process` span (kind CONSUMER), as the Lambda adapter names SQS/SNS batches. Input: a
+  // pushed batch. Before: the batch span was `receive sem-jobs`, messaging.operation.type `receive`.
+  it('the pushed batch is a process operation, not a pull-based receive', async () => {
     const w = await worker('main')
     await w.queue('sem-jobs', [message('sc3-a', { n: 1 })])
     const [first] = await spansWhere((s) => s.attributes['messaging.message.id'] === 'sc3-a')
     const [batch] = await spansWhere((s) => s.traceId === first!.traceId && s.parentSpanId === undefined)
     expect(batch!.kind).toBe(KIND.CONSUMER)
     expect(batch!.attributes['messaging.operation.type']).toBe('process')
+    expect(batch!.attributes['messaging.operation.name']).toBe('process')
+    expect(batch!.name).toBe('process sem-jobs')
   })
 })
 

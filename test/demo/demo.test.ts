@@ -60,7 +60,7 @@ function scopeRoots(trace: CollectedTrace, service: string): CollectedSpan[] {
 }
 
 function isBatchTrace(t: CollectedTrace): boolean {
-  return t.services.length === 1 && t.services[0] === 'jobs' && t.name === 'receive jobs'
+  return t.services.length === 1 && t.services[0] === 'jobs' && t.name === 'process jobs'
 }
 
 interface Totals {
