@@ -20,11 +20,10 @@ import {
 import { startTopology, type Topology } from '../../examples/demo/topology.js'
 import { hexToUuid } from '../../src/ids.js'
 import { isHeadSampled, type TracerStats } from '../../src/index.js'
-import { launchChromium } from '../support/chromium.js'
+import { CHROMIUM_PATH as CHROMIUM, launchChromium } from '../support/chromium.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SCREENSHOT = `${ROOT}test-results/demo-trace.png`
-const CHROMIUM = '/usr/bin/chromium'
 const RATIO = 0.1
 /** The head decision every service makes at RATIO (tracehop's public `isHeadSampled`). */
 const headSampled = (traceId: string): boolean => isHeadSampled(traceId, { ratio: RATIO })

@@ -3,8 +3,7 @@
  * runs posted to `/runs/multipart` and `/runs/batch` (creates and patches), per first path
  * segment, so two clients (the SDK and tracehop's exporter) can be told apart.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { startReceiver } from './http-receiver.js'
 
 export interface ReceivedRun {
   readonly op: 'post' | 'patch'
@@ -48,12 +47,6 @@ const INFO = {
   instance_flags: { gzip_body_enabled: false, zstd_compression_enabled: false },
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of req) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
-
 async function parseMultipart(body: Buffer, contentType: string, source: string): Promise<ReceivedRun[]> {
   const form = await new Request('http://receiver/', {
     method: 'POST',
@@ -78,12 +71,12 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
   let runs: ReceivedRun[] = []
   let requests: string[] = []
   const delays = new Map<string, number>()
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://receiver')
+  const http = await startReceiver(async (req, res) => {
+    const url = new URL(req.path, 'http://receiver')
     const [, source = '', ...rest] = url.pathname.split('/')
     const path = `/${rest.join('/')}`
     requests.push(`${source} ${req.method} ${path}`)
-    const body = await readBody(req)
+    const body = req.body
     if (req.method === 'GET' && path === '/info') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(INFO))
       return
@@ -108,10 +101,8 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
     if (delay > 0) setTimeout(answer, delay)
     else answer()
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
   return {
-    base: `http://127.0.0.1:${port}`,
+    base: http.url,
     runs: () => runs,
     requests: () => requests,
     setDelay: (source, ms) => void delays.set(source, ms),
@@ -119,10 +110,6 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
       runs = []
       requests = []
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: () => http.close(),
   }
 }
