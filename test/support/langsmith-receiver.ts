@@ -1,7 +1,8 @@
 /**
  * A local stand-in for the LangSmith API on 127.0.0.1: answers `GET /info`, records the
- * runs posted to `/runs/multipart` and `/runs/batch` (creates and patches), per first path
- * segment, so two clients (the SDK and tracehop's exporter) can be told apart.
+ * runs sent to `/runs/multipart`, `/runs/batch`, `POST /runs` and `PATCH /runs/<id>`
+ * (creates and patches), per first path segment, so two clients (the SDK and tracehop's
+ * exporter) can be told apart.
  */
 import { startReceiver } from './http-receiver.js'
 
@@ -88,6 +89,11 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
         const batch = JSON.parse(body.toString('utf8')) as { post?: object[]; patch?: object[] }
         for (const r of batch.post ?? []) runs.push({ ...(r as ReceivedRun), op: 'post', source })
         for (const r of batch.patch ?? []) runs.push({ ...(r as ReceivedRun), op: 'patch', source })
+      } else if (req.method === 'POST' && path === '/runs') {
+        runs.push({ ...(JSON.parse(body.toString('utf8')) as ReceivedRun), op: 'post', source })
+      } else if (req.method === 'PATCH' && path.startsWith('/runs/')) {
+        const id = path.slice('/runs/'.length)
+        runs.push({ ...(JSON.parse(body.toString('utf8')) as ReceivedRun), id, op: 'patch', source })
       } else {
         res.writeHead(404).end()
         return
