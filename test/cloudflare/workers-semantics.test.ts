@@ -484,7 +484,7 @@ describe('fetch handler edge cases in workerd', () => {
   // Regression (found by this file, fixed): an invocation that throws `undefined` failed (the runtime answers 500), yet its span
   // is not an error and, unsampled, would not be kept. Input: `throw undefined` in fetch.
   // Expected (semconv "Recording errors": an operation that ended in an error sets status
-  // Error; DESIGN.md "errors are always kept"): status ERROR. Actual: status unset, no
+  // Error; docs/design.md "Sampling": errors are always kept): status ERROR. Actual: status unset, no
   // exception event — runFetch calls scope.end({ error: undefined }) and recordResult() in
   // src/scope.ts skips `error === undefined`.
   it('a thrown undefined still marks the server span as an error', async () => {

@@ -1,4 +1,4 @@
-// "Continuing a trace never rewrites its root" (DESIGN.md, Interop hazards): a service that
+// "Continuing a trace never rewrites its root" (docs/design.md, "Interop hazards"): a service that
 // continues a remote LangSmith or W3C trace exports only its own runs and spans. The
 // upstream context comes from the REAL langsmith SDK (RunTree.toHeaders()); the receiver is a
 // node:http server on 127.0.0.1 that parses what arrives the way LangSmith's ingestion
