@@ -1,12 +1,73 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+/**
+ * Test files that start a runtime or bind a port: workerd (miniflare), edge-runtime,
+ * serverless-offline, Chromium, the TypeScript compiler over the platform types, real HTTP
+ * and UDP receivers, the dev collector. Everything else is `unit` (no runtime, no server:
+ * seconds), and test/support/no-servers.ts fails a unit test that binds a port.
+ */
+const RUNTIME = [
+  // workerd (miniflare)
+  'test/cloudflare/chain.test.ts',
+  'test/cloudflare/fetch.test.ts',
+  'test/cloudflare/gateway.test.ts',
+  'test/cloudflare/receiver-failure.test.ts',
+  'test/cloudflare/workers-semantics.test.ts',
+  'test/cloudflare-agent/agent-e2e.test.ts',
+  'test/cloudflare-agent/durable-object.test.ts',
+  'test/cloudflare-agent/workflow.test.ts',
+  'test/hono/hono-workerd.test.ts',
+  'test/mcp/workerd.test.ts',
+  // tsc over @cloudflare/workers-types (tens of seconds)
+  'test/cloudflare/types.test.ts',
+  // edge-runtime
+  'test/vercel/edge-runtime.test.ts',
+  'test/vercel/orchestrator-edge.test.ts',
+  'test/vercel/vercel-semantics.test.ts',
+  // serverless-offline, the AWS SDK against a local SQS/SNS (fauxqs), an X-Ray daemon (UDP)
+  'test/lambda/serverless-offline.test.ts',
+  'test/lambda/producers.test.ts',
+  'test/lambda/queue-hop.test.ts',
+  'test/lambda/powertools.test.ts',
+  // every service on its runtime, Chromium
+  'test/demo/demo.test.ts',
+  'test/cli/browser.test.ts',
+  // the dev collector and real receivers on 127.0.0.1
+  'test/cli/bin.test.ts',
+  'test/cli/collector.test.ts',
+  'test/cli/langsmith.test.ts',
+  'test/cli/otlp.test.ts',
+  'test/core/continue-root.test.ts',
+  'test/export/langsmith-exporter.test.ts',
+  'test/export/otlp-exporter.test.ts',
+  'test/export/retry.test.ts',
+  'test/lambda/export.test.ts',
+  'test/langsmith-bridge/run-tree.test.ts',
+  'test/mcp/mcp-semconv.test.ts',
+  'test/mcp/streamable-http.test.ts',
+  // the W3C harnesses' callback servers
+  'test/propagation/w3c-baggage-suite.test.ts',
+  'test/propagation/w3c-trace-context-suite.test.ts',
+]
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Runtime tests start workerd, edge-runtime and local receivers: two cores, keep it calm.
     maxWorkers: 2,
     minWorkers: 1,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...RUNTIME],
+          setupFiles: ['test/support/no-servers.ts'],
+        },
+      },
+      { extends: true, test: { name: 'runtime', include: RUNTIME } },
+    ],
   },
 })

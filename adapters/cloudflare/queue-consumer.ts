@@ -134,8 +134,9 @@ class TracedBatch<Body = unknown> implements MessageBatchLike<Body> {
     const tracer = resolved.tracer
     const attributes: Attributes = {
       'messaging.system': MESSAGING_SYSTEM,
-      'messaging.operation.type': 'receive',
-      'messaging.operation.name': 'receive',
+      // Pushed to the handler, not pulled: `process` (semconv messaging; as the Lambda adapter).
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
       'messaging.destination.name': queue,
       'faas.trigger': 'pubsub',
       'messaging.batch.message_count': originals.length,
@@ -145,7 +146,7 @@ class TracedBatch<Body = unknown> implements MessageBatchLike<Body> {
       attributes['faas.coldstart'] = true
     }
     this.scope = tracer.start(undefined, {
-      name: `receive ${queue}`,
+      name: `process ${queue}`,
       kind: SpanKind.CONSUMER,
       attributes,
       ...(waitUntil !== undefined ? { waitUntil } : {}),
@@ -183,7 +184,7 @@ class TracedBatch<Body = unknown> implements MessageBatchLike<Body> {
 }
 
 /**
- * @internal One traced `queue` invocation: a batch span (`receive <queue>`, a fresh trace)
+ * @internal One traced `queue` invocation: a batch span (`process <queue>`, a fresh trace)
  * linked to one process span per message; an enveloped message's process span continues
  * its producer's trace, others are children of the batch span. The user's handler sees
  * the original bodies.

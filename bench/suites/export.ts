@@ -4,19 +4,16 @@
  * ours against @opentelemetry/otlp-transformer's serializers. Both sides get their input
  * prepared once, outside the timed loop: SpanRecords for us, ReadableSpans for them.
  */
-import type { HrTime } from '@opentelemetry/api'
-import { TraceState } from '@opentelemetry/core'
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
-import { resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { encodeOtlpJson } from '../../src/export/otlp-json.js'
 import { encodeOtlpProto } from '../../src/export/otlp-proto.js'
 import { newRunIdentity, randomSpanId, randomTraceId } from '../../src/ids.js'
 import type { Attributes, ExportBatch, SpanRecord } from '../../src/span-record.js'
+import { type TimedRecord, toReadableSpans } from '../../test/support/readable-span.js'
 import { compare, consume, note } from '../harness.js'
 
 const T0_US = 1_764_100_000_000_123
-const hr = (us: number): HrTime => [Math.floor(us / 1e6), (us % 1e6) * 1000]
 
 function attributesFor(i: number): Attributes {
   if (i === 0) {
@@ -60,10 +57,9 @@ function prepare(count: number): Prepared {
     'service.version': '1.4.2',
     'cloud.provider': 'cloudflare',
   }
-  const resource = resourceFromAttributes(resourceAttrs)
   const scope = { name: 'tracehop', version: '0.1.0' }
   const spans: SpanRecord[] = []
-  const readable: ReadableSpan[] = []
+  const timed: TimedRecord[] = []
   for (let i = 0; i < count; i++) {
     const startUs = T0_US + i * 10
     const endUs = startUs + 1_000 + i * 37
@@ -101,43 +97,15 @@ function prepare(count: number): Prepared {
       dottedOrder: '',
       remoteParent: false,
     })
-    const s = spans[i]!
-    const traceState = new TraceState(s.traceState)
-    readable.push({
-      name: s.name,
-      kind: s.kind,
-      spanContext: () => ({ traceId, spanId, traceFlags: 1, traceState }),
-      ...(i > 0
-        ? { parentSpanContext: { traceId, spanId: rootSpanId, traceFlags: 1, isRemote: false } }
-        : {}),
-      startTime: hr(startUs),
-      endTime: hr(endUs),
-      duration: hr(endUs - startUs),
-      status,
-      attributes,
-      links: links.map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.flags } })),
-      events: events.map((e, k) => ({
-        name: e.name,
-        time: hr(eventsUs[k]!),
-        ...(e.attributes ? { attributes: e.attributes } : {}),
-      })),
-      ended: true,
-      resource,
-      instrumentationScope: scope,
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    } as ReadableSpan)
+    timed.push({ record: spans[i]!, startUs, endUs, eventsUs })
   }
-  return {
-    batch: {
-      resource: { attributes: resourceAttrs },
-      scopeName: scope.name,
-      scopeVersion: scope.version,
-      spans,
-    },
-    readable,
+  const batch: ExportBatch = {
+    resource: { attributes: resourceAttrs },
+    scopeName: scope.name,
+    scopeVersion: scope.version,
+    spans,
   }
+  return { batch, readable: toReadableSpans(timed, batch) }
 }
 
 export async function run(): Promise<void> {

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
+import { workerdBuildOptions } from '../../test/support/workerd-bundle.js'
 import { note, report } from '../harness.js'
 
 /** The repository root: where `adapters/cloudflare/index.ts` is (bench runs from there). */
@@ -130,25 +131,16 @@ const VARIANTS = {
   otelCf: { label: '@microlabs/otel-cf-workers 0.9 (OTLP JSON)', source: OTEL_CF, nodeCompat: true },
 } satisfies Record<string, Variant>
 
-/** Bundles a Worker source for workerd (ESM, workerd/worker/browser conditions, as wrangler does). */
+/** Bundles a Worker source for workerd with the tests' options (test/support/workerd-bundle.ts). */
 async function bundle(source: string, nodeCompat: boolean, minify: boolean): Promise<string> {
   const result = await build({
     stdin: { contents: source, resolveDir: repoRoot(), sourcefile: 'worker.js', loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    // `browser`: older OpenTelemetry packages swap their Node platform files through the
-    // package.json `browser` map, which esbuild applies only on this platform.
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    external: nodeCompat ? ['cloudflare:*', 'node:*'] : ['cloudflare:*'],
-    minify,
+    // `browser`: @microlabs/otel-cf-workers' OpenTelemetry dependencies swap their Node
+    // platform files through the package.json `browser` map, applied only on this platform.
+    ...workerdBuildOptions({ nodeCompat, minify, platform: 'browser' }),
     legalComments: 'none',
-    logLevel: 'silent',
   })
-  return result.outputFiles[0]!.text
+  return result.outputFiles![0]!.text
 }
 
 export interface SizeRow {

@@ -182,7 +182,7 @@ export async function runDemo(argv: readonly string[], root: string): Promise<nu
       `  ${tally.requests} requests: ${tally.headSampled} head-sampled (kept whole by every service: the decision is a function of the trace id), ${tally.keptForError} kept for an error, ${tally.notKept} not kept anywhere`,
     )
     console.log(
-      `  fragments (part of a trace kept by some services only): ${tally.fragments}; queue batch traces (\`receive jobs\`, sampled on their own): ${tally.batchTraces}`,
+      `  fragments (part of a trace kept by some services only): ${tally.fragments}; queue batch traces (\`process jobs\`, sampled on their own): ${tally.batchTraces}`,
     )
     const rows = await settledCounters(topology)
     console.log('')

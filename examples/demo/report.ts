@@ -143,7 +143,7 @@ export interface TraceTally {
   readonly notKept: number
   /** Request traces in the collector that are neither head-sampled nor failing: should be 0. */
   readonly fragments: number
-  /** The jobs consumer's batch traces (`receive jobs`: their own traces, sampled on their own). */
+  /** The jobs consumer's batch traces (`process jobs`: their own traces, sampled on their own). */
   readonly batchTraces: number
 }
 
@@ -165,7 +165,11 @@ export function tallyTraces(
   let batchTraces = 0
   for (const t of traces) {
     const services = new Set(t.spans.map((s) => s.service))
-    if (services.size === 1 && services.has('jobs') && t.spans.some((s) => s.name.startsWith('receive '))) {
+    if (
+      services.size === 1 &&
+      services.has('jobs') &&
+      t.spans.some((s) => s.parentSpanId === undefined && s.name.startsWith('process '))
+    ) {
       batchTraces++
       continue
     }

@@ -20,7 +20,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { EdgeRuntime, runServer } from 'edge-runtime'
 import { build } from 'esbuild'
@@ -28,6 +27,8 @@ import { Miniflare } from 'miniflare'
 import { parse } from 'smol-toml'
 import { type Collector, startCollector } from '../../cli/collector.js'
 import type { TracerStats } from '../../src/index.js'
+import { freePort } from '../../test/support/http-receiver.js'
+import { bundleForWorkerd } from '../../test/support/workerd-bundle.js'
 import { type RetrievalStats, STATS_EVENT } from './retrieval-entry.js'
 
 export interface TopologyOptions {
@@ -97,33 +98,8 @@ function readToml(path: string): WranglerFile {
   return parse(readFileSync(path, 'utf8')) as unknown as WranglerFile
 }
 
-/** A free TCP port on 127.0.0.1 (for serverless-offline, which cannot report an ephemeral one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 function workerBundle(root: string, entry: string): Promise<string> {
-  // As wrangler bundles for workerd: ESM, the workerd/worker/browser export conditions.
-  return build({
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    external: ['cloudflare:*'],
-    logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text)
+  return bundleForWorkerd(join(root, entry))
 }
 
 function lines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {

@@ -8,10 +8,9 @@ import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Collector, startCollector } from '../../cli/collector.js'
-import { launchChromium } from '../support/chromium.js'
+import { CHROMIUM_PATH as CHROMIUM, launchChromium } from '../support/chromium.js'
 import { post, threeServiceTrace } from './helpers.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const haveChromium = existsSync(CHROMIUM)
 // Only a developer machine without chromium may skip; CI must run this (and fails without it).
 const { CI } = process.env

@@ -6,7 +6,7 @@
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CollectedSpan, type Collector, renderWaterfall, startCollector } from '../../cli/collector.js'
-import { bundleWorker } from '../cloudflare/helpers/bundle.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
 import { openSocket, traceparent } from './helpers/harness.js'
 
 let collector: Collector

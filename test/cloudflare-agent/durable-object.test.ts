@@ -2,7 +2,7 @@
 // linked to the accepting span across a real hibernation; the user's attachment intact;
 // nothing of tracehop's keeps the object awake (a control that leaves a timer does stay awake).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KIND, type ReceivedSpan } from '../cloudflare/helpers/otlp-receiver.js'
+import { KIND, type ReceivedSpan } from '../support/otlp-receiver.js'
 import {
   type ChatSocket,
   type Harness,

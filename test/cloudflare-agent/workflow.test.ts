@@ -2,7 +2,7 @@
 // context rides in the params envelope, `run` sees the user's payload, every step gets a
 // span, and a run replayed after pause/resume marks its replayed and retried steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KIND, type ReceivedSpan } from '../cloudflare/helpers/otlp-receiver.js'
+import { KIND, type ReceivedSpan } from '../support/otlp-receiver.js'
 import { type Harness, only, randomHex, startHarness, traceparent } from './helpers/harness.js'
 
 let h: Harness

@@ -3,8 +3,8 @@
 // messages that carry no envelope or a malformed one.
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker } from './helpers/bundle.js'
-import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
 
 let mf: Miniflare
 let receiver: OtlpReceiver
@@ -135,7 +135,8 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
 
     // The batch span (its own trace) is linked to every process span, and they to it.
     const batches = receiver.spans.filter(
-      (s) => s.name === 'receive jobs' && s.links.some((l) => l.traceId === id),
+      (s) =>
+        s.name === 'process jobs' && s.parentSpanId === undefined && s.links.some((l) => l.traceId === id),
     )
     const linked = batches.flatMap((b) => b.links.filter((l) => l.traceId === id).map((l) => l.spanId))
     expect(new Set(linked)).toEqual(new Set(processes.map((p) => p.spanId)))
@@ -192,7 +193,8 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     expect(JSON.parse(String(index.attributes['test.body']))).toEqual({ m: 'plain', tag: 'p1' })
     const process = receiver.spans.find((s) => s.spanId === index.parentSpanId)!
     const batch = receiver.spans.find((s) => s.spanId === process.parentSpanId)!
-    expect(batch.name).toBe('receive jobs')
+    expect(batch.name).toBe('process jobs')
+    expect(batch.parentSpanId).toBeUndefined()
     expect(process.traceId).toBe(batch.traceId)
   })
 

@@ -3,14 +3,9 @@
 import fc from 'fast-check'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker, nodeImports } from './helpers/bundle.js'
-import {
-  KIND,
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startEchoServer,
-  startOtlpReceiver,
-} from './helpers/otlp-receiver.js'
+import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker, nodeImports } from '../support/workerd-bundle.js'
+import { startEchoServer } from './helpers/echo-server.js'
 
 interface Stats {
   invalid: { traceparent?: number; tracestate?: number; baggage?: number }

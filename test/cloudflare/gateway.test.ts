@@ -8,8 +8,8 @@ import { Miniflare } from 'miniflare'
 import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CollectedTrace, type Collector, startCollector } from '../../cli/collector.js'
-import { bundleWorker, nodeImports } from './helpers/bundle.js'
-import { KIND, type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import { KIND, type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker, nodeImports } from '../support/workerd-bundle.js'
 
 interface WranglerConfig {
   main: string

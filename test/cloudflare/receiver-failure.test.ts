@@ -2,8 +2,10 @@
 // what could not be delivered is counted in tracer.stats().
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker } from './helpers/bundle.js'
-import { type OtlpReceiver, refusedUrl, startEchoServer, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import { refusedUrl } from '../support/http-receiver.js'
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
+import { startEchoServer } from './helpers/echo-server.js'
 
 interface Stats {
   spans: { recorded: number; exported: number; dropped: { timeout?: number; network?: number } }
@@ -64,7 +66,12 @@ beforeAll(async () => {
       {
         name: 'down',
         ...common,
-        bindings: { ...base, SERVICE: 'down', OTLP_URL: await refusedUrl(), FLUSH_BUDGET_MS: '1000' },
+        bindings: {
+          ...base,
+          SERVICE: 'down',
+          OTLP_URL: `${await refusedUrl()}/v1/traces`,
+          FLUSH_BUDGET_MS: '1000',
+        },
       },
       { name: 'healthy', ...common, bindings: { ...base, SERVICE: 'healthy', OTLP_URL: receiver.url } },
     ],

@@ -15,8 +15,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker } from './helpers/bundle.js'
-import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
 
 const STATUS_ERROR = 2
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -108,8 +108,12 @@ async function batchOf(
 ): Promise<{ batch: ReceivedSpan; process: ReceivedSpan[] }> {
   const [first] = await spansWhere((s) => s.attributes['messaging.message.id'] === id)
   const trace = first!.traceId
-  const process = await spansWhere((s) => s.traceId === trace && s.name === 'process sem-jobs', messages)
-  const [batch] = await spansWhere((s) => s.traceId === trace && s.name === 'receive sem-jobs')
+  const isBatch = (s: ReceivedSpan): boolean => s.attributes['messaging.batch.message_count'] !== undefined
+  const process = await spansWhere(
+    (s) => s.traceId === trace && s.name === 'process sem-jobs' && !isBatch(s),
+    messages,
+  )
+  const [batch] = await spansWhere((s) => s.traceId === trace && s.name === 'process sem-jobs' && isBatch(s))
   return { batch: batch!, process }
 }
 
@@ -340,7 +344,8 @@ describe('queue consumer in workerd', () => {
       expect(p!.name).toBe('process sem-jobs')
       expect(p!.traceId).not.toBe(res.headers.get('x-trace-id'))
       const [batch] = await spansWhere((s) => s.spanId === p!.parentSpanId)
-      expect(batch!.name).toBe('receive sem-jobs')
+      expect(batch!.name).toBe('process sem-jobs')
+      expect(batch!.attributes['messaging.batch.message_count']).toBeDefined()
     }
   })
 })
@@ -372,17 +377,19 @@ describe('semantic conventions of the invocation spans', () => {
     expect(process[0]!.attributes['messaging.operation.name']).toBeDefined()
   })
 
-  // Questionable: semconv messaging "Operation types" / "Consumer spans": `receive` is the
+  // Regression (fixed): semconv messaging "Operation types" / "Consumer spans": `receive` is the
   // pull-based operation (span kind CLIENT); a batch the platform pushes to a handler is a
-  // `process` span (kind CONSUMER). Input: a pushed batch. Actual: the batch span is
-  // `receive sem-jobs`, messaging.operation.type `receive`, kind CONSUMER.
-  it.fails('the pushed batch is a process operation, not a pull-based receive', async () => {
+  // `process` span (kind CONSUMER), as the Lambda adapter names SQS/SNS batches. Input: a
+  // pushed batch. Before: the batch span was `receive sem-jobs`, messaging.operation.type `receive`.
+  it('the pushed batch is a process operation, not a pull-based receive', async () => {
     const w = await worker('main')
     await w.queue('sem-jobs', [message('sc3-a', { n: 1 })])
     const [first] = await spansWhere((s) => s.attributes['messaging.message.id'] === 'sc3-a')
     const [batch] = await spansWhere((s) => s.traceId === first!.traceId && s.parentSpanId === undefined)
     expect(batch!.kind).toBe(KIND.CONSUMER)
     expect(batch!.attributes['messaging.operation.type']).toBe('process')
+    expect(batch!.attributes['messaging.operation.name']).toBe('process')
+    expect(batch!.name).toBe('process sem-jobs')
   })
 })
 
@@ -477,7 +484,7 @@ describe('fetch handler edge cases in workerd', () => {
   // Regression (found by this file, fixed): an invocation that throws `undefined` failed (the runtime answers 500), yet its span
   // is not an error and, unsampled, would not be kept. Input: `throw undefined` in fetch.
   // Expected (semconv "Recording errors": an operation that ended in an error sets status
-  // Error; DESIGN.md "errors are always kept"): status ERROR. Actual: status unset, no
+  // Error; docs/design.md "Sampling": errors are always kept): status ERROR. Actual: status unset, no
   // exception event — runFetch calls scope.end({ error: undefined }) and recordResult() in
   // src/scope.ts skips `error === undefined`.
   it('a thrown undefined still marks the server span as an error', async () => {

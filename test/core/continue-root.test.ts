@@ -1,113 +1,29 @@
-// "Continuing a trace never rewrites its root" (DESIGN.md, Interop hazards): a service that
+// "Continuing a trace never rewrites its root" (docs/design.md, "Interop hazards"): a service that
 // continues a remote LangSmith or W3C trace exports only its own runs and spans. The
 // upstream context comes from the REAL langsmith SDK (RunTree.toHeaders()); the receiver is a
 // node:http server on 127.0.0.1 that parses what arrives the way LangSmith's ingestion
 // does (multipart `post.<id>` / `patch.<id>` parts, `/runs/batch`, `POST /runs`, `PATCH /runs/<id>`).
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { Client } from 'langsmith'
 import { RunTree } from 'langsmith/run_trees'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMemoryExporter, createTracer, langsmith, type SpanRecord } from '../../src/index.js'
-
-/** A run as received: the fields these tests read, plus whatever else was sent. */
-interface ReceivedRun {
-  id: string
-  name: string
-  trace_id: string
-  parent_run_id?: string
-  dotted_order: string
-  session_name?: string
-  inputs?: unknown
-  [field: string]: unknown
-}
-
-interface RunOp {
-  readonly kind: 'post' | 'patch'
-  readonly id: string
-  readonly run: ReceivedRun
-}
-
-interface LangSmithReceiver {
-  readonly url: string
-  /** Every run create/update received, in order. */
-  readonly ops: RunOp[]
-  /** Every request line, e.g. `PATCH /runs/<id>`. */
-  readonly requests: string[]
-  close(): Promise<void>
-}
-
-async function parse(method: string, path: string, contentType: string, body: Buffer): Promise<RunOp[]> {
-  const ops: RunOp[] = []
-  if (path.startsWith('/runs/multipart')) {
-    const form = await new Request('http://receiver/runs/multipart', {
-      method: 'POST',
-      headers: { 'content-type': contentType },
-      body: new Uint8Array(body),
-    }).formData()
-    const byKey = new Map<string, RunOp>()
-    for (const [name, value] of form) {
-      const [kind, id, field] = name.split('.') as ['post' | 'patch', string, string | undefined]
-      const json = JSON.parse(typeof value === 'string' ? value : await value.text())
-      let op = byKey.get(`${kind}.${id}`)
-      if (op === undefined) {
-        op = { kind, id, run: {} as ReceivedRun }
-        byKey.set(`${kind}.${id}`, op)
-        ops.push(op)
-      }
-      if (field === undefined) Object.assign(op.run, json)
-      else op.run[field] = json
-    }
-  } else if (path.startsWith('/runs/batch')) {
-    const json = JSON.parse(body.toString('utf8'))
-    for (const run of json.post ?? []) ops.push({ kind: 'post', id: run.id, run })
-    for (const run of json.patch ?? []) ops.push({ kind: 'patch', id: run.id, run })
-  } else if (method === 'POST' && path === '/runs') {
-    const run = JSON.parse(body.toString('utf8'))
-    ops.push({ kind: 'post', id: run.id, run })
-  } else if (method === 'PATCH' && path.startsWith('/runs/')) {
-    ops.push({ kind: 'patch', id: path.slice('/runs/'.length), run: JSON.parse(body.toString('utf8')) })
-  }
-  return ops
-}
+import {
+  type LangSmithReceiver,
+  type ReceivedRun,
+  startLangSmithReceiver,
+} from '../support/langsmith-receiver.js'
 
 const open: LangSmithReceiver[] = []
 
-async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
-  const ops: RunOp[] = []
-  const requests: string[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const method = req.method ?? ''
-      const path = req.url ?? ''
-      requests.push(`${method} ${path}`)
-      parse(method, path, req.headers['content-type'] ?? '', Buffer.concat(chunks)).then(
-        (found) => {
-          for (const op of found) ops.push(op)
-          res.writeHead(path === '/info' ? 404 : 202, { 'content-type': 'application/json' }).end('{}')
-        },
-        () => res.writeHead(400).end(),
-      )
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const receiver: LangSmithReceiver = {
-    url: `http://127.0.0.1:${port}`,
-    ops,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-  open.push(receiver)
-  return receiver
+/** A receiver closed after the test; clients use `apiUrl(rx)`. */
+async function startReceiver(): Promise<LangSmithReceiver> {
+  const rx = await startLangSmithReceiver()
+  open.push(rx)
+  return rx
 }
+
+const apiUrl = (rx: LangSmithReceiver): string => `${rx.base}/ls`
 
 afterEach(async () => {
   while (open.length > 0) await open.pop()!.close()
@@ -137,7 +53,7 @@ async function downstream(headers: Record<string, string>, receiver: LangSmithRe
   const memory = createMemoryExporter()
   const tracer = createTracer({
     service: 'retrieval',
-    exporters: [langsmith({ apiUrl: receiver.url, apiKey: 'k' }), memory],
+    exporters: [langsmith({ apiUrl: apiUrl(receiver), apiKey: 'k' }), memory],
     flush: { windowMs: 0 },
   })
   const scope = tracer.start(new Headers(headers), { name: 'retrieval handler' })
@@ -149,30 +65,33 @@ async function downstream(headers: Record<string, string>, receiver: LangSmithRe
   return { report, spans: memory.spans(), scope }
 }
 
-function posted(receiver: LangSmithReceiver): Map<string, ReceivedRun> {
-  const runs = new Map<string, ReceivedRun>()
-  for (const op of receiver.ops) runs.set(op.id, { ...runs.get(op.id), ...op.run })
+/** A run's creates and updates merged; these tests send every run whole, with its order. */
+type Run = ReceivedRun & { readonly name: string; readonly trace_id: string; readonly dotted_order: string }
+
+function posted(receiver: LangSmithReceiver): Map<string, Run> {
+  const runs = new Map<string, Run>()
+  for (const run of receiver.runs()) runs.set(run.id, { ...runs.get(run.id), ...run } as Run)
   return runs
 }
 
 function expectNothingAbout(receiver: LangSmithReceiver, upstream: readonly RunTree[]): void {
   for (const u of upstream) {
-    expect(receiver.ops.filter((op) => op.id === u.id)).toEqual([])
-    expect(receiver.requests.filter((r) => r.includes(u.id))).toEqual([])
+    expect(receiver.runs().filter((run) => run.id === u.id)).toEqual([])
+    expect(receiver.requests().filter((r) => r.includes(u.id))).toEqual([])
   }
-  for (const op of receiver.ops) {
-    expect(op.run.name).not.toBe('upstream agent')
-    expect(op.run.inputs).not.toEqual({ question: 'why is the sky blue' })
+  for (const run of receiver.runs()) {
+    expect(run.name).not.toBe('upstream agent')
+    expect(run.inputs).not.toEqual({ question: 'why is the sky blue' })
   }
 }
 
 describe('continuing a trace never rewrites its root', () => {
   it('continues a LangSmith trace from the real SDK: posts only its own runs, under the upstream run, never patches', async () => {
-    const rx = await startLangSmithReceiver()
+    const rx = await startReceiver()
     const [upstream] = upstreamChain(1)
     const { report, spans } = await downstream(upstream!.toHeaders(), rx)
     expect(report).toMatchObject({ kept: true, dropped: 0 })
-    expect(rx.ops.every((op) => op.kind === 'post')).toBe(true)
+    expect(rx.runs().every((run) => run.op === 'post')).toBe(true)
     const runs = posted(rx)
     expect([...runs.keys()].sort()).toEqual(spans.map((s) => s.runId).sort())
     expect(runs.size).toBe(3)
@@ -191,7 +110,7 @@ describe('continuing a trace never rewrites its root', () => {
   })
 
   it('continues from a nested upstream run: parent is that run, trace is the upstream root, the dotted order extends it', async () => {
-    const rx = await startLangSmithReceiver()
+    const rx = await startReceiver()
     const chain = upstreamChain(3)
     const parent = chain[2]!
     await downstream(parent.toHeaders(), rx)
@@ -207,8 +126,8 @@ describe('continuing a trace never rewrites its root', () => {
     const [upstream] = upstreamChain(1)
     const headers = upstream!.toHeaders()
 
-    const sdkRx = await startLangSmithReceiver()
-    const client = new Client({ apiUrl: sdkRx.url, apiKey: 'k', autoBatchTracing: false })
+    const sdkRx = await startReceiver()
+    const client = new Client({ apiUrl: apiUrl(sdkRx), apiKey: 'k', autoBatchTracing: false })
     const continued = RunTree.fromHeaders(headers, { client, tracingEnabled: true })!
     const sdkChild = continued.createChild({ name: 'sdk handler', inputs: { q: 1 } })
     await sdkChild.postRun()
@@ -219,7 +138,7 @@ describe('continuing a trace never rewrites its root', () => {
     expect([...sdkRuns.keys()]).toEqual([sdkChild.id])
     expectNothingAbout(sdkRx, [upstream!])
 
-    const ourRx = await startLangSmithReceiver()
+    const ourRx = await startReceiver()
     await downstream(headers, ourRx)
     const ours = [...posted(ourRx).values()].find((r) => r.name === 'retrieval handler')!
     const theirs = sdkRuns.get(sdkChild.id)!
@@ -231,7 +150,7 @@ describe('continuing a trace never rewrites its root', () => {
   })
 
   it('continues a W3C trace: exports only its own spans, parented to the remote span, and mints no LangSmith id for it', async () => {
-    const rx = await startLangSmithReceiver()
+    const rx = await startReceiver()
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
     const remoteSpan = '00f067aa0ba902b7'
     const { spans } = await downstream({ traceparent: `00-${traceId}-${remoteSpan}-01` }, rx)
@@ -241,7 +160,7 @@ describe('continuing a trace never rewrites its root', () => {
     expect(root.parentSpanId).toBe(remoteSpan)
     const runs = posted(rx)
     expect(runs.size).toBe(3)
-    expect(rx.ops.every((op) => op.kind === 'post')).toBe(true)
+    expect(rx.runs().every((run) => run.op === 'post')).toBe(true)
     // No LangSmith run exists upstream: this service's root is a LangSmith root of its own.
     const rootRun = runs.get(root.runId)!
     expect(rootRun.parent_run_id).toBeUndefined()
@@ -250,7 +169,7 @@ describe('continuing a trace never rewrites its root', () => {
   })
 
   it('continues W3C and LangSmith headers of one upstream run together: both parents are that run, which is never sent', async () => {
-    const rx = await startLangSmithReceiver()
+    const rx = await startReceiver()
     const [upstream] = upstreamChain(1)
     const hex = upstream!.id.replaceAll('-', '')
     const headers = { ...upstream!.toHeaders(), traceparent: `00-${hex}-${hex.slice(16)}-01` }
@@ -265,7 +184,7 @@ describe('continuing a trace never rewrites its root', () => {
   it('whatever the upstream depth, no upstream run is ever posted, patched or renamed', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.nat({ max: 5 }), async (depth, pick) => {
-        const rx = await startLangSmithReceiver()
+        const rx = await startReceiver()
         const chain = upstreamChain(depth)
         const parent = chain[Math.min(pick, depth - 1)]!
         await downstream(parent.toHeaders(), rx)

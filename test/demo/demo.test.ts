@@ -20,11 +20,10 @@ import {
 import { startTopology, type Topology } from '../../examples/demo/topology.js'
 import { hexToUuid } from '../../src/ids.js'
 import { isHeadSampled, type TracerStats } from '../../src/index.js'
-import { launchChromium } from '../support/chromium.js'
+import { CHROMIUM_PATH as CHROMIUM, launchChromium } from '../support/chromium.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SCREENSHOT = `${ROOT}test-results/demo-trace.png`
-const CHROMIUM = '/usr/bin/chromium'
 const RATIO = 0.1
 /** The head decision every service makes at RATIO (tracehop's public `isHeadSampled`). */
 const headSampled = (traceId: string): boolean => isHeadSampled(traceId, { ratio: RATIO })
@@ -60,7 +59,7 @@ function scopeRoots(trace: CollectedTrace, service: string): CollectedSpan[] {
 }
 
 function isBatchTrace(t: CollectedTrace): boolean {
-  return t.services.length === 1 && t.services[0] === 'jobs' && t.name === 'receive jobs'
+  return t.services.length === 1 && t.services[0] === 'jobs' && t.name === 'process jobs'
 }
 
 interface Totals {

@@ -1,78 +1,8 @@
-// Shared by the exporter tests: a real node:http receiver, SpanRecord builders, and the
-// equivalent OpenTelemetry ReadableSpan for the reference serializers.
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { HrTime } from '@opentelemetry/api'
-import { TraceState } from '@opentelemetry/core'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+// Shared by the exporter tests: SpanRecord builders that keep each time as exact µs, for
+// test/support/readable-span.ts to build the OpenTelemetry SDK's view of the same spans.
 import { hexToUuid, newRunIdentity, randomSpanId, uuidv7Hex } from '../../src/ids.js'
 import type { Attributes, ExportBatch, SpanRecord } from '../../src/span-record.js'
-
-export interface Recorded {
-  readonly method: string
-  readonly path: string
-  readonly headers: IncomingHttpHeaders
-  readonly body: Buffer
-  readonly at: number
-}
-
-export type Handler = (req: Recorded, res: ServerResponse) => unknown
-
-export interface Receiver {
-  readonly url: string
-  readonly requests: Recorded[]
-  handle(h: Handler): void
-  close(): Promise<void>
-}
-
-/** A real HTTP receiver on 127.0.0.1, ephemeral port; 200 `{}` unless told otherwise. */
-export async function startReceiver(handler?: Handler): Promise<Receiver> {
-  let current: Handler =
-    handler ??
-    ((_, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-    })
-  const requests: Recorded[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const rec: Recorded = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks),
-        at: Date.now(),
-      }
-      requests.push(rec)
-      void Promise.resolve(current(rec, res)).catch(() => res.destroy())
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    handle(h) {
-      current = h
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-/** A URL on 127.0.0.1 where nothing listens (the port was just released). */
-export async function refusedUrl(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}`
-}
+import type { TimedRecord } from '../support/readable-span.js'
 
 /** `YYYYMMDDTHHMMSSffffffZ<uuid>` for a time given in whole µs. */
 export function dottedSegment(us: number, runId: string): string {
@@ -100,12 +30,7 @@ export interface SpanSpec {
   readonly langsmithMetadata?: Readonly<Record<string, unknown>>
 }
 
-export interface Built {
-  readonly record: SpanRecord
-  readonly startUs: number
-  readonly endUs: number
-  readonly eventsUs: readonly number[]
-}
+export type Built = TimedRecord
 
 const BASE_US = 1_764_100_000_000_123
 
@@ -178,69 +103,6 @@ export function batchOf(
   attributes: Attributes = { 'service.name': 'svc' },
 ): ExportBatch {
   return { resource: { attributes }, scopeName: 'tracehop', scopeVersion: '0.1.0', spans }
-}
-
-function hr(us: number): HrTime {
-  return [Math.floor(us / 1e6), (us % 1e6) * 1000]
-}
-
-/**
- * The OpenTelemetry SDK's view of the same spans, built from the exact µs integers (not
- * from our ms doubles), so the reference serializers check our time conversion too.
- */
-export function toReadableSpans(built: readonly Built[], batch: ExportBatch): ReadableSpan[] {
-  const resource = resourceFromAttributes(
-    batch.resource.attributes as Record<string, string | number | boolean>,
-  )
-  const scope = { name: batch.scopeName, version: batch.scopeVersion }
-  return built.map(({ record: s, startUs, endUs, eventsUs }) => {
-    const traceState = s.traceState ? new TraceState(s.traceState) : undefined
-    return {
-      name: s.name,
-      kind: s.kind,
-      spanContext: () => ({
-        traceId: s.traceId,
-        spanId: s.spanId,
-        traceFlags: s.flags,
-        ...(traceState ? { traceState } : {}),
-      }),
-      ...(s.parentSpanId
-        ? {
-            parentSpanContext: {
-              traceId: s.traceId,
-              spanId: s.parentSpanId,
-              traceFlags: s.flags,
-              isRemote: s.remoteParent,
-            },
-          }
-        : {}),
-      startTime: hr(startUs),
-      endTime: hr(endUs),
-      duration: hr(endUs - startUs),
-      status: s.status,
-      attributes: s.attributes,
-      links: s.links.map((l) => ({
-        context: {
-          traceId: l.traceId,
-          spanId: l.spanId,
-          traceFlags: l.flags ?? 0,
-          ...(l.traceState ? { traceState: new TraceState(l.traceState) } : {}),
-        },
-        ...(l.attributes ? { attributes: l.attributes } : {}),
-      })),
-      events: s.events.map((e, i) => ({
-        name: e.name,
-        time: hr(eventsUs[i]!),
-        ...(e.attributes ? { attributes: e.attributes } : {}),
-      })),
-      ended: true,
-      resource,
-      instrumentationScope: scope,
-      droppedAttributesCount: s.droppedAttributes,
-      droppedEventsCount: s.droppedEvents,
-      droppedLinksCount: s.droppedLinks,
-    } as ReadableSpan
-  })
 }
 
 /** A realistic server span with a few events, as the bench and tests use. */

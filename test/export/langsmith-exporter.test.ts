@@ -5,16 +5,8 @@ import { RunTree } from 'langsmith/run_trees'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLangSmithExporter, langsmith } from '../../src/export/langsmith-exporter.js'
 import type { SpanRecord } from '../../src/span-record.js'
-import {
-  type Built,
-  batchOf,
-  childSpan,
-  type Receiver,
-  type Recorded,
-  refusedUrl,
-  rootSpan,
-  startReceiver,
-} from './helpers.js'
+import { type Receiver, type Recorded, refusedUrl, startReceiver } from '../support/http-receiver.js'
+import { type Built, batchOf, childSpan, rootSpan } from './helpers.js'
 
 interface Part {
   readonly name: string

@@ -9,7 +9,8 @@ import { encodeOtlpJson } from '../../src/export/otlp-json.js'
 import { encodeOtlpProto } from '../../src/export/otlp-proto.js'
 import { nanosString, writeNanos } from '../../src/export/otlp-time.js'
 import type { Attributes, AttributeValue, SpanRecord } from '../../src/span-record.js'
-import { type Built, batchOf, childSpan, realisticTrace, rootSpan, toReadableSpans } from './helpers.js'
+import { toReadableSpans } from '../support/readable-span.js'
+import { type Built, batchOf, childSpan, realisticTrace, rootSpan } from './helpers.js'
 
 // The generated module is CommonJS with `__esModule` set and no default export.
 const root = createRequire(import.meta.url)('@opentelemetry/otlp-transformer/build/src/generated/root.js')

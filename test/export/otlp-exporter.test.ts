@@ -5,15 +5,8 @@ import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TracehopError } from '../../src/errors.js'
 import { createOtlpExporter, otlp, rejectedSpans } from '../../src/export/otlp-exporter.js'
-import {
-  batchOf,
-  childSpan,
-  type Receiver,
-  realisticTrace,
-  refusedUrl,
-  rootSpan,
-  startReceiver,
-} from './helpers.js'
+import { type Receiver, refusedUrl, startReceiver } from '../support/http-receiver.js'
+import { batchOf, childSpan, realisticTrace, rootSpan } from './helpers.js'
 
 const root = createRequire(import.meta.url)('@opentelemetry/otlp-transformer/build/src/generated/root.js')
 const v1 = root.opentelemetry.proto.collector.trace.v1

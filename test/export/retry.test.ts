@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultRetryable, parseRetryAfter, sendWithRetry } from '../../src/export/retry.js'
-import { type Receiver, refusedUrl, startReceiver } from './helpers.js'
+import { type Receiver, refusedUrl, startReceiver } from '../support/http-receiver.js'
 
 let rx: Receiver
 beforeAll(async () => {

@@ -1,13 +1,8 @@
 // The Hono middleware inside workerd: on its own, and inside instrument() (one span).
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker, nodeImports } from '../cloudflare/helpers/bundle.js'
-import {
-  KIND,
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startOtlpReceiver,
-} from '../cloudflare/helpers/otlp-receiver.js'
+import { KIND, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker, nodeImports } from '../support/workerd-bundle.js'
 
 let mf: Miniflare
 let receiver: OtlpReceiver

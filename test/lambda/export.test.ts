@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLambdaTracer, traceOf, withTrace } from '../../adapters/lambda/index.js'
 import { otlp } from '../../src/index.js'
-import { fixture, lambdaContext, type OtlpReceiver, startOtlpReceiver } from './helpers.js'
+import { refusedUrl } from '../support/http-receiver.js'
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { fixture, lambdaContext } from './helpers.js'
 
 let receiver: OtlpReceiver
 beforeAll(async () => {
@@ -33,15 +35,6 @@ function retrievalHandler(url: string, extra: Record<string, unknown> = {}) {
     return { statusCode: 200, body: JSON.stringify(docs) }
   }, tracer)
   return { tracer, handler }
-}
-
-/** A URL on 127.0.0.1 where nothing listens (the port was just released). */
-async function refusedUrl(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}/v1/traces`
 }
 
 describe('export from Lambda invocations', () => {
@@ -71,7 +64,7 @@ describe('export from Lambda invocations', () => {
   }, 60_000)
 
   it('receiver down: every invocation returns its result before its deadline; drops are counted', async () => {
-    const { tracer, handler } = retrievalHandler(await refusedUrl())
+    const { tracer, handler } = retrievalHandler(`${await refusedUrl()}/v1/traces`)
     const N = 40
     const timings = await Promise.all(
       Array.from({ length: N }, async (_, n) => {

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runTree } from '../../adapters/langsmith/index.js'
 import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
 import { createTracer, type TracerConfig } from '../../src/index.js'
-import { type LangSmithReceiver, type ReceivedRun, startLangSmithReceiver } from './langsmith-receiver.js'
+import {
+  type LangSmithReceiver,
+  type ReceivedRun,
+  startLangSmithReceiver,
+} from '../support/langsmith-receiver.js'
 
 let receiver: LangSmithReceiver
 

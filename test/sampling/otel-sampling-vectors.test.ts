@@ -384,7 +384,7 @@ describe(`${SPEC} specification/trace/sdk.md`, () => {
   it('§Presumption of TraceID randomness: deliberate difference — without the random flag tracehop hashes the id', () => {
     // "OpenTelemetry samplers SHOULD presume that TraceIDs meet the W3C Trace Context Level 2
     // randomness requirements, unless an explicit randomness value is present." (SHOULD.)
-    // tracehop presumes it only under the random flag (DESIGN.md, Sampling; probability.ts
+    // tracehop presumes it only under the random flag (docs/design.md, "Sampling"; probability.ts
     // randomnessFromHash: LangSmith RunTree ids are not random in their low bits), and writes
     // the rv it used so every later OTel sampler decides alike. A peer that presumes
     // randomness decides on the id's low 56 bits instead.
@@ -1156,9 +1156,9 @@ describe('end to end: a tracehop service downstream of an OpenTelemetry SDK (cre
 
   it("untrusted ingress — deliberate difference: the caller's ot (even rv) is not believed; tracehop decides and writes its own rv", async () => {
     // sdk.md §Do not overwrite explicit randomness ("SDKs and Samplers MUST NOT overwrite
-    // explicit randomness") meets DESIGN.md "Incoming context from an untrusted caller ... its
-    // sampled flag ignored, so a client cannot force 100% tracing": rv:ffffffffffffff would be
-    // such a force. With ingress 'untrusted' the whole incoming tracestate is dropped.
+    // explicit randomness") meets docs/design.md "Propagation formats" (untrusted ingress "decides sampling here
+    // and drops incoming tracestate ... so a client cannot force tracing"): rv:ffffffffffffff
+    // would be such a force. With ingress 'untrusted' the whole incoming tracestate is dropped.
     const h = await hop(
       { traceparent: `00-${ID}-${SPAN}-03`, tracestate: 'ot=th:0;rv:ffffffffffffff' },
       0.25,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { EdgeRuntime, runServer } from 'edge-runtime'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js'
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/edge-app.ts', import.meta.url))
 const SERVER = 2 // OTLP SpanKind: API kind + 1
@@ -50,7 +50,7 @@ async function startEdge(
 }
 
 function traceSpans(traceId: string): ReceivedSpan[] {
-  return receiver.spans().filter((s) => s.traceId === traceId)
+  return receiver.spans.filter((s) => s.traceId === traceId)
 }
 
 function rootOf(traceId: string): ReceivedSpan | undefined {
@@ -81,18 +81,18 @@ describe('tracehop/vercel in edge-runtime', () => {
     ['(request, context) web handler, context.waitUntil', '/web', 'GET /web'],
   ])('%s: the response returns first and the export completes after it', async (_label, path, name) => {
     receiver.clear()
-    receiver.setDelay(300)
+    receiver.delayMs = 300
     try {
       const res = await fetch(`${edge.server.url}${path.slice(1)}`)
       const body = (await res.json()) as { traceId: string; spanId: string; doubled: number }
       const respondedAt = Date.now()
       expect(body.doubled).toBe(42)
       // Nothing has been acknowledged yet: the export is still in flight (held by the receiver).
-      expect(receiver.requests().filter((r) => r.answeredAt <= respondedAt)).toEqual([])
+      expect(receiver.posts.filter((r) => r.respondedAt <= respondedAt)).toEqual([])
       await edge.server.waitUntil()
-      const done = receiver.requests()
+      const done = receiver.posts
       expect(done.length).toBeGreaterThan(0)
-      for (const r of done) expect(r.answeredAt).toBeGreaterThan(respondedAt)
+      for (const r of done) expect(r.respondedAt).toBeGreaterThan(respondedAt)
       const root = rootOf(body.traceId)
       expect(root?.name).toBe(name)
       expect(root?.spanId).toBe(body.spanId)
@@ -104,7 +104,7 @@ describe('tracehop/vercel in edge-runtime', () => {
       const compute = traceSpans(body.traceId).find((s) => s.name === 'compute')
       expect(compute?.parentSpanId).toBe(body.spanId)
     } finally {
-      receiver.setDelay(0)
+      receiver.delayMs = 0
     }
   })
 
@@ -122,24 +122,24 @@ describe('tracehop/vercel in edge-runtime', () => {
 
   it('(request, event) middleware that continues: flushed through event.waitUntil, response untouched', async () => {
     receiver.clear()
-    receiver.setDelay(200)
+    receiver.delayMs = 200
     try {
       const res = await fetch(`${edge.server.url}middleware`)
       expect(res.headers.get('x-middleware-next')).toBe('1')
       expect(await res.text()).toBe('next')
       const respondedAt = Date.now()
       await edge.server.waitUntil()
-      const root = receiver.spans().find((s) => s.name === 'GET /middleware')
+      const root = receiver.spans.find((s) => s.name === 'GET /middleware')
       expect(root?.attributes['app.middleware']).toBe(true)
-      for (const r of receiver.requests()) expect(r.answeredAt).toBeGreaterThan(respondedAt)
+      for (const r of receiver.posts) expect(r.respondedAt).toBeGreaterThan(respondedAt)
     } finally {
-      receiver.setDelay(0)
+      receiver.delayMs = 0
     }
   })
 
   it('with no waitUntil at all ({ params } second argument), the flush is awaited before the response', async () => {
     receiver.clear()
-    receiver.setDelay(150)
+    receiver.delayMs = 150
     try {
       const res = await fetch(`${edge.server.url}params/7`)
       const body = (await res.json()) as { traceId: string }
@@ -147,7 +147,7 @@ describe('tracehop/vercel in edge-runtime', () => {
       expect(rootOf(body.traceId)?.name).toBe('GET /params/[id]')
       expect(traceSpans(body.traceId)).toHaveLength(2)
     } finally {
-      receiver.setDelay(0)
+      receiver.delayMs = 0
     }
   })
 
@@ -156,11 +156,11 @@ describe('tracehop/vercel in edge-runtime', () => {
     const res = await fetch(`${edge.server.url}fail`)
     expect(res.status).toBe(500)
     await edge.server.waitUntil()
-    const root = receiver.spans().find((s) => s.name === 'GET /fail')
-    expect(root?.status.code).toBe(ERROR)
+    const root = receiver.spans.find((s) => s.name === 'GET /fail')
+    expect(root?.status).toBe(ERROR)
     const exception = root?.events.find((e) => e.name === 'exception') as { attributes?: unknown } | undefined
     expect(JSON.stringify(exception?.attributes)).toContain('TypeError')
-    expect(receiver.spans().some((s) => s.name === 'step' && s.parentSpanId === root?.spanId)).toBe(true)
+    expect(receiver.spans.some((s) => s.name === 'step' && s.parentSpanId === root?.spanId)).toBe(true)
   })
 
   it('a streamed response keeps the server span open until the last token is sent', async () => {
@@ -172,8 +172,8 @@ describe('tracehop/vercel in edge-runtime', () => {
     const streamMs = Date.now() - t0
     expect(text).toBe([0, 1, 2, 3, 4].map((i) => `data: token${i}\n\n`).join(''))
     await edge.server.waitUntil()
-    const root = receiver.spans().find((s) => s.name === 'GET /stream')!
-    const llm = receiver.spans().find((s) => s.name === 'llm.stream')!
+    const root = receiver.spans.find((s) => s.name === 'GET /stream')!
+    const llm = receiver.spans.find((s) => s.name === 'llm.stream')!
     expect(llm.parentSpanId).toBe(root.spanId)
     const rootMs = Number(root.endNs - root.startNs) / 1e6
     expect(rootMs).toBeGreaterThanOrEqual(180) // 5 tokens, 40 ms apart
@@ -188,9 +188,9 @@ describe('tracehop/vercel in edge-runtime', () => {
     const res = await fetch(`${edge.server.url}stream-nowait`)
     await res.text()
     // No server.waitUntil(): the body closed only after the spans were acknowledged.
-    const root = receiver.spans().find((s) => s.name === 'GET /stream-nowait')
+    const root = receiver.spans.find((s) => s.name === 'GET /stream-nowait')
     expect(root).toBeDefined()
-    expect(receiver.spans().find((s) => s.name === 'llm.stream')?.parentSpanId).toBe(root?.spanId)
+    expect(receiver.spans.find((s) => s.name === 'llm.stream')?.parentSpanId).toBe(root?.spanId)
   })
 
   it('loses nothing over 500 requests across the handler forms', async () => {
@@ -211,7 +211,7 @@ describe('tracehop/vercel in edge-runtime', () => {
       }
       await Promise.all(Array.from({ length: 20 }, worker))
       await load.server.waitUntil()
-      const spans = receiver.spans()
+      const spans = receiver.spans
       const roots = spans.filter((s) => s.kind === SERVER)
       expect(roots).toHaveLength(500)
       expect(new Set(roots.map((s) => s.traceId)).size).toBe(500)
@@ -229,7 +229,7 @@ describe('tracehop/vercel in edge-runtime', () => {
       expect(stats.scopes.started).toBe(500)
       expect(stats.spans).toMatchObject({ recorded: 875, exported: 875, dropped: {}, forceEnded: 0 })
       // Concurrent flushes share export requests.
-      expect(receiver.requests().length).toBeLessThan(500)
+      expect(receiver.posts.length).toBeLessThan(500)
     } finally {
       await load.server.close()
     }
@@ -252,7 +252,7 @@ describe('tracehop/vercel in edge-runtime', () => {
         await (await fetch(`${trapped.server.url}${path}`)).text()
       }
       await trapped.server.waitUntil()
-      expect(receiver.spans().filter((s) => s.kind === SERVER)).toHaveLength(6)
+      expect(receiver.spans.filter((s) => s.kind === SERVER)).toHaveLength(6)
       expect(reads).toBe(0)
     } finally {
       await trapped.server.close()

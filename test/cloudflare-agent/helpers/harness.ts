@@ -1,12 +1,8 @@
 // Starts the agent test Workers in workerd (miniflare) with spans exported over real HTTP
 // to an OTLP/JSON receiver on 127.0.0.1, and opens WebSockets to them.
 import { Miniflare } from 'miniflare'
-import { bundleWorker } from '../../cloudflare/helpers/bundle.js'
-import {
-  type OtlpReceiver,
-  type ReceivedSpan,
-  startOtlpReceiver,
-} from '../../cloudflare/helpers/otlp-receiver.js'
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../../support/otlp-receiver.js'
+import { bundleWorker } from '../../support/workerd-bundle.js'
 
 export interface Harness {
   readonly mf: Miniflare

@@ -1,10 +1,10 @@
 /**
  * A local stand-in for the LangSmith API on 127.0.0.1: answers `GET /info`, records the
- * runs posted to `/runs/multipart` and `/runs/batch` (creates and patches), per first path
- * segment, so two clients (the SDK and tracehop's exporter) can be told apart.
+ * runs sent to `/runs/multipart`, `/runs/batch`, `POST /runs` and `PATCH /runs/<id>`
+ * (creates and patches), per first path segment, so two clients (the SDK and tracehop's
+ * exporter) can be told apart.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { startReceiver } from './http-receiver.js'
 
 export interface ReceivedRun {
   readonly op: 'post' | 'patch'
@@ -48,12 +48,6 @@ const INFO = {
   instance_flags: { gzip_body_enabled: false, zstd_compression_enabled: false },
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of req) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
-}
-
 async function parseMultipart(body: Buffer, contentType: string, source: string): Promise<ReceivedRun[]> {
   const form = await new Request('http://receiver/', {
     method: 'POST',
@@ -78,12 +72,12 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
   let runs: ReceivedRun[] = []
   let requests: string[] = []
   const delays = new Map<string, number>()
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://receiver')
+  const http = await startReceiver(async (req, res) => {
+    const url = new URL(req.path, 'http://receiver')
     const [, source = '', ...rest] = url.pathname.split('/')
     const path = `/${rest.join('/')}`
     requests.push(`${source} ${req.method} ${path}`)
-    const body = await readBody(req)
+    const body = req.body
     if (req.method === 'GET' && path === '/info') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(INFO))
       return
@@ -95,6 +89,11 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
         const batch = JSON.parse(body.toString('utf8')) as { post?: object[]; patch?: object[] }
         for (const r of batch.post ?? []) runs.push({ ...(r as ReceivedRun), op: 'post', source })
         for (const r of batch.patch ?? []) runs.push({ ...(r as ReceivedRun), op: 'patch', source })
+      } else if (req.method === 'POST' && path === '/runs') {
+        runs.push({ ...(JSON.parse(body.toString('utf8')) as ReceivedRun), op: 'post', source })
+      } else if (req.method === 'PATCH' && path.startsWith('/runs/')) {
+        const id = path.slice('/runs/'.length)
+        runs.push({ ...(JSON.parse(body.toString('utf8')) as ReceivedRun), id, op: 'patch', source })
       } else {
         res.writeHead(404).end()
         return
@@ -108,10 +107,8 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
     if (delay > 0) setTimeout(answer, delay)
     else answer()
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
   return {
-    base: `http://127.0.0.1:${port}`,
+    base: http.url,
     runs: () => runs,
     requests: () => requests,
     setDelay: (source, ms) => void delays.set(source, ms),
@@ -119,10 +116,6 @@ export async function startLangSmithReceiver(): Promise<LangSmithReceiver> {
       runs = []
       requests = []
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: () => http.close(),
   }
 }
