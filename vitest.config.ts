@@ -18,17 +18,22 @@ const RUNTIME = [
   'test/cloudflare-agent/workflow.test.ts',
   'test/hono/hono-workerd.test.ts',
   'test/mcp/workerd.test.ts',
+  'test/cloudflare/export-queue.test.ts',
+  'test/cloudflare/late-spans.test.ts',
   // tsc over @cloudflare/workers-types (tens of seconds)
   'test/cloudflare/types.test.ts',
   // edge-runtime
   'test/vercel/edge-runtime.test.ts',
   'test/vercel/orchestrator-edge.test.ts',
   'test/vercel/vercel-semantics.test.ts',
+  'test/vercel/awaited-budget.test.ts',
   // serverless-offline, the AWS SDK against a local SQS/SNS (fauxqs), an X-Ray daemon (UDP)
   'test/lambda/serverless-offline.test.ts',
   'test/lambda/producers.test.ts',
   'test/lambda/queue-hop.test.ts',
   'test/lambda/powertools.test.ts',
+  // next build && next start
+  'test/next/next-app.test.ts',
   // every service on its runtime, Chromium
   'test/demo/demo.test.ts',
   'test/cli/browser.test.ts',
@@ -38,6 +43,7 @@ const RUNTIME = [
   'test/cli/langsmith.test.ts',
   'test/cli/otlp.test.ts',
   'test/core/continue-root.test.ts',
+  'test/core/flush-deadline.test.ts',
   'test/export/langsmith-exporter.test.ts',
   'test/export/otlp-exporter.test.ts',
   'test/export/retry.test.ts',

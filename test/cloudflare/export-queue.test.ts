@@ -3,8 +3,8 @@
 // forgotten scope's spans are exported or counted under a reason of their own.
 import { Miniflare, type Response } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker } from './helpers/bundle.js'
-import { type OtlpReceiver, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
 
 interface Stats {
   spans: { recorded: number; exported: number; dropped: Record<string, number> }

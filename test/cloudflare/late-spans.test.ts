@@ -4,8 +4,9 @@
 // and their fetch carries no trace headers.
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleWorker } from './helpers/bundle.js'
-import { KIND, type OtlpReceiver, startEchoServer, startOtlpReceiver } from './helpers/otlp-receiver.js'
+import { KIND, type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
+import { startEchoServer } from './helpers/echo-server.js'
 
 interface Report {
   stats: { spans: { recorded: number; exported: number; late: number; dropped: Record<string, number> } }

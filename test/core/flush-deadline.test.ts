@@ -2,8 +2,8 @@
 // cannot hold scope.end() past flush.budgetMs; what it did not deliver is counted as budget.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTracer, type Exporter, otlp } from '../../src/index.js'
-import { type OtlpReceiver, startOtlpReceiver } from '../cloudflare/helpers/otlp-receiver.js'
 import { attemptLimitMs, startBlackhole } from '../support/blackhole.js'
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 let receiver: OtlpReceiver
 

@@ -4,7 +4,8 @@
 // as `late`, logged once, and they send no trace headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTracer, otlp, type Tracer } from '../../src/index.js'
-import { type OtlpReceiver, startEchoServer, startOtlpReceiver } from '../cloudflare/helpers/otlp-receiver.js'
+import { startEchoServer } from '../cloudflare/helpers/echo-server.js'
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 let receiver: OtlpReceiver
 let echo: Awaited<ReturnType<typeof startEchoServer>>

@@ -3,12 +3,12 @@
 // (proxy.ts), a Node.js route, the AI SDK and an Edge route, exported after the response.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type OtlpReceiver, startOtlpReceiver } from '../vercel/otlp-receiver.js'
+import { freePort } from '../support/http-receiver.js'
+import { KIND, type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const EXAMPLE = join(ROOT, 'examples/next-agent')
@@ -31,17 +31,6 @@ const LINKED = [
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const PARENT_ID = '00f067aa0ba902b7'
 const RUN_ID = `00000000-0000-0000-${PARENT_ID.slice(0, 4)}-${PARENT_ID.slice(4)}`
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Installs the packed tarball as node_modules/tracehop in `app`. */
 function installTarball(app: string, work: string): void {
@@ -131,7 +120,7 @@ describe('examples/next-agent under next build && next start', () => {
 
   it('stitches the interceptor, the Node route, the AI SDK and the Edge route into one trace, exported after the response', async () => {
     // Every export POST is held for 2 s: the response must not wait for it.
-    receiver.setDelay(2_000)
+    receiver.delayMs = 2_000
     const response = await fetch(`${origin}/api/chat/42`, {
       method: 'POST',
       headers: {
@@ -150,9 +139,9 @@ describe('examples/next-agent under next build && next start', () => {
     const names = ['POST /api/chat/[id]', 'POST /api/summarize', 'summarize', 'ai.generateText']
     await receiver.waitFor((spans) => names.every((n) => spans.some((s) => s.name === n)), 20_000)
     // Nothing had been answered by the receiver when the client had its response.
-    expect(receiver.requests().every((r) => r.answeredAt >= answeredAt)).toBe(true)
+    expect(receiver.posts.every((post) => post.respondedAt >= answeredAt)).toBe(true)
 
-    const spans = receiver.spans()
+    const spans = receiver.spans
     expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([TRACE_ID]))
     const byId = new Map(spans.map((s) => [s.spanId, s]))
     const one = (name: string) => {
@@ -173,7 +162,7 @@ describe('examples/next-agent under next build && next start', () => {
     const generate = one('ai.generateText')
     expect(generate.parentSpanId).toBe(chat.spanId)
     // chat route → traced fetch → proxy → edge route
-    const fetchSpan = spans.find((s) => s.parentSpanId === chat.spanId && s.kind === 3)
+    const fetchSpan = spans.find((s) => s.parentSpanId === chat.spanId && s.kind === KIND.CLIENT)
     expect(fetchSpan).toBeDefined()
     const secondProxy = byId.get(summarize.parentSpanId ?? '')
     expect(secondProxy?.service).toBe('next-proxy')

@@ -885,7 +885,7 @@ describe(`${COLLECTOR} processor/probabilisticsamplerprocessor tracesprocessor_t
 
 describe(`${JAVA} consistent-sampling consistent56`, () => {
   it('OtelTraceStateTest.java@1a07bb8e test(): parse -> serialize (36 rows)', () => {
-    const X = (n: number): string => 'X'.repeat(n)
+    const xs = (n: number): string => 'X'.repeat(n)
     const rows: [input: string, java: string, tracehop?: string][] = [
       ['', ''],
       ['a', ''],
@@ -900,10 +900,10 @@ describe(`${JAVA} consistent-sampling consistent56`, () => {
       ['th:100000000000000', ''],
       ['th:1234567890abcde', ''],
       [
-        `a:${X(214)};rv:1234567890abcd;th:1234567890abcd;x:3`,
-        `th:1234567890abcd;rv:1234567890abcd;a:${X(214)};x:3`,
+        `a:${xs(214)};rv:1234567890abcd;th:1234567890abcd;x:3`,
+        `th:1234567890abcd;rv:1234567890abcd;a:${xs(214)};x:3`,
       ],
-      [`a:${X(215)};rv:1234567890abcd;th:1234567890abcd;x:3`, ''],
+      [`a:${xs(215)};rv:1234567890abcd;th:1234567890abcd;x:3`, ''],
       ['th:x', ''],
       ['th:10000000000001', 'th:10000000000001'],
       ['rv:x', ''],

@@ -276,7 +276,12 @@ describe("withTrace's after option (Next's after from next/server)", () => {
     expect(tasks).toHaveLength(1)
     expect(fromContext.pending).toHaveLength(0)
     await Promise.all(tasks)
-    expect(memory.spans().map((s) => s.name).sort()).toEqual(['GET', 'work'])
+    expect(
+      memory
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['GET', 'work'])
   })
 
   it('falls back to the usual lookup when after throws outside a request scope', async () => {
