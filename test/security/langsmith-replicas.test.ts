@@ -39,8 +39,8 @@ describe('langsmith-replicas is never forwarded', () => {
       })
       const scope = tracer.start({ traceparent: TP, baggage: BAGGAGE })
       const out = scope.root.headers('https://next.example/')
-      expect(out.baggage).toContain('user.id=7')
-      expect(out.baggage ?? '').not.toContain('langsmith-replicas')
+      expect(out['baggage']).toContain('user.id=7')
+      expect(out['baggage'] ?? '').not.toContain('langsmith-replicas')
       expect(JSON.stringify(scope.root.context())).not.toContain('replicas')
       await scope.end()
       // Not recorded either (attributes: true records every other member).
@@ -74,9 +74,9 @@ describe('langsmith-replicas is never forwarded', () => {
       expect(propagation.getBaggage(ctx)?.getEntry('user.id')?.value).toBe('7')
       const out: Record<string, string> = {}
       p.inject(ctx, out, defaultTextMapSetter)
-      expect(out.traceparent).toBeDefined()
-      expect(out.baggage).toContain('user.id=7')
-      expect(out.baggage).not.toContain('langsmith-replicas')
+      expect(out['traceparent']).toBeDefined()
+      expect(out['baggage']).toContain('user.id=7')
+      expect(out['baggage']).not.toContain('langsmith-replicas')
     }
   })
 
@@ -89,15 +89,15 @@ describe('langsmith-replicas is never forwarded', () => {
     expect(propagation.getBaggage(fromOtel)?.getEntry('langsmith-replicas')).toBeDefined()
     const noSpan: Record<string, string> = {}
     tracehopPropagator().inject(fromOtel, noSpan, defaultTextMapSetter)
-    expect(noSpan.baggage).toContain('user.id=7')
-    expect(noSpan.baggage).not.toContain('langsmith-replicas')
+    expect(noSpan['baggage']).toContain('user.id=7')
+    expect(noSpan['baggage']).not.toContain('langsmith-replicas')
 
     const tracer = createTracer({ service: 's' })
     const scope = tracer.start()
     const withSpan: Record<string, string> = {}
     tracehopPropagator().inject(trace.setSpan(fromOtel, otelSpan(scope.root)), withSpan, defaultTextMapSetter)
-    expect(withSpan.traceparent).toBeDefined()
-    expect(withSpan.baggage).not.toContain('langsmith-replicas')
+    expect(withSpan['traceparent']).toBeDefined()
+    expect(withSpan['baggage']).not.toContain('langsmith-replicas')
     await scope.end()
   })
 })
