@@ -4,6 +4,7 @@ import { isAllowedDestination } from './destinations.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
+import { followRedirects, stripTraceHeaders } from './redirect.js'
 import type { Scope } from './scope.js'
 import type {
   Attributes,
@@ -374,7 +375,9 @@ export class Span {
 
 /**
  * The traced `fetch` behind `span.fetch()` and the adapters' traced bindings. `alwaysInject`
- * is for destinations that are ours by construction (service bindings).
+ * is for destinations that are ours by construction (service bindings). Redirects
+ * (`redirect: 'follow'`, the default) are followed here, one CLIENT span per hop, so each
+ * hop gets only the trace headers its own destination is allowed.
  */
 export async function tracedFetch(
   parent: Span,
@@ -385,6 +388,21 @@ export async function tracedFetch(
     | undefined,
 ): Promise<Response> {
   const request = new Request(input, init)
+  // A binding is ours whatever it redirects to; `manual` and `error` never reach another origin.
+  if (target !== undefined || request.redirect !== 'follow') return sendHop(parent, request, target, 0, true)
+  return followRedirects(request, (hop, resendCount, trace) =>
+    sendHop(parent, hop, undefined, resendCount, trace),
+  )
+}
+
+/** One request in its CLIENT span, with the trace headers its destination may receive. */
+async function sendHop(
+  parent: Span,
+  request: Request,
+  target: { fetch: (input: RequestInfo | URL) => Promise<Response>; name: string } | undefined,
+  resendCount: number,
+  trace: boolean,
+): Promise<Response> {
   const url = new URL(request.url)
   const method = request.method
   const scope = parent.scope
@@ -395,10 +413,12 @@ export async function tracedFetch(
       'url.full': redactUrl(url),
       'server.address': url.hostname,
       'server.port': url.port ? Number(url.port) : undefined,
+      // OTel HTTP semconv: set on the second and later requests of a redirect chain.
+      'http.request.resend_count': resendCount > 0 ? resendCount : undefined,
     } as Attributes,
   })
-  if (target !== undefined || span.mayReceive(url)) {
-    const headers = request.headers
+  const headers = request.headers
+  if (trace && (target !== undefined || span.mayReceive(url))) {
     const existing = headers.get('baggage') ?? undefined
     inject(
       scope.contextOf(span, target ? undefined : url),
@@ -407,7 +427,7 @@ export async function tracedFetch(
       existing,
       scope.tracer.hooks,
     )
-  }
+  } else if (resendCount > 0) stripTraceHeaders(headers)
   try {
     // Called as a method: a binding's fetch detached from its object throws "Illegal invocation".
     const response = await (target ? target.fetch(request) : scope.tracer.fetchImpl()(request))
