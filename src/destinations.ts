@@ -1,8 +1,8 @@
 /**
  * Who may receive our trace headers. Trace ids and baggage leak identity and internal
- * topology, so outgoing injection is opt-in per destination: same origin as the incoming
- * request, plus an allow-list. Service bindings and queues are ours by construction and
- * do not go through this check.
+ * topology, so outgoing injection is opt-in per destination: the service's own origin
+ * (where the platform vouches for it, or as configured), plus an allow-list. Service
+ * bindings and queues are ours by construction and do not go through this check.
  */
 
 /** An origin (`https://retrieval.internal`), a `RegExp` on the full URL, or a predicate. */
@@ -10,8 +10,15 @@ export type DestinationRule = string | RegExp | ((url: URL) => boolean)
 
 export interface DestinationPolicy {
   readonly allow: readonly DestinationRule[]
-  /** Whether the incoming request's own origin is allowed (default true). */
+  /** Whether the service's own origin is allowed (default true). */
   readonly sameOrigin: boolean
+  /** The service's own origins, from `propagation.origin`: same origin in every scope. */
+  readonly origins?: readonly string[]
+  /**
+   * Whether a request URL built from client headers (`Host`, `X-Forwarded-Host`: Node
+   * servers, ALB) counts as the service's own origin. Default false.
+   */
+  readonly trustHostHeader?: boolean
 }
 
 /** Normalizes an origin rule once at configuration time (`https://a.b/` → `https://a.b`). */
@@ -31,7 +38,7 @@ export function isAllowedDestination(
   policy: DestinationPolicy,
   origin: string | undefined,
 ): boolean {
-  if (policy.sameOrigin && origin !== undefined && url.origin === origin) return true
+  if (policy.sameOrigin && (url.origin === origin || policy.origins?.includes(url.origin))) return true
   for (const rule of policy.allow) {
     if (typeof rule === 'string') {
       if (rule === '*' || rule === url.origin) return true

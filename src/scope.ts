@@ -26,8 +26,16 @@ export interface ScopeOptions {
   readonly startTime?: number
   /** Given: the flush is handed to it and `end()` does not delay the response. */
   readonly waitUntil?: WaitUntil
-  /** The incoming request's origin, allowed to receive trace headers (same-origin rule). */
+  /**
+   * The service's own origin for this request, as the platform vouches for it (a Workers or
+   * Vercel request URL, API Gateway's domain): allowed to receive trace headers (same-origin rule).
+   */
   readonly origin?: string
+  /**
+   * An origin built from the client's `Host` or `X-Forwarded-Host` (a Node server's request
+   * URL, an ALB event): the scope's origin only with `propagation.trustHostHeader`.
+   */
+  readonly hostOrigin?: string
   /** Flush budget for this scope in ms (Lambda: remaining time minus a margin). */
   readonly flushBudgetMs?: number
   /** LangSmith run type of the root span. */
@@ -108,7 +116,7 @@ export class Scope {
     this.limits = config.limits
     this.stats = tracer.statsRecorder
     this.#waitUntil = options?.waitUntil
-    this.origin = options?.origin
+    this.origin = options?.origin ?? (config.destinations.trustHostHeader ? options?.hostOrigin : undefined)
     this.#budgetMs = options?.flushBudgetMs ?? config.flush.budgetMs
     this.xray = incoming.xray
     this.parent = parent
