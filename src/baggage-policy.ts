@@ -69,18 +69,23 @@ export function filterIncoming(baggage: Baggage | undefined, policy: BaggagePoli
     : baggage
 }
 
-/** Members that may travel to `destination` (undefined: ours by construction — bindings, queues). */
+/**
+ * Members that may travel to `destination` (undefined: ours by construction — bindings,
+ * queues; null: a destination nobody named, which gets no routed key).
+ */
 export function filterOutgoing(
   baggage: Baggage | undefined,
   policy: BaggagePolicy,
-  destination: URL | undefined,
+  destination: URL | null | undefined,
 ): Baggage | undefined {
   if (baggage === undefined || policy.routes.size === 0 || destination === undefined) return baggage
   return nonEmpty(
     baggage.filter((m) => {
       const to = policy.routes.get(m.key)
       return (
-        to === undefined || isAllowedDestination(destination, { allow: to, sameOrigin: false }, undefined)
+        to === undefined ||
+        (destination !== null &&
+          isAllowedDestination(destination, { allow: to, sameOrigin: false }, undefined))
       )
     }),
   )

@@ -21,15 +21,30 @@ export interface DestinationPolicy {
   readonly trustHostHeader?: boolean
 }
 
-/** Normalizes an origin rule once at configuration time (`https://a.b/` → `https://a.b`). */
+/**
+ * Normalizes an origin rule once at configuration time (`https://a.b/` → `https://a.b`). A
+ * named destination of a scheme without origins (`mcp://search`) keeps scheme and host.
+ */
 export function normalizeRule(rule: DestinationRule): DestinationRule {
   if (typeof rule !== 'string') return rule
   if (rule === '*') return rule
   try {
-    return new URL(rule).origin
+    const key = destinationKey(new URL(rule))
+    return key === '' ? rule : key
   } catch {
     return rule
   }
+}
+
+/**
+ * What an origin rule is compared with: the URL's origin, or for a scheme without origins
+ * (`mcp://search/x`, whose origin is the opaque `null`) its scheme and host (`mcp://search`),
+ * so that two named destinations never match each other. `''` when there is no host.
+ */
+export function destinationKey(url: URL): string {
+  const origin = url.origin
+  if (origin !== 'null') return origin
+  return url.host === '' ? '' : `${url.protocol}//${url.host}`
 }
 
 /** True when `url` may receive trace headers under `policy`, for a scope whose own origin is `origin`. */
@@ -39,9 +54,12 @@ export function isAllowedDestination(
   origin: string | undefined,
 ): boolean {
   if (policy.sameOrigin && (url.origin === origin || policy.origins?.includes(url.origin))) return true
+  let key: string | undefined
   for (const rule of policy.allow) {
     if (typeof rule === 'string') {
-      if (rule === '*' || rule === url.origin) return true
+      if (rule === '*') return true
+      key ??= destinationKey(url)
+      if (key !== '' && rule === key) return true
     } else if (rule instanceof RegExp) {
       rule.lastIndex = 0
       if (rule.test(url.href)) return true

@@ -208,8 +208,11 @@ export class Scope {
     if (span.isRecording && --this.#open === 0) this.#allEnded?.()
   }
 
-  /** @internal The context a span hands out; `destination` filters identity baggage by route. */
-  contextOf(span: Span, destination?: URL): TraceContext {
+  /**
+   * @internal The context a span hands out; `destination` filters identity baggage by route
+   * (undefined: ours by construction, every key; null: an unnamed destination, no routed key).
+   */
+  contextOf(span: Span, destination?: URL | null): TraceContext {
     const ctx: Writable<TraceContext> = {
       traceId: this.traceId,
       spanId: span.spanId,
