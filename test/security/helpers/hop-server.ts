@@ -37,9 +37,25 @@ export function traceHeadersOf(hit: Hit): Record<string, string> {
   return out
 }
 
-export async function startHopServer(): Promise<HopServer> {
+/**
+ * Starts a server; `files` are served as they are (a page and its script for the browser
+ * test). Every answer allows any origin to read it (CORS), as a public host would.
+ */
+export async function startHopServer(
+  files: Readonly<Record<string, { type: string; body: string }>> = {},
+): Promise<HopServer> {
   const hits: Hit[] = []
   const server = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', '*')
+    const file = files[req.url ?? '']
+    if (file !== undefined) {
+      res.writeHead(200, { 'content-type': file.type }).end(file.body)
+      return
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-headers': '*', 'access-control-allow-methods': '*' }).end()
+      return
+    }
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
