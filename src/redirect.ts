@@ -108,8 +108,9 @@ export async function followRedirects(first: Request, send: SendHop): Promise<Re
     }
     if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
     url = next
-    const init: RequestInit & { cf?: unknown } = { method, headers, body, redirect: 'manual', signal }
-    if (cf !== undefined) init.cf = cf
+    const init: RequestInit = { method, headers, body, redirect: 'manual', signal }
+    // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
+    if (cf !== undefined) (init as { cf?: unknown }).cf = cf
     request = new Request(next, init)
   }
 }
