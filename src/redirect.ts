@@ -69,49 +69,55 @@ export async function followRedirects(first: Request, send: SendHop): Promise<Re
   let spare = first.body !== null ? first.clone() : undefined
   let body: ArrayBuffer | null = null
   let request = new Request(first, { redirect: 'manual' })
-  for (let count = 0; ; count++) {
-    const response = await send(request, count, true)
-    if (response.type === 'opaqueredirect') {
-      if (method !== 'GET' && method !== 'HEAD') return response
-      return send(new Request(url, { method, headers, redirect: 'follow', signal }), count + 1, false)
+  try {
+    for (let count = 0; ; count++) {
+      const response = await send(request, count, true)
+      if (response.type === 'opaqueredirect') {
+        if (method !== 'GET' && method !== 'HEAD') return response
+        return send(new Request(url, { method, headers, redirect: 'follow', signal }), count + 1, false)
+      }
+      const location = isRedirectStatus(response.status) ? response.headers.get('location') : null
+      if (location === null) {
+        if (count > 0) markRedirected(response)
+        return response
+      }
+      if (count >= MAX_REDIRECTS) throw new TypeError('fetch failed: redirect count exceeded')
+      let next: URL
+      try {
+        next = new URL(location, url)
+      } catch {
+        throw new TypeError(`fetch failed: invalid redirect location ${JSON.stringify(location)}`)
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new TypeError(`fetch failed: redirect to a ${next.protocol} URL`)
+      }
+      // The redirect's own body is never read: release the connection.
+      response.body?.cancel().catch(noop)
+      const status = response.status
+      headers = new Headers(headers)
+      if (
+        (status === 303 && method !== 'GET' && method !== 'HEAD') ||
+        ((status === 301 || status === 302) && method === 'POST')
+      ) {
+        method = 'GET'
+        body = null
+        spare?.body?.cancel().catch(noop)
+        spare = undefined
+        for (const name of BODY_HEADERS) headers.delete(name)
+      } else if (spare !== undefined) {
+        body = await spare.arrayBuffer()
+        spare = undefined
+      }
+      if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
+      url = next
+      const init: RequestInit = { method, headers, body, redirect: 'manual', signal }
+      // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
+      if (cf !== undefined) (init as { cf?: unknown }).cf = cf
+      request = new Request(next, init)
     }
-    const location = isRedirectStatus(response.status) ? response.headers.get('location') : null
-    if (location === null) {
-      if (count > 0) markRedirected(response)
-      return response
-    }
-    if (count >= MAX_REDIRECTS) throw new TypeError('fetch failed: redirect count exceeded')
-    let next: URL
-    try {
-      next = new URL(location, url)
-    } catch {
-      throw new TypeError(`fetch failed: invalid redirect location ${JSON.stringify(location)}`)
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new TypeError(`fetch failed: redirect to a ${next.protocol} URL`)
-    }
-    // The redirect's own body is never read: release the connection.
-    response.body?.cancel().catch(noop)
-    const status = response.status
-    headers = new Headers(headers)
-    if (
-      (status === 303 && method !== 'GET' && method !== 'HEAD') ||
-      ((status === 301 || status === 302) && method === 'POST')
-    ) {
-      method = 'GET'
-      body = null
-      spare = undefined
-      for (const name of BODY_HEADERS) headers.delete(name)
-    } else if (spare !== undefined) {
-      body = await spare.arrayBuffer()
-      spare = undefined
-    }
-    if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
-    url = next
-    const init: RequestInit = { method, headers, body, redirect: 'manual', signal }
-    // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
-    if (cf !== undefined) (init as { cf?: unknown }).cf = cf
-    request = new Request(next, init)
+  } finally {
+    // The copy of a body no redirect asked for again: released.
+    spare?.body?.cancel().catch(noop)
   }
 }
 

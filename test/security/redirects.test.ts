@@ -116,6 +116,24 @@ describe('span.fetch() and redirects (Node fetch)', () => {
     await scope.end()
   })
 
+  it('a streamed request body (duplex: half) is resent on a 307', async () => {
+    const { scope } = setup()
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('streamed'))
+        c.close()
+      },
+    })
+    const res = await scope.root.fetch(allowed.redirect(307, `${attacker.origin}/x`), {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit)
+    expect(await res.json()).toEqual({ method: 'POST', body: 'streamed' })
+    expect(allowed.hits[0]!.body).toBe('streamed')
+    await scope.end()
+  })
+
   it("the caller's own copies of the trace headers and its credentials do not reach the other origin", async () => {
     const { scope } = setup()
     const target = allowed.redirect(302, `${attacker.origin}/x`)
