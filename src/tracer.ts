@@ -267,7 +267,7 @@ export class Tracer {
 }
 
 function resolveOrigins(origin: string | readonly string[] | undefined): readonly string[] {
-  const list = origin === undefined ? [] : typeof origin === 'string' ? [origin] : origin
+  const list: readonly unknown[] = origin === undefined ? [] : Array.isArray(origin) ? origin : [origin]
   return list.map((o) => {
     const normalized = typeof o === 'string' ? originOf(o) : undefined
     if (normalized === undefined || normalized === 'null') {
