@@ -418,6 +418,9 @@ async function sendHop(
     } as Attributes,
   })
   const headers = request.headers
+  // A redirect hop starts from the caller's headers less any trace header: copies the caller
+  // made for the first URL (`span.headers(url)`) are not this hop's to receive.
+  if (resendCount > 0) stripTraceHeaders(headers)
   if (trace && (target !== undefined || span.mayReceive(url))) {
     const existing = headers.get('baggage') ?? undefined
     inject(
@@ -427,7 +430,7 @@ async function sendHop(
       existing,
       scope.tracer.hooks,
     )
-  } else if (resendCount > 0) stripTraceHeaders(headers)
+  }
   try {
     // Called as a method: a binding's fetch detached from its object throws "Illegal invocation".
     const response = await (target ? target.fetch(request) : scope.tracer.fetchImpl()(request))

@@ -154,6 +154,16 @@ describe('span.fetch() and redirects (Node fetch)', () => {
     await scope.end()
   })
 
+  it("copies of the first URL's headers do not carry its routed baggage to an allowed second host", async () => {
+    const { scope } = setup()
+    const target = allowed.redirect(302, `${partner.origin}/x`)
+    await scope.root.fetch(target, { headers: scope.root.headers(target) })
+    expect(allowed.hits[0]!.headers['baggage']).toContain('user.id=u1')
+    expect(partner.hits[0]!.headers['baggage']).toContain('tenant=t1')
+    expect(partner.hits[0]!.headers['baggage']).not.toContain('user.id')
+    await scope.end()
+  })
+
   it('a same-origin redirect keeps trace headers and credentials', async () => {
     const { scope } = setup()
     await scope.root.fetch(allowed.redirect(302, `${allowed.origin}/next`), {
