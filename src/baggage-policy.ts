@@ -1,5 +1,6 @@
 import { type DestinationRule, isAllowedDestination, normalizeRule } from './destinations.js'
 import { TracehopError } from './errors.js'
+import { LANGSMITH_REPLICAS_KEY } from './propagation/langsmith-baggage.js'
 import type { Attributes } from './span-record.js'
 import type { Baggage } from './trace-context.js'
 
@@ -55,24 +56,36 @@ export function resolveBaggagePolicy(config: BaggageConfig | undefined): Baggage
   }
 }
 
-/** Drops incoming members whose key is not allowed. */
+/**
+ * Drops incoming members whose key is not allowed, and always `langsmith-replicas` (another
+ * party's API URLs and keys: neither recorded nor passed on, as the `langsmith` SDKs do).
+ */
 export function filterIncoming(baggage: Baggage | undefined, policy: BaggagePolicy): Baggage | undefined {
   const allowed = policy.allowed
-  return allowed && baggage ? nonEmpty(baggage.filter((m) => allowed.has(m.key))) : baggage
+  if (baggage === undefined) return undefined
+  if (allowed) return nonEmpty(baggage.filter((m) => allowed.has(m.key) && m.key !== LANGSMITH_REPLICAS_KEY))
+  return baggage.some((m) => m.key === LANGSMITH_REPLICAS_KEY)
+    ? nonEmpty(baggage.filter((m) => m.key !== LANGSMITH_REPLICAS_KEY))
+    : baggage
 }
 
-/** Members that may travel to `destination` (undefined: ours by construction — bindings, queues). */
+/**
+ * Members that may travel to `destination` (undefined: ours by construction — bindings,
+ * queues; null: a destination nobody named, which gets no routed key).
+ */
 export function filterOutgoing(
   baggage: Baggage | undefined,
   policy: BaggagePolicy,
-  destination: URL | undefined,
+  destination: URL | null | undefined,
 ): Baggage | undefined {
   if (baggage === undefined || policy.routes.size === 0 || destination === undefined) return baggage
   return nonEmpty(
     baggage.filter((m) => {
       const to = policy.routes.get(m.key)
       return (
-        to === undefined || isAllowedDestination(destination, { allow: to, sameOrigin: false }, undefined)
+        to === undefined ||
+        (destination !== null &&
+          isAllowedDestination(destination, { allow: to, sameOrigin: false }, undefined))
       )
     }),
   )

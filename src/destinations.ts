@@ -1,8 +1,8 @@
 /**
  * Who may receive our trace headers. Trace ids and baggage leak identity and internal
- * topology, so outgoing injection is opt-in per destination: same origin as the incoming
- * request, plus an allow-list. Service bindings and queues are ours by construction and
- * do not go through this check.
+ * topology, so outgoing injection is opt-in per destination: the service's own origin
+ * (where the platform vouches for it, or as configured), plus an allow-list. Service
+ * bindings and queues are ours by construction and do not go through this check.
  */
 
 /** An origin (`https://retrieval.internal`), a `RegExp` on the full URL, or a predicate. */
@@ -10,19 +10,41 @@ export type DestinationRule = string | RegExp | ((url: URL) => boolean)
 
 export interface DestinationPolicy {
   readonly allow: readonly DestinationRule[]
-  /** Whether the incoming request's own origin is allowed (default true). */
+  /** Whether the service's own origin is allowed (default true). */
   readonly sameOrigin: boolean
+  /** The service's own origins, from `propagation.origin`: same origin in every scope. */
+  readonly origins?: readonly string[]
+  /**
+   * Whether a request URL built from client headers (`Host`, `X-Forwarded-Host`: Node
+   * servers, ALB) counts as the service's own origin. Default false.
+   */
+  readonly trustHostHeader?: boolean
 }
 
-/** Normalizes an origin rule once at configuration time (`https://a.b/` → `https://a.b`). */
+/**
+ * Normalizes an origin rule once at configuration time (`https://a.b/` → `https://a.b`). A
+ * named destination of a scheme without origins (`mcp://search`) keeps scheme and host.
+ */
 export function normalizeRule(rule: DestinationRule): DestinationRule {
   if (typeof rule !== 'string') return rule
   if (rule === '*') return rule
   try {
-    return new URL(rule).origin
+    const key = destinationKey(new URL(rule))
+    return key === '' ? rule : key
   } catch {
     return rule
   }
+}
+
+/**
+ * What an origin rule is compared with: the URL's origin, or for a scheme without origins
+ * (`mcp://search/x`, whose origin is the opaque `null`) its scheme and host (`mcp://search`),
+ * so that two named destinations never match each other. `''` when there is no host.
+ */
+export function destinationKey(url: URL): string {
+  const origin = url.origin
+  if (origin !== 'null') return origin
+  return url.host === '' ? '' : `${url.protocol}//${url.host}`
 }
 
 /** True when `url` may receive trace headers under `policy`, for a scope whose own origin is `origin`. */
@@ -31,10 +53,13 @@ export function isAllowedDestination(
   policy: DestinationPolicy,
   origin: string | undefined,
 ): boolean {
-  if (policy.sameOrigin && origin !== undefined && url.origin === origin) return true
+  if (policy.sameOrigin && (url.origin === origin || policy.origins?.includes(url.origin))) return true
+  let key: string | undefined
   for (const rule of policy.allow) {
     if (typeof rule === 'string') {
-      if (rule === '*' || rule === url.origin) return true
+      if (rule === '*') return true
+      key ??= destinationKey(url)
+      if (key !== '' && rule === key) return true
     } else if (rule instanceof RegExp) {
       rule.lastIndex = 0
       if (rule.test(url.href)) return true

@@ -38,8 +38,16 @@ export interface ScopeOptions {
    * `waitUntil`): on Workers and Vercel Edge, no "no waitUntil" warning is logged.
    */
   readonly awaited?: boolean
-  /** The incoming request's origin, allowed to receive trace headers (same-origin rule). */
+  /**
+   * The service's own origin for this request, as the platform vouches for it (a Workers or
+   * Vercel request URL, API Gateway's domain): allowed to receive trace headers (same-origin rule).
+   */
   readonly origin?: string
+  /**
+   * An origin built from the client's `Host` or `X-Forwarded-Host` (a Node server's request
+   * URL, an ALB event): the scope's origin only with `propagation.trustHostHeader`.
+   */
+  readonly hostOrigin?: string
   /**
    * Flush budget for this scope in ms (Lambda: remaining time minus a margin). Default
    * `flush.budgetMs` if configured, else 10 000 with a `waitUntil` and 2 000 without.
@@ -141,7 +149,7 @@ export class Scope {
     const waitUntil = options?.waitUntil
     this.#waitUntil = waitUntil
     this.#awaited = options?.awaited === true
-    this.origin = options?.origin
+    this.origin = options?.origin ?? (config.destinations.trustHostHeader ? options?.hostOrigin : undefined)
     // A response that waits for the flush gets the short budget.
     this.#budgetMs =
       options?.flushBudgetMs ?? (waitUntil ? config.flush.budgetMs : config.flush.awaitedBudgetMs)
@@ -286,8 +294,11 @@ export class Scope {
     if (span.isRecording && --this.#open === 0) this.#allEnded?.()
   }
 
-  /** @internal The context a span hands out; `destination` filters identity baggage by route. */
-  contextOf(span: Span, destination?: URL): TraceContext {
+  /**
+   * @internal The context a span hands out; `destination` filters identity baggage by route
+   * (undefined: ours by construction, every key; null: an unnamed destination, no routed key).
+   */
+  contextOf(span: Span, destination?: URL | null): TraceContext {
     const ctx: Writable<TraceContext> = {
       traceId: this.traceId,
       spanId: span.spanId,

@@ -4,6 +4,7 @@ import { isAllowedDestination } from './destinations.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
+import { followRedirects, stripTraceHeaders } from './redirect.js'
 import type { Scope } from './scope.js'
 import type {
   Attributes,
@@ -380,7 +381,9 @@ export class Span {
 
 /**
  * The traced `fetch` behind `span.fetch()` and the adapters' traced bindings. `alwaysInject`
- * is for destinations that are ours by construction (service bindings).
+ * is for destinations that are ours by construction (service bindings). Redirects
+ * (`redirect: 'follow'`, the default) are followed here, one CLIENT span per hop, so each
+ * hop gets only the trace headers its own destination is allowed.
  */
 export async function tracedFetch(
   parent: Span,
@@ -391,6 +394,21 @@ export async function tracedFetch(
     | undefined,
 ): Promise<Response> {
   const request = new Request(input, init)
+  // A binding is ours whatever it redirects to; `manual` and `error` never reach another origin.
+  if (target !== undefined || request.redirect !== 'follow') return sendHop(parent, request, target, 0, true)
+  return followRedirects(request, (hop, resendCount, trace) =>
+    sendHop(parent, hop, undefined, resendCount, trace),
+  )
+}
+
+/** One request in its CLIENT span, with the trace headers its destination may receive. */
+async function sendHop(
+  parent: Span,
+  request: Request,
+  target: { fetch: (input: RequestInfo | URL) => Promise<Response>; name: string } | undefined,
+  resendCount: number,
+  trace: boolean,
+): Promise<Response> {
   const url = new URL(request.url)
   const method = request.method
   const scope = parent.scope
@@ -401,10 +419,16 @@ export async function tracedFetch(
       'url.full': redactUrl(url),
       'server.address': url.hostname,
       'server.port': url.port ? Number(url.port) : undefined,
+      // OTel HTTP semconv: set on the second and later requests of a redirect chain.
+      'http.request.resend_count': resendCount > 0 ? resendCount : undefined,
     } as Attributes,
   })
-  if ((target !== undefined || span.mayReceive(url)) && scope.propagates(span)) {
-    const headers = request.headers
+  const headers = request.headers
+  // A redirect hop starts from the caller's headers less any trace header: copies the caller
+  // made for the first URL (`span.headers(url)`) are not this hop's to receive.
+  if (resendCount > 0) stripTraceHeaders(headers)
+  // A late span is never exported: its headers would name a parent that never arrives.
+  if (trace && (target !== undefined || span.mayReceive(url)) && scope.propagates(span)) {
     const existing = headers.get('baggage') ?? undefined
     inject(
       scope.contextOf(span, target ? undefined : url),

@@ -27,10 +27,28 @@ export interface PropagationConfig {
   readonly read?: readonly PropagationFormat[]
   /** Formats written to outgoing carriers. Default `['w3c', 'baggage', 'langsmith']`. */
   readonly write?: readonly PropagationFormat[]
-  /** Destinations (besides the incoming request's own origin) that receive trace headers. */
+  /** Destinations (besides the service's own origin) that receive trace headers. */
   readonly allow?: readonly DestinationRule[]
-  /** Whether the incoming request's origin receives trace headers. Default true. */
+  /**
+   * Whether the service's own origin receives trace headers (the same-origin rule). Default
+   * true. The own origin is the request URL where the platform vouches for it (Workers,
+   * Vercel, API Gateway's domain), `origin` below, and a Host-built URL only with
+   * `trustHostHeader`.
+   */
   readonly sameOrigin?: boolean
+  /**
+   * The service's own origin(s) (`https://api.example.com`), same origin in every scope.
+   * Set it where the request URL comes from the client's `Host` header (Node servers, Bun,
+   * Deno, behind an ALB), so your own calls back to the service get trace headers.
+   */
+  readonly origin?: string | readonly string[]
+  /**
+   * Treat a request URL built from the client's `Host` / `X-Forwarded-Host` as the service's
+   * own origin. Default false: a client that sends `Host: attacker.example` and gets the
+   * service to call that host must not receive trace headers. Turn it on only behind a
+   * proxy that sets `Host` itself.
+   */
+  readonly trustHostHeader?: boolean
   /** How much incoming context is believed. Default `trusted`; use `untrusted` on the public edge. */
   readonly ingress?: Ingress
   /**
@@ -159,7 +177,12 @@ export class Tracer {
       sampling: resolveSampling(config.sampling),
       read: resolveFormats(p.read ?? ['w3c', 'baggage', 'langsmith', 'xray'], 'read'),
       write: resolveFormats(p.write ?? ['w3c', 'baggage', 'langsmith'], 'write'),
-      destinations: { allow: (p.allow ?? []).map(normalizeRule), sameOrigin: p.sameOrigin ?? true },
+      destinations: {
+        allow: (p.allow ?? []).map(normalizeRule),
+        sameOrigin: p.sameOrigin ?? true,
+        origins: resolveOrigins(p.origin),
+        trustHostHeader: p.trustHostHeader === true,
+      },
       ingress,
       randomFlag: p.randomFlag ?? false,
       baggage: resolveBaggagePolicy(p.baggage),
@@ -212,10 +235,16 @@ export class Tracer {
    */
   start(carrier?: CarrierInput | TraceContext | null, options?: StartOptions): Scope {
     const incoming = this.extract(carrier, options?.ingress)
-    // A Request's own origin may receive trace headers (the same-origin rule) unless told otherwise.
-    if (options?.origin === undefined && typeof Request === 'function' && carrier instanceof Request) {
-      const origin = originOf(carrier.url)
-      if (origin !== undefined) return new Scope(this, incoming, { ...options, origin })
+    // A Request's URL is whatever Host the client sent, unless an adapter says the platform
+    // vouches for it (`origin`): same origin only with `trustHostHeader`.
+    if (
+      options?.origin === undefined &&
+      options?.hostOrigin === undefined &&
+      typeof Request === 'function' &&
+      carrier instanceof Request
+    ) {
+      const hostOrigin = originOf(carrier.url)
+      if (hostOrigin !== undefined) return new Scope(this, incoming, { ...options, hostOrigin })
     }
     return new Scope(this, incoming, options)
   }
@@ -255,6 +284,19 @@ export class Tracer {
   fetchImpl(): typeof fetch {
     return this.#fetch ?? globalThis.fetch
   }
+}
+
+function resolveOrigins(origin: string | readonly string[] | undefined): readonly string[] {
+  const list: readonly unknown[] = origin === undefined ? [] : Array.isArray(origin) ? origin : [origin]
+  return list.map((o) => {
+    const normalized = typeof o === 'string' ? originOf(o) : undefined
+    if (normalized === undefined || normalized === 'null') {
+      throw new TracehopError(
+        `propagation.origin must be origins such as 'https://api.example.com', got ${JSON.stringify(o)}`,
+      )
+    }
+    return normalized
+  })
 }
 
 function originOf(url: string): string | undefined {

@@ -6,13 +6,16 @@ import type { Resolved } from './config.js'
  * the OpenTelemetry HTTP server attributes, continuing the request's
  * trace context, bound to the request (and to `owner`, the invocation's context) so
  * `traceOf(request)` / `traceOf(ctx)` find it. `http.route` and the name are refined by a
- * router that knows the matched route (the Hono middleware).
+ * router that knows the matched route (the Hono middleware). `vouched`: the runtime routed the
+ * request by its URL's host (Workers), so that origin is the service's own; otherwise the
+ * host is the client's choice (a Node server builds the URL from `Host`).
  */
 export function startServerScope(
   resolved: Resolved,
   request: Request,
   owner: object | undefined,
   waitUntil: WaitUntil | undefined,
+  vouched = true,
 ): Scope {
   const url = new URL(request.url)
   const method = request.method
@@ -37,7 +40,7 @@ export function startServerScope(
     name: serverSpanName(method, undefined),
     kind: SpanKind.SERVER,
     attributes,
-    origin: url.origin,
+    ...(vouched ? { origin: url.origin } : { hostOrigin: url.origin }),
     ...(waitUntil !== undefined ? { waitUntil } : {}),
   })
   bindSpan(request, scope.root)

@@ -37,6 +37,15 @@ function executionCtxOf(c: Context): object | undefined {
 }
 
 /**
+ * Whether this is the Workers runtime, which only routes a request to the Worker for a host
+ * it serves: there the request URL's origin is the service's own. On Node, Bun or Deno
+ * Hono's URL comes from the client's `Host` header.
+ */
+function onWorkers(): boolean {
+  return typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers'
+}
+
+/**
  * The route that answered, unless the answer came from no route at all: this middleware,
  * a catch-all (`*`), or a Hono 404 after a prefix middleware (`app.use('/api/*', mw)`
  * registers for every method with a trailing `*`, as `mount()` does: a 404 there means no
@@ -128,7 +137,7 @@ export function tracehop<Env = any>(
     const ctx = executionCtxOf(c)
     const waitUntil: WaitUntil | undefined =
       ctx === undefined ? undefined : (p) => (ctx as ContextWithCtx['executionCtx']).waitUntil(p)
-    const scope = startServerScope(resolved, raw, ctx, waitUntil)
+    const scope = startServerScope(resolved, raw, ctx, waitUntil, onWorkers())
     c.set('span', scope.root)
     c.set('scope', scope)
     try {

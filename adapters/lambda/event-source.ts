@@ -32,8 +32,13 @@ export interface InvocationShape {
   readonly attributes: Attributes
   /** The records of a batch event (SQS, SNS, Kinesis, DynamoDB, S3), else undefined. */
   readonly records: readonly unknown[] | undefined
-  /** HTTP sources: the origin the client called (`https://abc.execute-api…`), for the same-origin rule. */
+  /**
+   * HTTP sources: the API's own origin as API Gateway or Lambda states it
+   * (`requestContext.domainName`: `https://abc.execute-api…`), for the same-origin rule.
+   */
   readonly origin?: string
+  /** An origin from the client's `Host` header (ALB): same origin only with `trustHostHeader`. */
+  readonly hostOrigin?: string
 }
 
 const HOST_RE = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/
@@ -189,11 +194,14 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
       const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
       if (route !== undefined) attributes['http.route'] = route
       if (path !== undefined) attributes['url.path'] = path
-      // REST: the API's own domain (else the Host header, in events without one); ALB: the Host.
-      const origin =
-        source === 'apigw-rest'
-          ? originOf(asString(rc['domainName']) ?? headerOf(e, 'host'), 'https')
-          : originOf(headerOf(e, 'host'), headerOf(e, 'x-forwarded-proto'))
+      // REST: the API's own domain, which API Gateway routed the request by. The Host header
+      // (ALB, or a REST event without a domain) is whatever the client sent.
+      const domain = source === 'apigw-rest' ? asString(rc['domainName']) : undefined
+      const origin = originOf(domain, 'https')
+      const hostOrigin =
+        origin === undefined
+          ? originOf(headerOf(e, 'host'), source === 'alb' ? headerOf(e, 'x-forwarded-proto') : 'https')
+          : undefined
       return {
         source,
         name: route !== undefined ? `${method} ${route}` : method,
@@ -201,6 +209,7 @@ export function describeInvocation(event: unknown, functionName: string): Invoca
         attributes,
         records: undefined,
         ...(origin !== undefined ? { origin } : {}),
+        ...(hostOrigin !== undefined ? { hostOrigin } : {}),
       }
     }
     case 'apigw-websocket': {

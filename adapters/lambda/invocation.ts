@@ -185,6 +185,7 @@ export class Invoker {
       attributes,
       flushBudgetMs,
       ...(shape.origin !== undefined ? { origin: shape.origin } : {}),
+      ...(shape.hostOrigin !== undefined ? { hostOrigin: shape.hostOrigin } : {}),
       ...(this.runType !== undefined ? { runType: this.runType } : {}),
       ...(this.ingress !== undefined ? { ingress: this.ingress } : {}),
     })

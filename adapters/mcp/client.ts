@@ -1,4 +1,4 @@
-import { type Scope, type Span, SpanKind, StatusCode } from '../../src/index.js'
+import { type Scope, type Span, SpanKind, StatusCode, TracehopError } from '../../src/index.js'
 import { DelegatingTransport } from './delegating-transport.js'
 import {
   describe,
@@ -23,6 +23,34 @@ export interface McpClientOptions extends McpSpanOptions {
    * but sends nothing: for a third-party server that must not learn your trace ids or baggage.
    */
   readonly propagate?: boolean
+  /**
+   * Where this transport's messages go, for identity baggage routed to named destinations
+   * (`propagation.baggage.keys: [{ key, to }]`): a key is sent only when this destination is
+   * one of its `to`. Default: the URL of an HTTP transport (the SDK's Streamable HTTP and SSE
+   * client transports). Name stdio and in-memory servers yourself (`'mcp://search'`, and
+   * `to: ['mcp://search']` in the route); without a destination, routed keys are not sent.
+   */
+  readonly destination?: string | URL
+}
+
+/** The explicit destination, else the URL an SDK HTTP transport was built with, else none. */
+function destinationOf(inner: McpTransport, destination: string | URL | undefined): URL | null {
+  if (destination !== undefined) {
+    try {
+      return new URL(String(destination))
+    } catch {
+      throw new TracehopError(
+        `traceMcp destination must be a URL such as 'https://tools.example/mcp' or 'mcp://search', got ${JSON.stringify(String(destination))}`,
+      )
+    }
+  }
+  try {
+    // StreamableHTTPClientTransport and SSEClientTransport keep their server URL here.
+    const url: unknown = (inner as { _url?: unknown })._url
+    return url instanceof URL ? url : null
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -39,9 +67,16 @@ class TracedClientTransport extends DelegatingTransport {
   private readonly propagate: boolean
   private readonly uriInName: boolean | undefined
   private readonly network: McpSpanOptions['networkTransport']
+  private readonly destination: URL | null
 
-  constructor(inner: McpTransport, parent: Span, options: McpClientOptions | undefined) {
+  constructor(
+    inner: McpTransport,
+    parent: Span,
+    options: McpClientOptions | undefined,
+    destination: URL | null,
+  ) {
     super(inner)
+    this.destination = destination
     this.parent = parent
     this.max = options?.maxPending ?? 1000
     this.propagate = options?.propagate ?? true
@@ -100,7 +135,7 @@ class TracedClientTransport extends DelegatingTransport {
           // The SDK sends this on timeout or abort; no response will come for that id.
           this.cancelled(message.params)
         }
-        if (this.propagate) out = withContext(message, span ?? this.parent)
+        if (this.propagate) out = withContext(message, span ?? this.parent, this.destination)
       }
     } catch {
       // A hostile message (throwing getters): sent as it is, untraced.
@@ -213,7 +248,9 @@ class TracedClientTransport extends DelegatingTransport {
  * `setProtocolVersion`) to the one you pass, which you keep for its own extra methods.
  *
  * Wrapping a transport is consent to send it context (as with a service binding); pass
- * `{ propagate: false }` for a server that must not receive it.
+ * `{ propagate: false }` for a server that must not receive it. Identity baggage keys routed
+ * to named destinations are sent only to theirs: the transport's URL (HTTP transports) or
+ * the `destination` you name (stdio, in-memory: `{ destination: 'mcp://search' }`).
  *
  * @example
  * import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -225,5 +262,6 @@ class TracedClientTransport extends DelegatingTransport {
  * const result = await client.callTool({ name: 'search', arguments: { q: 'tracing' } })
  */
 export function traceMcp(transport: McpTransport, span: Span, options?: McpClientOptions): McpTransport {
-  return new TracedClientTransport(transport, span, options)
+  // Checked before wrapping: a bad destination throws with the transport untouched.
+  return new TracedClientTransport(transport, span, options, destinationOf(transport, options?.destination))
 }

@@ -131,11 +131,13 @@ const BAGGAGE = 'baggage'
 /**
  * A copy of `message` whose `params._meta` carries `span`'s context under the SEP-414 keys
  * `traceparent`, `tracestate`, `baggage` (plus `langsmith-trace` with the LangSmith format).
- * The caller's own `_meta` keys are kept; its `baggage` members are merged and win on the
- * same key. Neither the message nor the caller's `_meta` is mutated. A message whose
- * `params` or `_meta` is not an object is returned unchanged.
+ * Baggage keys routed to named destinations go only where `destination` is one of theirs
+ * (`null`: a peer with no name, which gets none). The caller's own `_meta` keys are kept;
+ * its `baggage` members are merged and win on the same key. Neither the message nor the
+ * caller's `_meta` is mutated. A message whose `params` or `_meta` is not an object is
+ * returned unchanged.
  */
-export function withContext(message: JsonRpcMessage, span: Span): JsonRpcMessage {
+export function withContext(message: JsonRpcMessage, span: Span, destination: URL | null): JsonRpcMessage {
   const params = message.params
   if (params !== undefined && !isRecord(params)) return message
   const callerMeta = params?._meta
@@ -144,7 +146,7 @@ export function withContext(message: JsonRpcMessage, span: Span): JsonRpcMessage
   const headers: Record<string, string> = {}
   const existing = meta.baggage
   inject(
-    span.context(),
+    span.scope.contextOf(span, destination),
     recordSetter(headers),
     span.scope.tracer.config.write,
     typeof existing === 'string' ? existing : undefined,

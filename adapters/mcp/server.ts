@@ -114,7 +114,8 @@ class TracedServerTransport extends DelegatingTransport {
       span = scope.root.startChild(d.name, d)
       remember(this.outgoing, id, span, this.max, forceEnd)
     }
-    return withContext(message, span ?? scope.root)
+    // The client has no destination name here: baggage keys routed elsewhere stay home.
+    return withContext(message, span ?? scope.root, null)
   }
 
   override async close(): Promise<void> {

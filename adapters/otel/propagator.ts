@@ -17,6 +17,7 @@ import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagati
 import { extract } from '../../src/propagation/extract.js'
 import { type PropagationHooks, type ResolvedFormats, resolveFormats } from '../../src/propagation/formats.js'
 import { inject } from '../../src/propagation/inject.js'
+import { LANGSMITH_REPLICAS_KEY } from '../../src/propagation/langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER } from '../../src/propagation/langsmith-trace.js'
 import { TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
 import { formatTracestate, parseTracestate, TRACESTATE_HEADER } from '../../src/propagation/tracestate.js'
@@ -102,6 +103,8 @@ function otelBaggageMembers(ctx: Context): BaggageMember[] | undefined {
   if (bag === undefined) return undefined
   let out: BaggageMember[] | undefined
   for (const [key, entry] of bag.getAllEntries()) {
+    // Another party's API URLs and keys (set by any propagator): never handed on.
+    if (key === LANGSMITH_REPLICAS_KEY) continue
     const meta = entry.metadata?.toString()
     ;(out ??= []).push(
       meta ? { key, value: entry.value, properties: `;${meta}` } : { key, value: entry.value },
@@ -175,6 +178,8 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
             for (const m of members) {
               // With the LangSmith format on, its members are read as LangSmith's, not baggage.
               if (formats.langsmith && m.key.startsWith('langsmith-')) continue
+              // Another party's API URLs and keys: never handed on (inject drops it too).
+              if (m.key === LANGSMITH_REPLICAS_KEY) continue
               const props = m.properties !== undefined ? propertiesToMetadata(m.properties) : undefined
               entries[m.key] = props
                 ? { value: m.value, metadata: baggageEntryMetadataFromString(props) }

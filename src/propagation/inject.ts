@@ -10,7 +10,7 @@ import {
   tallyDrop,
 } from './baggage.js'
 import type { PropagationHooks, ResolvedFormats } from './formats.js'
-import { formatLangSmithBaggageHeader } from './langsmith-baggage.js'
+import { formatLangSmithBaggageHeader, LANGSMITH_REPLICAS_KEY } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER } from './langsmith-trace.js'
 import { formatTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
 import { formatTracestate, TRACESTATE_HEADER } from './tracestate.js'
@@ -22,6 +22,7 @@ import { formatXRay, traceIdToXrayRoot, XRAY_HEADER } from './xray.js'
  * header (what the outgoing request already carries) is merged, never overwritten: its
  * members win over ours on the same key. The baggage limits apply to the whole header, our
  * LangSmith members included; user members past them are left out and counted.
+ * `langsmith-replicas` is never written, whatever the formats.
  */
 export function inject(
   ctx: TraceContext,
@@ -51,6 +52,10 @@ export function inject(
   // Our LangSmith members describe this span; a stale copy (a caller's header, or members a
   // W3C-only reader passed on as plain baggage) would contradict them.
   if (writeLangSmith && user?.some(isLangSmithMember)) user = user.filter((m) => !isLangSmithMember(m))
+  // `langsmith-replicas` can carry another party's API URL and key: never passed on, in any
+  // format (without the LangSmith format it would otherwise travel as plain baggage).
+  else if (user?.some(isReplicas)) user = user.filter((m) => !isReplicas(m))
+  if (user?.length === 0) user = undefined
   if (user !== undefined) {
     const limits = hooks?.baggageLimits ?? BAGGAGE_LIMITS
     dropTally.bits = 0
@@ -83,6 +88,10 @@ export function inject(
 
 function isLangSmithMember(m: { readonly key: string }): boolean {
   return m.key.startsWith('langsmith-')
+}
+
+function isReplicas(m: { readonly key: string }): boolean {
+  return m.key === LANGSMITH_REPLICAS_KEY
 }
 
 /** Members of a header we formatted (values are percent-encoded: every `,` separates). */

@@ -197,15 +197,32 @@ describe('outgoing propagation', () => {
     expect(h['langsmith-trace']).toBe(child.dottedOrder)
   })
 
-  it('a Request carrier makes its own origin a same-origin destination (tracer.start(request))', () => {
+  it("a Request carrier's URL (the client's Host) is not same origin unless trustHostHeader (tracer.start(request))", () => {
+    const request = () => new Request('https://gateway.example/chat', { headers: { traceparent: TP } })
     const { tracer } = setup()
-    const scope = tracer.start(new Request('https://gateway.example/chat', { headers: { traceparent: TP } }))
-    expect(scope.origin).toBe('https://gateway.example')
-    expect(Object.keys(scope.root.headers('https://gateway.example/tools'))).toContain('traceparent')
-    expect(scope.root.headers('https://elsewhere.example/')).toEqual({})
-    // An explicit origin wins.
-    const other = tracer.start(new Request('https://gateway.example/'), { origin: 'https://app.example' })
+    const scope = tracer.start(request())
+    expect(scope.origin).toBeUndefined()
+    expect(scope.root.headers('https://gateway.example/tools')).toEqual({})
+    const trusting = setup({ propagation: { trustHostHeader: true } }).tracer.start(request())
+    expect(trusting.origin).toBe('https://gateway.example')
+    expect(Object.keys(trusting.root.headers('https://gateway.example/tools'))).toContain('traceparent')
+    expect(trusting.root.headers('https://elsewhere.example/')).toEqual({})
+    // An origin the adapter vouches for wins, trusted or not.
+    const other = tracer.start(request(), { origin: 'https://app.example' })
     expect(other.origin).toBe('https://app.example')
+  })
+
+  it("propagation.origin names the service's own origins: same origin in every scope", () => {
+    const { tracer } = setup({
+      propagation: { origin: ['https://gateway.example/', 'http://127.0.0.1:8787'] },
+    })
+    const scope = tracer.start(new Request('https://attacker.example/'))
+    expect(Object.keys(scope.root.headers('https://gateway.example/x'))).toContain('traceparent')
+    expect(Object.keys(scope.root.headers('http://127.0.0.1:8787/x'))).toContain('traceparent')
+    expect(scope.root.headers('https://attacker.example/')).toEqual({})
+    const off = setup({ propagation: { origin: 'https://gateway.example', sameOrigin: false } })
+    expect(off.tracer.start().root.headers('https://gateway.example/x')).toEqual({})
+    expect(() => setup({ propagation: { origin: 'gateway.example' } })).toThrow(/propagation.origin/)
   })
 
   it('sends headers only to allowed destinations', () => {

@@ -42,6 +42,11 @@ afterAll(async () => {
 })
 
 describe.each(['hono', 'hono-instrumented'])('tracehop() Hono middleware in workerd (%s)', (worker) => {
+  it("the request URL's origin is same origin on Workers (the platform routed it by that host)", async () => {
+    const res = await call(worker, '/same-origin')
+    expect(await res.json()).toEqual({ sameOrigin: true })
+  })
+
   it('names the server span after the matched route and sets c.var.span / c.var.scope', async () => {
     const res = await call(worker, '/users/42')
     expect(res.status).toBe(200)

@@ -87,8 +87,10 @@ interface Case {
   readonly carry?: Carry
   /** `aws.xray.trace_id`: the Root of the event's own X-Amzn-Trace-Id header (correlation only). */
   readonly xrayRoot?: string
-  /** HTTP: an origin the client called; a same-origin call from the span gets the trace headers. */
+  /** HTTP: the API's own origin (its domain); a same-origin call from the span gets the trace headers. */
   readonly origin?: string
+  /** ALB: the origin the client's Host names; not same origin (trustHostHeader is off). */
+  readonly hostOrigin?: string
   readonly records?: RecordExpectation
   /** Malformed input the fixture itself contains, counted in `tracer.stats().invalid`. */
   readonly invalid?: Readonly<Partial<Record<InvalidInput, number>>>
@@ -229,7 +231,7 @@ const CASES: readonly Case[] = [
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-5c34e93e-4dea0086f9763ac0667b115a',
     // x-forwarded-proto: http
-    origin: 'http://lambda-test-alb-1334523864.us-east-1.elb.amazonaws.com',
+    hostOrigin: 'http://lambda-test-alb-1334523864.us-east-1.elb.amazonaws.com',
   },
   {
     file: 'lambda-go--alb-lambda-target-request-multivalue-headers.json',
@@ -241,7 +243,7 @@ const CASES: readonly Case[] = [
     absent: ['http.route'],
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-5c34e7d4-00ca239424b68028d4c56d68',
-    origin: 'http://lambda-test-alb-1234567.us-east-1.elb.amazonaws.com',
+    hostOrigin: 'http://lambda-test-alb-1234567.us-east-1.elb.amazonaws.com',
   },
   {
     file: 'datadog-py--application-load-balancer-multivalue-headers.json',
@@ -252,7 +254,7 @@ const CASES: readonly Case[] = [
     attributes: { 'http.request.method': 'GET', 'url.path': '/lambda' },
     carry: { in: 'headers', name: 'traceparent' },
     xrayRoot: '1-5c536348-3d683b8b04734faae651f476',
-    origin: 'http://lambda-alb-123578498.us-east-2.elb.amazonaws.com',
+    hostOrigin: 'http://lambda-alb-123578498.us-east-2.elb.amazonaws.com',
   },
   // ── Lambda Function URLs ─────────────────────────────────────────────────────────────
   {
@@ -748,6 +750,7 @@ interface Run {
   readonly root: SpanRecord
   readonly stats: TracerStats
   readonly sameOrigin: Record<string, string> | undefined
+  readonly hostOrigin: Record<string, string> | undefined
   readonly thirdParty: Record<string, string>
 }
 
@@ -756,13 +759,18 @@ async function run(c: Case): Promise<Run> {
   const event = load(c.file)
   const context = lambdaContext(3000, addContext(event, c.carry))
   const memory = createMemoryExporter()
-  const seen: { tracer?: Tracer; sameOrigin?: Record<string, string>; thirdParty?: Record<string, string> } =
-    {}
+  const seen: {
+    tracer?: Tracer
+    sameOrigin?: Record<string, string>
+    hostOrigin?: Record<string, string>
+    thirdParty?: Record<string, string>
+  } = {}
   const handler = withTrace(
     async (e: any, ctx: LambdaContextLike) => {
       const span = traceOf(ctx)
       seen.tracer = span.scope.tracer
       if (c.origin !== undefined) seen.sameOrigin = span.headers(`${c.origin}/next-hop`)
+      if (c.hostOrigin !== undefined) seen.hostOrigin = span.headers(`${c.hostOrigin}/next-hop`)
       seen.thirdParty = span.headers('https://api.third-party.example/v1')
       if (BATCH.has(c.source)) {
         return forEachRecord(e, ctx, (record: unknown, recordSpan) => {
@@ -785,6 +793,7 @@ async function run(c: Case): Promise<Run> {
     root: roots[0]!,
     stats: seen.tracer!.stats(),
     sameOrigin: seen.sameOrigin,
+    hostOrigin: seen.hostOrigin,
     thirdParty: seen.thirdParty!,
   }
 }
@@ -847,6 +856,8 @@ async function check(c: Case): Promise<void> {
   // Same-origin rule: the API's own origin receives the trace headers; a third party never does.
   if (c.origin !== undefined)
     expect(r.sameOrigin?.['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/)
+  // An ALB passes the client's Host along: not the service's own origin.
+  if (c.hostOrigin !== undefined) expect(r.hostOrigin).toEqual({})
   expect(r.thirdParty).toEqual({})
 
   // Every span exported, none dropped or force-ended, nothing counted as malformed that is not.

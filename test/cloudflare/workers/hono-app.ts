@@ -32,6 +32,8 @@ export function routes(app: Hono<{ Bindings: Env; Variables: TracehopVariables }
     })
   })
   app.get('/stats', (c) => c.json(c.var.scope.tracer.stats()))
+  // Workers routes a request to the Worker by its host: the request URL's origin is ours.
+  app.get('/same-origin', (c) => c.json({ sameOrigin: c.var.span.mayReceive(new URL('/x', c.req.url)) }))
   app.notFound((c) => {
     c.header('x-trace-id', c.var.span.traceId)
     return c.text('nope', 404)

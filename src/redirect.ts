@@ -1,0 +1,133 @@
+/**
+ * Redirects followed one hop at a time, so that each hop's trace headers are decided for that
+ * hop's own destination. `fetch` with `redirect: 'follow'` would resend every header the
+ * first request carried (trace context and identity baggage routed to the first host
+ * included) to whatever origin a `Location` names. The rules are the Fetch standard's
+ * "HTTP-redirect fetch": at most 20 redirects, 301/302 turn a POST into a GET, 303 turns
+ * anything but GET/HEAD into a GET (dropping the body and its headers), 307/308 resend
+ * method and body, and a cross-origin hop loses `Authorization` (and, as Node's fetch does,
+ * `Cookie` and `Proxy-Authorization`).
+ */
+import { BAGGAGE_HEADER } from './propagation/baggage.js'
+import { LANGSMITH_TRACE_HEADER } from './propagation/langsmith-trace.js'
+import { TRACEPARENT_HEADER } from './propagation/traceparent.js'
+import { TRACESTATE_HEADER } from './propagation/tracestate.js'
+import { XRAY_HEADER } from './propagation/xray.js'
+
+/**
+ * Sends one hop: `resendCount` is 0 for the caller's request, n for the n-th redirect.
+ * `trace` false: a hop whose destination is unknown, which gets no trace headers at all.
+ */
+export type SendHop = (request: Request, resendCount: number, trace: boolean) => Promise<Response>
+
+const MAX_REDIRECTS = 20
+// Fetch standard, "request-body-header name": dropped with the body when a redirect makes a GET.
+const BODY_HEADERS = ['content-encoding', 'content-language', 'content-location', 'content-type']
+// Dropped on a cross-origin redirect: the standard's `Authorization`, plus what Node's fetch drops.
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
+const TRACE_HEADERS = [
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  LANGSMITH_TRACE_HEADER,
+  XRAY_HEADER,
+  BAGGAGE_HEADER,
+]
+
+function isRedirectStatus(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
+}
+
+/**
+ * Removes every trace header from a redirect hop that may not receive them, the caller's
+ * own copies included (a `span.headers(url)` spread into the first request's headers).
+ */
+export function stripTraceHeaders(headers: Headers): void {
+  for (const name of TRACE_HEADERS) headers.delete(name)
+  const langsmith: string[] = []
+  headers.forEach((_, name) => {
+    if (name.startsWith('langsmith-')) langsmith.push(name)
+  })
+  for (const name of langsmith) headers.delete(name)
+}
+
+/**
+ * Sends `first` (whose `redirect` is `follow`) through `send` with `redirect: 'manual'`, and
+ * follows each redirect with a new request built from the caller's own headers, as `fetch`
+ * would. Where the runtime hides a manual redirect's target (a browser's `opaqueredirect`),
+ * a GET or HEAD (safe to repeat) is sent again for `fetch` to follow, without any trace
+ * header; any other method's opaque redirect is returned as it is, since sending it again
+ * would repeat its effect.
+ */
+export async function followRedirects(first: Request, send: SendHop): Promise<Response> {
+  // The caller's headers, before `send` adds trace headers to the first hop.
+  let headers = new Headers(first.headers)
+  let method = first.method
+  let url = new URL(first.url)
+  const signal = first.signal
+  const cf = (first as { cf?: unknown }).cf
+  // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes.
+  let spare = first.body !== null ? first.clone() : undefined
+  let body: ArrayBuffer | null = null
+  let request = new Request(first, { redirect: 'manual' })
+  try {
+    for (let count = 0; ; count++) {
+      const response = await send(request, count, true)
+      if (response.type === 'opaqueredirect') {
+        if (method !== 'GET' && method !== 'HEAD') return response
+        return send(new Request(url, { method, headers, redirect: 'follow', signal }), count + 1, false)
+      }
+      const location = isRedirectStatus(response.status) ? response.headers.get('location') : null
+      if (location === null) {
+        if (count > 0) markRedirected(response)
+        return response
+      }
+      if (count >= MAX_REDIRECTS) throw new TypeError('fetch failed: redirect count exceeded')
+      let next: URL
+      try {
+        next = new URL(location, url)
+      } catch {
+        throw new TypeError(`fetch failed: invalid redirect location ${JSON.stringify(location)}`)
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new TypeError(`fetch failed: redirect to a ${next.protocol} URL`)
+      }
+      // The redirect's own body is never read: release the connection.
+      response.body?.cancel().catch(noop)
+      const status = response.status
+      headers = new Headers(headers)
+      if (
+        (status === 303 && method !== 'GET' && method !== 'HEAD') ||
+        ((status === 301 || status === 302) && method === 'POST')
+      ) {
+        method = 'GET'
+        body = null
+        spare?.body?.cancel().catch(noop)
+        spare = undefined
+        for (const name of BODY_HEADERS) headers.delete(name)
+      } else if (spare !== undefined) {
+        body = await spare.arrayBuffer()
+        spare = undefined
+      }
+      if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
+      url = next
+      const init: RequestInit = { method, headers, body, redirect: 'manual', signal }
+      // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
+      if (cf !== undefined) (init as { cf?: unknown }).cf = cf
+      request = new Request(next, init)
+    }
+  } finally {
+    // The copy of a body no redirect asked for again: released.
+    spare?.body?.cancel().catch(noop)
+  }
+}
+
+/** `response.redirected`, as `fetch` sets it after following (where the runtime lets us). */
+function markRedirected(response: Response): void {
+  try {
+    Object.defineProperty(response, 'redirected', { value: true, configurable: true })
+  } catch {
+    // A frozen host object: `redirected` stays false, the response is unchanged.
+  }
+}
+
+function noop(): void {}

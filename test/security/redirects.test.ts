@@ -1,0 +1,203 @@
+// span.fetch() follows redirects itself: a 30x to another origin gets no trace headers and
+// no identity baggage unless that origin is allowed, and then only the baggage routed to it.
+// Real servers on 127.0.0.1: each port is its own origin. Node's own fetch underneath.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createMemoryExporter, createTracer, SpanKind, type TracerConfig } from '../../src/index.js'
+import { type HopServer, startHopServer, traceHeadersOf } from './helpers/hop-server.js'
+
+const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+const BAGGAGE = 'session.id=s1,user.id=u1,tenant=t1'
+
+let allowed: HopServer // receives trace headers, user.id routed here only
+let partner: HopServer // also allowed, tenant routed here only
+let attacker: HopServer // not allowed
+
+beforeAll(async () => {
+  ;[allowed, partner, attacker] = await Promise.all([startHopServer(), startHopServer(), startHopServer()])
+})
+afterAll(async () => {
+  await Promise.all([allowed.close(), partner.close(), attacker.close()])
+})
+beforeEach(() => {
+  for (const s of [allowed, partner, attacker]) s.hits.length = 0
+})
+
+function setup(config: Partial<TracerConfig> = {}) {
+  const memory = createMemoryExporter()
+  const tracer = createTracer({
+    service: 'agent',
+    exporters: [memory],
+    flush: { windowMs: 0 },
+    propagation: {
+      write: ['w3c', 'baggage', 'langsmith', 'xray'],
+      allow: [allowed.origin, partner.origin],
+      baggage: {
+        keys: [
+          'session.id',
+          { key: 'user.id', to: [allowed.origin] },
+          { key: 'tenant', to: [partner.origin] },
+        ],
+      },
+    },
+    ...config,
+  })
+  const scope = tracer.start({ traceparent: TP, tracestate: 'a=1', baggage: BAGGAGE })
+  return { tracer, scope, memory }
+}
+
+describe('span.fetch() and redirects (Node fetch)', () => {
+  for (const status of [301, 302, 303, 307, 308]) {
+    it(`${status} to another origin: the attacker sees no trace header, the allowed host does`, async () => {
+      const { scope, memory } = setup()
+      const res = await scope.root.fetch(allowed.redirect(status, `${attacker.origin}/landing`))
+      expect(res.status).toBe(200)
+      expect(res.url).toBe(`${attacker.origin}/landing`)
+      expect(res.redirected).toBe(true)
+      expect(allowed.hits).toHaveLength(1)
+      expect(traceHeadersOf(allowed.hits[0]!)).toMatchObject({ traceparent: expect.any(String) })
+      expect(allowed.hits[0]!.headers['baggage']).toContain('user.id=u1')
+      expect(attacker.hits).toHaveLength(1)
+      expect(traceHeadersOf(attacker.hits[0]!)).toEqual({})
+      await scope.end()
+      const clients = memory.spans().filter((s) => s.kind === SpanKind.CLIENT)
+      expect(clients.map((s) => s.attributes['http.response.status_code'])).toEqual([status, 200])
+      expect(clients[1]!.attributes['http.request.resend_count']).toBe(1)
+      expect(clients[1]!.attributes['server.port']).toBe(Number(new URL(attacker.origin).port))
+    })
+  }
+
+  it('routed baggage is decided per hop: each allowed host gets its own keys and its own parent span', async () => {
+    const { scope, memory } = setup()
+    await scope.root.fetch(allowed.redirect(302, partner.redirect(307, `${attacker.origin}/end`)))
+    const [a, p, x] = [allowed.hits[0]!, partner.hits[0]!, attacker.hits[0]!]
+    expect(a.headers['baggage']).toContain('user.id=u1')
+    expect(a.headers['baggage']).not.toContain('tenant')
+    expect(p.headers['baggage']).toContain('tenant=t1')
+    expect(p.headers['baggage']).toContain('session.id=s1')
+    expect(p.headers['baggage']).not.toContain('user.id')
+    expect(traceHeadersOf(x)).toEqual({})
+    await scope.end()
+    const clients = memory.spans().filter((s) => s.kind === SpanKind.CLIENT)
+    expect(clients).toHaveLength(3)
+    expect(a.headers['traceparent']).toContain(clients[0]!.spanId)
+    expect(p.headers['traceparent']).toContain(clients[1]!.spanId)
+  })
+
+  it('307/308 resend method and body; 301/302 turn POST into GET; 303 turns PUT into GET', async () => {
+    const { scope } = setup()
+    const post = { method: 'POST', body: '{"q":1}', headers: { 'content-type': 'application/json' } }
+    for (const status of [307, 308]) {
+      attacker.hits.length = 0
+      const res = await scope.root.fetch(allowed.redirect(status, `${attacker.origin}/x`), post)
+      expect(await res.json()).toEqual({ method: 'POST', body: '{"q":1}' })
+      expect(attacker.hits[0]!.headers['content-type']).toBe('application/json')
+      expect(traceHeadersOf(attacker.hits[0]!)).toEqual({})
+    }
+    for (const [status, method] of [
+      [301, 'POST'],
+      [302, 'POST'],
+      [303, 'PUT'],
+    ] as const) {
+      attacker.hits.length = 0
+      const res = await scope.root.fetch(allowed.redirect(status, `${attacker.origin}/x`), {
+        ...post,
+        method,
+      })
+      expect(await res.json()).toEqual({ method: 'GET', body: '' })
+      expect(attacker.hits[0]!.headers['content-type']).toBeUndefined()
+    }
+    // A 302 keeps a PUT a PUT, body included (only POST is rewritten).
+    attacker.hits.length = 0
+    const put = await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`), {
+      ...post,
+      method: 'PUT',
+    })
+    expect(await put.json()).toEqual({ method: 'PUT', body: '{"q":1}' })
+    await scope.end()
+  })
+
+  it('a streamed request body (duplex: half) is resent on a 307', async () => {
+    const { scope } = setup()
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('streamed'))
+        c.close()
+      },
+    })
+    const res = await scope.root.fetch(allowed.redirect(307, `${attacker.origin}/x`), {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit)
+    expect(await res.json()).toEqual({ method: 'POST', body: 'streamed' })
+    expect(allowed.hits[0]!.body).toBe('streamed')
+    await scope.end()
+  })
+
+  it("the caller's own copies of the trace headers and its credentials do not reach the other origin", async () => {
+    const { scope } = setup()
+    const target = allowed.redirect(302, `${attacker.origin}/x`)
+    await scope.root.fetch(target, {
+      headers: {
+        ...scope.root.headers(target),
+        authorization: 'Bearer secret',
+        cookie: 'sid=1',
+        'x-own': 'kept',
+      },
+    })
+    expect(allowed.hits[0]!.headers['authorization']).toBe('Bearer secret')
+    const hit = attacker.hits[0]!
+    expect(traceHeadersOf(hit)).toEqual({})
+    expect(hit.headers['authorization']).toBeUndefined()
+    expect(hit.headers['cookie']).toBeUndefined()
+    expect(hit.headers['x-own']).toBe('kept')
+    await scope.end()
+  })
+
+  it("copies of the first URL's headers do not carry its routed baggage to an allowed second host", async () => {
+    const { scope } = setup()
+    const target = allowed.redirect(302, `${partner.origin}/x`)
+    await scope.root.fetch(target, { headers: scope.root.headers(target) })
+    expect(allowed.hits[0]!.headers['baggage']).toContain('user.id=u1')
+    expect(partner.hits[0]!.headers['baggage']).toContain('tenant=t1')
+    expect(partner.hits[0]!.headers['baggage']).not.toContain('user.id')
+    await scope.end()
+  })
+
+  it('a same-origin redirect keeps trace headers and credentials', async () => {
+    const { scope } = setup()
+    await scope.root.fetch(allowed.redirect(302, `${allowed.origin}/next`), {
+      headers: { authorization: 'Bearer secret' },
+    })
+    expect(allowed.hits).toHaveLength(2)
+    expect(allowed.hits[1]!.headers['traceparent']).toBeDefined()
+    expect(allowed.hits[1]!.headers['authorization']).toBe('Bearer secret')
+    await scope.end()
+  })
+
+  it("redirect: 'manual' returns the 30x untouched and 'error' rejects; neither reaches the other origin", async () => {
+    const { scope } = setup()
+    const manual = await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`), {
+      redirect: 'manual',
+    })
+    expect(manual.status).toBe(302)
+    expect(manual.headers.get('location')).toBe(`${attacker.origin}/x`)
+    await expect(
+      scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`), { redirect: 'error' }),
+    ).rejects.toThrow(TypeError)
+    expect(attacker.hits).toHaveLength(0)
+    await scope.end()
+  })
+
+  it('stops after 20 redirects with a TypeError, as fetch does', async () => {
+    const { scope } = setup()
+    let url = `${allowed.origin}/end`
+    for (let i = 0; i < 21; i++) url = allowed.redirect(302, url)
+    await expect(scope.root.fetch(url)).rejects.toThrow(TypeError)
+    expect(allowed.hits).toHaveLength(21)
+    let ok = `${allowed.origin}/end`
+    for (let i = 0; i < 20; i++) ok = allowed.redirect(302, ok)
+    expect((await scope.root.fetch(ok)).status).toBe(200)
+    await scope.end()
+  })
+})

@@ -1,0 +1,51 @@
+// A Worker traced with instrument() that calls span.fetch() as the test asks:
+// `/fetch?url=…&method=…&body=…&redirect=…` answers with what came back.
+import { instrument, traceOf } from '../../../adapters/cloudflare/index.js'
+import { otlp } from '../../../src/index.js'
+
+interface Env {
+  OTLP_URL: string
+  /** Allowed, `user.id` routed here only. */
+  ALLOWED: string
+  /** Allowed, `tenant` routed here only. */
+  PARTNER: string
+}
+
+export default instrument(
+  {
+    async fetch(request, _env, ctx) {
+      const q = new URL(request.url).searchParams
+      const init: RequestInit = { method: q.get('method') ?? 'GET' }
+      const body = q.get('body')
+      if (body !== null) {
+        init.body = body
+        init.headers = { 'content-type': 'text/plain' }
+      }
+      const redirect = q.get('redirect')
+      if (redirect !== null) init.redirect = redirect as RequestRedirect
+      try {
+        const res = await traceOf(ctx).fetch(q.get('url')!, init)
+        return Response.json({
+          status: res.status,
+          url: res.url,
+          redirected: res.redirected,
+          location: res.headers.get('location'),
+          text: await res.text(),
+        })
+      } catch (err) {
+        return Response.json({ error: err instanceof Error ? err.name : String(err) })
+      }
+    },
+  },
+  (env: Env) => ({
+    service: 'redirect-worker',
+    exporters: [otlp({ url: env.OTLP_URL })],
+    propagation: {
+      write: ['w3c', 'baggage', 'langsmith', 'xray'],
+      allow: [env.ALLOWED, env.PARTNER],
+      baggage: {
+        keys: ['session.id', { key: 'user.id', to: [env.ALLOWED] }, { key: 'tenant', to: [env.PARTNER] }],
+      },
+    },
+  }),
+)
