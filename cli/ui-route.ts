@@ -1,0 +1,80 @@
+/**
+ * The developer's side of the collector: the waterfall page at `GET /` and its API,
+ * `GET /api/traces`, `GET /api/traces/<id>`, `DELETE /api/traces`. Served to loopback
+ * Host names only.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { HttpError, hostName, LOOPBACK_HOST, sendJson } from './http.js'
+import { pageHtml } from './page.js'
+import type { TraceStore } from './trace-store.js'
+import type { CollectedTrace } from './types.js'
+
+/** A trace summary as `GET /api/traces` lists it. */
+export type TraceSummary = Omit<CollectedTrace, 'spans'> & { readonly spanCount: number }
+
+export interface UiRouteDeps {
+  readonly store: TraceStore
+  /** Bumped on every change, so the page polls cheaply. */
+  readonly version: () => number
+  /** The collector listens on loopback: refuse other Host names (DNS rebinding). */
+  readonly loopbackOnly: boolean
+}
+
+const TRACE_PATH = /^\/api\/traces\/([0-9a-fA-F-]{32,36})$/
+
+/** The page and its API stay same-origin: no CORS for these paths. */
+export function isUiPath(path: string): boolean {
+  return path === '/' || path === '/index.html' || path.startsWith('/api/traces')
+}
+
+export function normalizeTraceId(id: string): string {
+  return id.replaceAll('-', '').toLowerCase()
+}
+
+function summaryOf(t: CollectedTrace): TraceSummary {
+  const { spans, ...rest } = t
+  return { ...rest, spanCount: spans.length }
+}
+
+/** Answers a page or API route; false when `path` is none of them. */
+export function handleUi(
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: UiRouteDeps,
+): boolean {
+  const method = req.method ?? 'GET'
+  if (path !== '/' && path !== '/index.html' && path !== '/api/traces' && !TRACE_PATH.test(path)) return false
+  // DNS rebinding guard: a page from elsewhere must not read local traces through a
+  // hostname it controls that resolves to 127.0.0.1.
+  if (deps.loopbackOnly && !LOOPBACK_HOST.test(hostName(String(req.headers.host ?? ''))))
+    throw new HttpError(403, 'this collector serves its page on localhost only')
+  if (path === '/' || path === '/index.html') {
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'use GET')
+    res
+      .writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+      })
+      .end(method === 'HEAD' ? undefined : pageHtml())
+    return true
+  }
+  if (path === '/api/traces') {
+    if (method === 'DELETE') {
+      deps.store.clear()
+      sendJson(res, 200, {})
+      return true
+    }
+    if (method !== 'GET') throw new HttpError(405, 'use GET or DELETE')
+    sendJson(res, 200, { version: deps.version(), traces: deps.store.list().map(summaryOf) })
+    return true
+  }
+  const id = TRACE_PATH.exec(path)![1]!
+  if (method !== 'GET') throw new HttpError(405, 'use GET')
+  const trace = deps.store.get(normalizeTraceId(id))
+  if (trace) sendJson(res, 200, trace)
+  else sendJson(res, 404, { detail: `no trace ${id}` })
+  return true
+}
