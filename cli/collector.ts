@@ -13,11 +13,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TracehopError } from '../src/errors.js'
+import { type BodyCounters, readDecodedBody } from './body.js'
+import { createGate } from './gate.js'
 import { HttpError, LOOPBACK_HOST, requestPath, sendJson } from './http.js'
 import { type JsonLines, openJsonLines } from './json-lines.js'
 import { handleLangSmith } from './langsmith-route.js'
+import { type CollectorLimits, formatBytes, resolveLimits } from './limits.js'
 import { listen } from './listen.js'
 import { handleOtlp, OTLP_PATHS } from './otlp-route.js'
+import { limitSpan } from './span-limits.js'
 import { createTraceStore } from './trace-store.js'
 import type { CollectedSpan, CollectedTrace } from './types.js'
 import { handleUi, isUiPath, normalizeTraceId } from './ui-route.js'
@@ -47,11 +51,36 @@ export interface CollectorOptions {
   readonly quietMs?: number
   /** One line per notable event (a rejected request, a file error). Default: silent. */
   readonly log?: (line: string) => void
-  /** Oldest traces are forgotten beyond this many (default 1000). */
+  /** Oldest traces are evicted beyond this many (default 1000; same as `limits.maxTraces`). */
   readonly maxTraces?: number
+  /** Memory and concurrency limits; each defaults to `DEFAULT_LIMITS`. */
+  readonly limits?: Partial<CollectorLimits>
 }
 
-export { MAX_BODY_BYTES } from './body.js'
+/** What the collector refused, cut and evicted to stay within its limits, since it started. */
+export interface CollectorStats {
+  /** Request bodies being read or decoded now, and the most at once so far. */
+  readonly activeBodies: number
+  readonly peakActiveBodies: number
+  /** Requests waiting for a turn now, and the most at once so far. */
+  readonly queuedBodies: number
+  readonly peakQueuedBodies: number
+  /** Requests answered 503 because `maxConcurrentBodies` were busy and the queue was full. */
+  readonly busyRejections: number
+  /** Requests refused with 413 (`maxBodyBytes` or `maxDecodedBytes`). */
+  readonly tooLarge: number
+  /** Bytes produced by decompression, all requests together. */
+  readonly decodedBytes: number
+  /** String values cut to `maxAttributeLength`. */
+  readonly truncatedValues: number
+  /** Traces and spans evicted by `maxTraces` / `maxStoredBytes`. */
+  readonly evictedTraces: number
+  readonly evictedSpans: number
+  /** Estimated size of the stored spans. */
+  readonly storedBytes: number
+}
+
+export { type CollectorLimits, DEFAULT_LIMITS, MAX_BODY_BYTES } from './limits.js'
 export type { TraceSummary } from './ui-route.js'
 
 export interface Collector {
@@ -74,6 +103,9 @@ export interface Collector {
   ): Promise<CollectedTrace[]>
   /** Forgets every trace. */
   clear(): void
+  /** The limits in force. */
+  readonly limits: CollectorLimits
+  stats(): CollectorStats
   /** Reports unfinished traces (onTrace), stops the server and closes the JSON file. */
   close(): Promise<void>
 }
@@ -89,16 +121,19 @@ function answerError(
 ): void {
   const status = e instanceof HttpError ? e.status : 500
   const message = e instanceof Error ? e.message : String(e)
-  if (status >= 500) log(`tracehop dev: ${req.method} ${req.url} failed: ${message}`)
+  if (e instanceof HttpError && !res.headersSent)
+    for (const [name, value] of Object.entries(e.headers)) res.setHeader(name, value)
+  if (!(e instanceof HttpError)) log(`tracehop dev: ${req.method} ${req.url} failed: ${message}`)
   else if (status !== 404) log(`tracehop dev: ${req.method} ${req.url} → ${status}: ${message}`)
   if (res.headersSent) {
     res.destroy()
     return
   }
   // A refused body is not read to its end: close the connection after answering.
-  if (status === 413) res.setHeader('connection', 'close')
+  const unread = !req.complete
+  if (unread) res.setHeader('connection', 'close')
   sendJson(res, status, { detail: message })
-  if (status === 413) res.on('finish', () => req.destroy())
+  if (unread) res.on('finish', () => req.destroy())
 }
 
 /** Browsers' OTLP exporters (and LangSmith from a page) post cross-origin. */
@@ -132,6 +167,10 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   if (!(quietMs >= 0)) throw new TracehopError(`collector quietMs must be >= 0, got ${quietMs}`)
   const log = options.log ?? ((): void => {})
+  const limits = resolveLimits({
+    ...(options.maxTraces !== undefined ? { maxTraces: options.maxTraces } : {}),
+    ...options.limits,
+  })
 
   const file: JsonLines | undefined =
     options.jsonFile !== undefined ? await openJsonLines(options.jsonFile, log) : undefined
@@ -139,7 +178,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
   const waiters = createWaiters(() => store.list())
   const store = createTraceStore({
     quietMs,
-    maxTraces: options.maxTraces ?? 1000,
+    maxTraces: limits.maxTraces,
+    maxStoredBytes: limits.maxStoredBytes,
     maxSpansPerTrace: 10_000,
     onFinished: (trace) => {
       try {
@@ -152,23 +192,46 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
       version++
       waiters.notify()
     },
+    onEvicted: (traces, spans) =>
+      log(
+        `tracehop dev: evicted the ${traces} oldest trace(s) (${spans} spans) to stay within ${limits.maxTraces} traces and ${formatBytes(limits.maxStoredBytes)}`,
+      ),
   })
+  const bodies: BodyCounters = { decodedBytes: 0, tooLarge: 0 }
+  const gate = createGate(limits.maxConcurrentBodies, limits.maxQueuedBodies)
+  let truncatedValues = 0
   const ingest = (spans: readonly CollectedSpan[]): void => {
-    const stored = store.add(spans)
+    const limited = spans.map((s) => {
+      const { span, cut } = limitSpan(s, limits.maxAttributeLength)
+      truncatedValues += cut
+      return span
+    })
+    const stored = store.add(limited)
     file?.append(stored)
   }
-  const ingestDeps = { ingest, log, findRun: (id: string) => store.findRun(id) }
-  const uiDeps = { store, version: () => version, loopbackOnly: LOOPBACK_HOST.test(host) }
+  const ingestDeps = {
+    ingest,
+    log,
+    findRun: (id: string) => store.findRun(id),
+    readBody: (req: IncomingMessage) => readDecodedBody(req, limits, bodies),
+    maxBodyBytes: limits.maxBodyBytes,
+  }
+  const uiDeps = { store, version: () => version, loopbackOnly: LOOPBACK_HOST.test(host), limits }
+  // Reading, decoding and storing a body holds memory: only so many at once.
+  const takesBody = (req: IncomingMessage): boolean => req.method === 'POST' || req.method === 'PATCH'
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = requestPath(req)
     if (!isUiPath(path) && answerCors(req, res)) return
-    if (OTLP_PATHS.includes(path)) return handleOtlp(req, res, ingestDeps)
     if (handleUi(path, req, res, uiDeps)) return
-    // The LangSmith API is also reachable under /api/v1 (self-hosted LANGSMITH_ENDPOINT style).
-    if (await handleLangSmith(path.startsWith('/api/v1/') ? path.slice(7) : path, req, res, ingestDeps))
-      return
-    throw new HttpError(404, `no route for ${req.method} ${path}`)
+    const route = async (): Promise<void> => {
+      if (OTLP_PATHS.includes(path)) return handleOtlp(req, res, ingestDeps)
+      // The LangSmith API is also reachable under /api/v1 (self-hosted LANGSMITH_ENDPOINT style).
+      const lsPath = path.startsWith('/api/v1/') ? path.slice(7) : path
+      if (await handleLangSmith(lsPath, req, res, ingestDeps)) return
+      throw new HttpError(404, `no route for ${req.method} ${path}`)
+    }
+    return takesBody(req) ? gate.run(req, route) : route()
   }
 
   const server: Server = createServer((req, res) => {
@@ -192,6 +255,20 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     spans: () => store.spans(),
     waitFor: (predicate, timeoutMs = 10_000) => waiters.waitFor(predicate, timeoutMs),
     clear: () => store.clear(),
+    limits,
+    stats: () => ({
+      activeBodies: gate.counters.active,
+      peakActiveBodies: gate.counters.peakActive,
+      queuedBodies: gate.counters.queued,
+      peakQueuedBodies: gate.counters.peakQueued,
+      busyRejections: gate.counters.busy,
+      tooLarge: bodies.tooLarge,
+      decodedBytes: bodies.decodedBytes,
+      truncatedValues,
+      evictedTraces: store.evicted().traces,
+      evictedSpans: store.evicted().spans,
+      storedBytes: store.storedBytes(),
+    }),
     close() {
       closed ??= (async () => {
         store.finishAll()

@@ -5,13 +5,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { VERSION } from '../src/version.js'
-import { MAX_BODY_BYTES, readDecodedBody } from './body.js'
 import { HttpError, sendJson } from './http.js'
 import { batchRuns, multipartRuns, type RunBatch, runToSpan, singleRun } from './langsmith-ingest.js'
 import { boundaryOf, parseMultipart } from './multipart.js'
 import type { CollectedSpan } from './types.js'
 
 export interface LangSmithRouteDeps {
+  /** The request body, read and decoded within the collector's limits. */
+  readonly readBody: (req: IncomingMessage) => Promise<Buffer>
+  /** Told to the SDKs in `GET /info`, so they batch below it. */
+  readonly maxBodyBytes: number
   readonly ingest: (spans: readonly CollectedSpan[]) => void
   readonly log: (line: string) => void
   /** The stored span for a run id, so a patch merges over its post. */
@@ -19,7 +22,7 @@ export interface LangSmithRouteDeps {
 }
 
 // What `GET /info` answers: enough for the langsmith SDKs to batch, use multipart and gzip.
-const INFO = {
+const info = (maxBodyBytes: number) => ({
   // At or above every minimum the langsmith JS SDK 0.12 checks (0.18.0), so it never warns.
   version: '0.18.0',
   license_expiration_time: null,
@@ -30,7 +33,7 @@ const INFO = {
     scale_up_nthreads_limit: 16,
     scale_down_nempty_trigger: 4,
     size_limit: 100,
-    size_limit_bytes: MAX_BODY_BYTES,
+    size_limit_bytes: maxBodyBytes,
   },
   instance_flags: {
     gzip_body_enabled: true,
@@ -45,7 +48,7 @@ const INFO = {
   },
   customer_info: null,
   tracehop: { collector: 'tracehop dev', version: VERSION },
-} as const
+})
 
 const RUN_PATH = /^\/runs\/([0-9a-fA-F-]{36})$/
 
@@ -85,32 +88,32 @@ export async function handleLangSmith(
   const method = req.method ?? 'GET'
   if (path === '/info') {
     if (method !== 'GET') throw new HttpError(405, 'use GET')
-    sendJson(res, 200, INFO)
+    sendJson(res, 200, info(deps.maxBodyBytes))
     return true
   }
   if (path === '/runs/multipart') {
     if (method !== 'POST') throw new HttpError(405, 'use POST')
     const boundary = boundaryOf(req.headers['content-type'])
     if (!boundary) throw new HttpError(400, 'Content-Type must be multipart/form-data with a boundary')
-    const parts = parseMultipart(await readDecodedBody(req), boundary)
+    const parts = parseMultipart(await deps.readBody(req), boundary)
     if (!parts) throw new HttpError(400, 'body is not well-formed multipart/form-data')
     applyRuns(multipartRuns(parts), res, deps)
     return true
   }
   if (path === '/runs/batch') {
     if (method !== 'POST') throw new HttpError(405, 'use POST')
-    applyRuns(batchRuns(await readDecodedBody(req)), res, deps)
+    applyRuns(batchRuns(await deps.readBody(req)), res, deps)
     return true
   }
   if (path === '/runs') {
     if (method !== 'POST') throw new HttpError(405, 'use POST')
-    applyRuns(singleRun(await readDecodedBody(req), 'post'), res, deps)
+    applyRuns(singleRun(await deps.readBody(req), 'post'), res, deps)
     return true
   }
   const m = RUN_PATH.exec(path)
   if (m) {
     if (method !== 'PATCH') throw new HttpError(405, 'use PATCH')
-    applyRuns(singleRun(await readDecodedBody(req), 'patch', m[1]), res, deps)
+    applyRuns(singleRun(await deps.readBody(req), 'patch', m[1]), res, deps)
     return true
   }
   return false

@@ -3,7 +3,6 @@
  * requests in JSON or binary protobuf, answered in the encoding they came in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { readDecodedBody } from './body.js'
 import { HttpError, mediaType } from './http.js'
 import { decodeOtlpJson, decodeOtlpProtobuf, otlpResponse, otlpStatus } from './otlp-decode.js'
 import type { CollectedSpan } from './types.js'
@@ -11,6 +10,8 @@ import type { CollectedSpan } from './types.js'
 export const OTLP_PATHS: readonly string[] = ['/v1/traces', '/otel/v1/traces']
 
 export interface OtlpRouteDeps {
+  /** The request body, read and decoded within the collector's limits. */
+  readonly readBody: (req: IncomingMessage) => Promise<Buffer>
   readonly ingest: (spans: readonly CollectedSpan[]) => void
   readonly log: (line: string) => void
 }
@@ -42,7 +43,7 @@ export async function handleOtlp(
     )
     return
   }
-  const body = await readDecodedBody(req)
+  const body = await deps.readBody(req)
   const result = encoding === 'json' ? decodeOtlpJson(body.toString('utf8')) : decodeOtlpProtobuf(body)
   if (!result) {
     deps.log(`tracehop dev: rejected an OTLP ${encoding} request: not an ExportTraceServiceRequest`)

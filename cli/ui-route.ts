@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { HttpError, hostName, LOOPBACK_HOST, sendJson } from './http.js'
+import type { CollectorLimits } from './limits.js'
 import { pageHtml } from './page.js'
 import type { TraceStore } from './trace-store.js'
 import type { CollectedTrace } from './types.js'
@@ -18,6 +19,8 @@ export interface UiRouteDeps {
   readonly version: () => number
   /** The collector listens on loopback: refuse other Host names (DNS rebinding). */
   readonly loopbackOnly: boolean
+  /** Shown on the page beside what was evicted. */
+  readonly limits: Pick<CollectorLimits, 'maxTraces' | 'maxStoredBytes'>
 }
 
 const TRACE_PATH = /^\/api\/traces\/([0-9a-fA-F-]{32,36})$/
@@ -68,7 +71,13 @@ export function handleUi(
       return true
     }
     if (method !== 'GET') throw new HttpError(405, 'use GET or DELETE')
-    sendJson(res, 200, { version: deps.version(), traces: deps.store.list().map(summaryOf) })
+    sendJson(res, 200, {
+      version: deps.version(),
+      traces: deps.store.list().map(summaryOf),
+      // The page says when older traces were evicted, and why.
+      evicted: deps.store.evicted(),
+      limits: { maxTraces: deps.limits.maxTraces, maxStoredBytes: deps.limits.maxStoredBytes },
+    })
     return true
   }
   const id = TRACE_PATH.exec(path)![1]!
