@@ -22,6 +22,7 @@ import { type CollectorLimits, formatBytes, resolveLimits } from './limits.js'
 import { listen } from './listen.js'
 import { handleOtlp, OTLP_PATHS } from './otlp-route.js'
 import { limitSpan } from './span-limits.js'
+import { terminalSafe } from './terminal-text.js'
 import { createTraceStore } from './trace-store.js'
 import type { CollectedSpan, CollectedTrace } from './types.js'
 import { handleUi, isUiPath, normalizeTraceId } from './ui-route.js'
@@ -49,7 +50,10 @@ export interface CollectorOptions {
   readonly onTrace?: (trace: CollectedTrace) => void
   /** Default 1500 ms. */
   readonly quietMs?: number
-  /** One line per notable event (a rejected request, a file error). Default: silent. */
+  /**
+   * One line per notable event (a rejected request, a file error, an eviction), without
+   * escape sequences or control characters. Default: silent.
+   */
   readonly log?: (line: string) => void
   /** Oldest traces are evicted beyond this many (default 1000; same as `limits.maxTraces`). */
   readonly maxTraces?: number
@@ -166,7 +170,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     throw new TracehopError(`collector port must be an integer within [0, 65535], got ${requestedPort}`)
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS
   if (!(quietMs >= 0)) throw new TracehopError(`collector quietMs must be >= 0, got ${quietMs}`)
-  const log = options.log ?? ((): void => {})
+  // Log lines quote what clients sent (paths, part names, encodings): made terminal-safe here.
+  const userLog = options.log
+  const log = (line: string): void => userLog?.(terminalSafe(line))
   const limits = resolveLimits({
     ...(options.maxTraces !== undefined ? { maxTraces: options.maxTraces } : {}),
     ...options.limits,
