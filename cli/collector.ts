@@ -15,17 +15,18 @@ import type { AddressInfo } from 'node:net'
 import { TracehopError } from '../src/errors.js'
 import { type BodyCounters, readDecodedBody } from './body.js'
 import { createGate } from './gate.js'
-import { HttpError, LOOPBACK_HOST, requestPath, sendJson } from './http.js'
+import { HttpError, hostName, LOOPBACK_HOST, requestPath, sendJson } from './http.js'
 import { type JsonLines, openJsonLines } from './json-lines.js'
 import { handleLangSmith } from './langsmith-route.js'
 import { type CollectorLimits, formatBytes, resolveLimits } from './limits.js'
 import { listen } from './listen.js'
+import { createOriginPolicy } from './origins.js'
 import { handleOtlp, OTLP_PATHS } from './otlp-route.js'
 import { limitSpan } from './span-limits.js'
 import { terminalSafe } from './terminal-text.js'
 import { createTraceStore } from './trace-store.js'
 import type { CollectedSpan, CollectedTrace } from './types.js'
-import { handleUi, isUiPath, normalizeTraceId } from './ui-route.js'
+import { handleUi, normalizeTraceId } from './ui-route.js'
 import { createWaiters } from './wait-for.js'
 
 export type {
@@ -59,6 +60,12 @@ export interface CollectorOptions {
   readonly maxTraces?: number
   /** Memory and concurrency limits; each defaults to `DEFAULT_LIMITS`. */
   readonly limits?: Partial<CollectorLimits>
+  /**
+   * Browser origins allowed to send spans besides loopback ones (`http://localhost:*`,
+   * `http://127.0.0.1:*`, `http://[::1]:*`), e.g. `https://app.example.com`. Requests
+   * with any other `Origin` are refused with 403 and get no CORS headers.
+   */
+  readonly corsOrigins?: readonly string[]
 }
 
 /** What the collector refused, cut and evicted to stay within its limits, since it started. */
@@ -140,20 +147,6 @@ function answerError(
   if (unread) res.on('finish', () => req.destroy())
 }
 
-/** Browsers' OTLP exporters (and LangSmith from a page) post cross-origin. */
-function answerCors(req: IncomingMessage, res: ServerResponse): boolean {
-  res.setHeader('access-control-allow-origin', '*')
-  if (req.method !== 'OPTIONS') return false
-  res
-    .writeHead(204, {
-      'access-control-allow-methods': 'GET, POST, PATCH, OPTIONS',
-      'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? 'content-type'),
-      'access-control-max-age': '600',
-    })
-    .end()
-  return true
-}
-
 /**
  * Starts a collector. Rejects with a `TracehopError` when the port is taken or the JSON
  * file cannot be opened.
@@ -178,6 +171,12 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     ...options.limits,
   })
 
+  let origins: ReturnType<typeof createOriginPolicy>
+  try {
+    origins = createOriginPolicy(options.corsOrigins)
+  } catch (e) {
+    throw new TracehopError(`collector corsOrigins: ${(e as Error).message}`)
+  }
   const file: JsonLines | undefined =
     options.jsonFile !== undefined ? await openJsonLines(options.jsonFile, log) : undefined
   let version = 0
@@ -222,14 +221,20 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     readBody: (req: IncomingMessage) => readDecodedBody(req, limits, bodies),
     maxBodyBytes: limits.maxBodyBytes,
   }
-  const uiDeps = { store, version: () => version, loopbackOnly: LOOPBACK_HOST.test(host), limits }
+  const loopbackOnly = LOOPBACK_HOST.test(host)
+  const uiDeps = { store, version: () => version, limits }
   // Reading, decoding and storing a body holds memory: only so many at once.
   const takesBody = (req: IncomingMessage): boolean => req.method === 'POST' || req.method === 'PATCH'
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = requestPath(req)
-    if (!isUiPath(path) && answerCors(req, res)) return
+    // DNS rebinding guard: a page must not reach this collector through a name it controls
+    // that resolves to 127.0.0.1. OTLP and LangSmith clients send the loopback name they use.
+    if (loopbackOnly && !LOOPBACK_HOST.test(hostName(String(req.headers.host ?? ''))))
+      throw new HttpError(403, 'this collector answers to localhost names only (Host header)')
     if (handleUi(path, req, res, uiDeps)) return
+    // The page and its API stay same-origin; ingestion is for the developer's own pages.
+    if (origins.answer(req, res)) return
     const route = async (): Promise<void> => {
       if (OTLP_PATHS.includes(path)) return handleOtlp(req, res, ingestDeps)
       // The LangSmith API is also reachable under /api/v1 (self-hosted LANGSMITH_ENDPOINT style).

@@ -44,6 +44,8 @@ export async function startDev(options: DevOptions, io: DevIo): Promise<Collecto
     port: options.port,
     host: options.host,
     ...(options.jsonFile !== undefined ? { jsonFile: options.jsonFile } : {}),
+    corsOrigins: options.corsOrigins,
+    limits: options.limits,
     log: io.err,
     ...(options.quiet ? {} : { onTrace: (trace: CollectedTrace) => io.out(traceBlock(trace, url, io)) }),
   })

@@ -1,10 +1,10 @@
 /**
  * The developer's side of the collector: the waterfall page at `GET /` and its API,
- * `GET /api/traces`, `GET /api/traces/<id>`, `DELETE /api/traces`. Served to loopback
- * Host names only.
+ * `GET /api/traces`, `GET /api/traces/<id>`, `DELETE /api/traces`. Same-origin only: no
+ * CORS headers (the collector also refuses Host names other than loopback ones).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { HttpError, hostName, LOOPBACK_HOST, sendJson } from './http.js'
+import { HttpError, sendJson } from './http.js'
 import type { CollectorLimits } from './limits.js'
 import { pageHtml } from './page.js'
 import type { TraceStore } from './trace-store.js'
@@ -17,18 +17,11 @@ export interface UiRouteDeps {
   readonly store: TraceStore
   /** Bumped on every change, so the page polls cheaply. */
   readonly version: () => number
-  /** The collector listens on loopback: refuse other Host names (DNS rebinding). */
-  readonly loopbackOnly: boolean
   /** Shown on the page beside what was evicted. */
   readonly limits: Pick<CollectorLimits, 'maxTraces' | 'maxStoredBytes'>
 }
 
 const TRACE_PATH = /^\/api\/traces\/([0-9a-fA-F-]{32,36})$/
-
-/** The page and its API stay same-origin: no CORS for these paths. */
-export function isUiPath(path: string): boolean {
-  return path === '/' || path === '/index.html' || path.startsWith('/api/traces')
-}
 
 export function normalizeTraceId(id: string): string {
   return id.replaceAll('-', '').toLowerCase()
@@ -48,10 +41,6 @@ export function handleUi(
 ): boolean {
   const method = req.method ?? 'GET'
   if (path !== '/' && path !== '/index.html' && path !== '/api/traces' && !TRACE_PATH.test(path)) return false
-  // DNS rebinding guard: a page from elsewhere must not read local traces through a
-  // hostname it controls that resolves to 127.0.0.1.
-  if (deps.loopbackOnly && !LOOPBACK_HOST.test(hostName(String(req.headers.host ?? ''))))
-    throw new HttpError(403, 'this collector serves its page on localhost only')
   if (path === '/' || path === '/index.html') {
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'use GET')
     res

@@ -167,11 +167,49 @@ describe('argument parsing', () => {
   it('reads every flag in both spellings', () => {
     expect(parseArgs(['dev'])).toEqual({
       command: 'dev',
-      options: { port: 4318, host: '127.0.0.1', quiet: false },
+      options: { port: 4318, host: '127.0.0.1', quiet: false, corsOrigins: [], limits: {} },
     })
     expect(parseArgs(['dev', '--port=0', '--host', '::1', '--json=x.jsonl', '--quiet'])).toEqual({
       command: 'dev',
-      options: { port: 0, host: '::1', jsonFile: 'x.jsonl', quiet: true },
+      options: { port: 0, host: '::1', jsonFile: 'x.jsonl', quiet: true, corsOrigins: [], limits: {} },
+    })
+    expect(
+      parseArgs([
+        'dev',
+        '--cors-origin',
+        'https://App.example.com/',
+        '--cors-origin=http://10.0.0.5:3000',
+        '--max-body-size',
+        '1mb',
+        '--max-decoded-size=4MB',
+        '--max-attribute-length',
+        '2048',
+        '--max-stored-size',
+        '64mb',
+        '--max-traces',
+        '50',
+        '--max-concurrent-bodies',
+        '2',
+        '--max-queued-bodies',
+        '0',
+      ]),
+    ).toEqual({
+      command: 'dev',
+      options: {
+        port: 4318,
+        host: '127.0.0.1',
+        quiet: false,
+        corsOrigins: ['https://app.example.com', 'http://10.0.0.5:3000'],
+        limits: {
+          maxBodyBytes: 1024 ** 2,
+          maxDecodedBytes: 4 * 1024 ** 2,
+          maxAttributeLength: 2048,
+          maxStoredBytes: 64 * 1024 ** 2,
+          maxTraces: 50,
+          maxConcurrentBodies: 2,
+          maxQueuedBodies: 0,
+        },
+      },
     })
   })
 
@@ -187,6 +225,18 @@ describe('argument parsing', () => {
     expect(message(['dev', '--quiet=yes'])).toBe('--quiet takes no value')
     expect(message(['dev', '--jsn', 'x'])).toBe('unknown option --jsn (did you mean --json?)')
     expect(message(['dev', 'extra'])).toBe("unexpected argument 'extra'")
+    expect(message(['dev', '--cors-origin', 'app.example.com'])).toBe(
+      "--cors-origin must be an http(s) origin such as https://app.example.com, got 'app.example.com'",
+    )
+    expect(message(['dev', '--max-stored-size', '12parsecs'])).toBe(
+      "--max-stored-size must be a size such as 512kb or 32mb, got '12parsecs'",
+    )
+    expect(message(['dev', '--max-concurrent-bodies', '0'])).toBe(
+      "--max-concurrent-bodies must be an integer >= 1, got '0'",
+    )
+    expect(message(['dev', '--max-trace', '5'])).toBe(
+      'unknown option --max-trace (did you mean --max-traces?)',
+    )
   })
 })
 
