@@ -67,7 +67,11 @@ export async function readDecodedBody(
         `body of ${declared} bytes exceeds the ${formatBytes(limits.maxBodyBytes)} limit`,
       )
     const decoder = decoderFor(encoding)
-    const wire = meter(limits.maxBodyBytes, 'body')
+    // Without an encoding the body is its decoded form: both limits apply to it.
+    const wire = meter(
+      decoder ? limits.maxBodyBytes : Math.min(limits.maxBodyBytes, limits.maxDecodedBytes),
+      'body',
+    )
     const chunks: Buffer[] = []
     const collect = async (source: AsyncIterable<Buffer>): Promise<void> => {
       for await (const chunk of source) chunks.push(chunk)

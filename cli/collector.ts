@@ -9,6 +9,11 @@
  * - `GET /info`, `POST /runs/multipart`, `POST /runs/batch`, `POST /runs`,
  *   `PATCH /runs/<id>` (also under `/api/v1`): LangSmith ingestion.
  * - `GET /` (the page), `GET /api/traces`, `GET /api/traces/<id>`, `DELETE /api/traces`.
+ *
+ * Any web page can send requests to it, so (docs/dev-collector.md): requests with an
+ * `Origin` that is not loopback or configured are refused (origins.ts), Host names other
+ * than loopback ones are refused, memory is bounded by `limits` (limits.ts), and what it
+ * prints or logs is made terminal-safe (terminal-text.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -106,6 +106,15 @@ describe('decompression is bounded', () => {
     expect(res.status).toBe(413)
     expect(c.stats().tooLarge).toBe(1)
   })
+
+  it('holds an uncompressed body to maxDecodedBytes too (it is its own decoded form)', async () => {
+    const c = await start({ limits: { maxDecodedBytes: 64 * KiB } })
+    const res = await post(`${c.url}/v1/traces`, otlp([traceId(1)], { big: 'a'.repeat(100 * KiB) }), {
+      'content-type': 'application/json',
+    })
+    expect(res.status).toBe(413)
+    expect(c.traces()).toEqual([])
+  })
 })
 
 describe('stored values are bounded', () => {
