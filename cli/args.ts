@@ -2,13 +2,31 @@
  * Command-line parsing for the `tracehop` binary. Hand-written rather than `util.parseArgs`
  * so a mistyped flag gets a message that says what to type instead.
  */
+import { type CollectorLimits, DEFAULT_LIMITS, formatBytes, parseSize } from './limits.js'
+import { parseOrigin } from './origins.js'
 
 export interface DevOptions {
   readonly port: number
   readonly host: string
   readonly jsonFile?: string
   readonly quiet: boolean
+  /** Browser origins allowed besides loopback ones (`--cors-origin`, repeatable). */
+  readonly corsOrigins: readonly string[]
+  /** Limits set by flags; the rest keep their defaults. */
+  readonly limits: Partial<CollectorLimits>
 }
+
+// The limit flags: name, the limit it sets, and whether it takes a size (`32mb`) or a count.
+const LIMIT_FLAGS: readonly (readonly [string, keyof CollectorLimits, 'size' | 'count'])[] = [
+  ['--max-body-size', 'maxBodyBytes', 'size'],
+  ['--max-decoded-size', 'maxDecodedBytes', 'size'],
+  ['--max-attribute-length', 'maxAttributeLength', 'count'],
+  ['--max-stored-size', 'maxStoredBytes', 'size'],
+  ['--max-traces', 'maxTraces', 'count'],
+  ['--max-concurrent-bodies', 'maxConcurrentBodies', 'count'],
+  ['--max-queued-bodies', 'maxQueuedBodies', 'count'],
+]
+const d = DEFAULT_LIMITS
 
 export type ParsedArgs =
   | { readonly command: 'help'; readonly topic: 'main' | 'dev' }
@@ -40,7 +58,23 @@ Options:
                  arrives again, e.g. a LangSmith run's patch, is appended again: the
                  last line for a span id is its latest state)
   --quiet        Do not print waterfalls in the terminal
+  --cors-origin <origin>
+                 Also accept spans from browser pages served at <origin>, e.g.
+                 https://app.example.com (repeatable). Pages on localhost, 127.0.0.1 and
+                 [::1] are always accepted; a request from any other Origin gets 403.
   -h, --help     Show this help
+
+Limits (anyone who can reach the port can send; these keep memory bounded):
+  --max-body-size <size>        Request body on the wire (default ${formatBytes(d.maxBodyBytes)}); more: 413
+  --max-decoded-size <size>     Body after gzip/deflate/br (default ${formatBytes(d.maxDecodedBytes)}); more: 413
+  --max-attribute-length <n>    Characters kept of a string value (default ${d.maxAttributeLength});
+                                longer ones end in "… [truncated by tracehop dev: N characters]"
+  --max-stored-size <size>      Spans kept in memory (default ${formatBytes(d.maxStoredBytes)}), then
+                                the oldest traces are evicted (the page says how many)
+  --max-traces <n>              Traces kept (default ${d.maxTraces}), then the oldest are evicted
+  --max-concurrent-bodies <n>   Bodies decoded at once (default ${d.maxConcurrentBodies})
+  --max-queued-bodies <n>       Requests waiting for a turn (default ${d.maxQueuedBodies}); more: 503
+  Sizes: bytes or with a unit, e.g. 512kb, 32mb, 1gb.
 
 Point your services at it:
   tracehop      exporters: [otlp({ url: 'http://127.0.0.1:4318/v1/traces' }),
@@ -48,7 +82,15 @@ Point your services at it:
   OTel SDKs     OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
   langsmith SDK LANGSMITH_ENDPOINT=http://127.0.0.1:4318 LANGSMITH_TRACING=true LANGSMITH_API_KEY=dev`
 
-const DEV_FLAGS = ['--port', '--host', '--json', '--quiet', '--help'] as const
+const DEV_FLAGS: readonly string[] = [
+  '--port',
+  '--host',
+  '--json',
+  '--quiet',
+  '--help',
+  '--cors-origin',
+  ...LIMIT_FLAGS.map(([flag]) => flag),
+]
 const PORT_RE = /^\d{1,5}$/
 
 /** Levenshtein distance, for "did you mean". */
@@ -83,7 +125,7 @@ function suggest(flag: string): string {
  * Parses `tracehop` arguments (without `node` and the script path).
  *
  * @example
- * parseArgs(['dev', '--port', '4319']) // { command: 'dev', options: { port: 4319, host: '127.0.0.1', quiet: false } }
+ * parseArgs(['dev', '--port', '4319']) // { command: 'dev', options: { port: 4319, host: '127.0.0.1', quiet: false, corsOrigins: [], limits: {} } }
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const [command, ...rest] = argv
@@ -99,6 +141,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let host = '127.0.0.1'
   let jsonFile: string | undefined
   let quiet = false
+  const corsOrigins: string[] = []
+  const limits: Partial<Record<keyof CollectorLimits, number>> = {}
   const fail = (message: string): ParsedArgs => ({ command: 'error', message, topic: 'dev' })
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!
@@ -142,13 +186,46 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         jsonFile = v
         break
       }
-      default:
+      case '--cors-origin': {
+        const v = value()
+        if (v === undefined)
+          return fail('--cors-origin needs a value, e.g. --cors-origin https://app.example.com')
+        const origin = parseOrigin(v)
+        if (origin === undefined)
+          return fail(`--cors-origin must be an http(s) origin such as https://app.example.com, got '${v}'`)
+        corsOrigins.push(origin)
+        break
+      }
+      default: {
+        const limit = LIMIT_FLAGS.find(([name]) => name === flag)
+        if (limit) {
+          const [name, key, kind] = limit
+          const v = value()
+          const example = kind === 'size' ? '32mb' : '100'
+          if (v === undefined) return fail(`${name} needs a value, e.g. ${name} ${example}`)
+          const n = kind === 'size' ? parseSize(v) : /^\d{1,15}$/.test(v) ? Number(v) : undefined
+          const min = key === 'maxQueuedBodies' ? 0 : 1
+          if (n === undefined || n < min)
+            return fail(
+              `${name} must be ${kind === 'size' ? 'a size such as 512kb or 32mb' : `an integer >= ${min}`}, got '${v}'`,
+            )
+          limits[key] = n
+          break
+        }
         if (flag.startsWith('-')) return fail(`unknown option ${flag}${suggest(flag)}`)
         return fail(`unexpected argument '${arg}'`)
+      }
     }
   }
   return {
     command: 'dev',
-    options: jsonFile !== undefined ? { port, host, jsonFile, quiet } : { port, host, quiet },
+    options: {
+      port,
+      host,
+      ...(jsonFile !== undefined ? { jsonFile } : {}),
+      quiet,
+      corsOrigins,
+      limits,
+    },
   }
 }

@@ -5,6 +5,7 @@
 import { TracehopError } from '../src/errors.js'
 import type { DevOptions } from './args.js'
 import { type Collector, renderWaterfall, startCollector } from './collector.js'
+import { terminalSafe } from './terminal-text.js'
 import type { CollectedTrace } from './types.js'
 
 export interface DevIo {
@@ -25,7 +26,7 @@ export interface DevIo {
  * process.stdout.write(traceBlock(trace, collector.url, { color: false, width: () => 100 }))
  */
 export function traceBlock(trace: CollectedTrace, url: string, io: Pick<DevIo, 'color' | 'width'>): string {
-  const link = `${url}/#trace=${trace.traceId}`
+  const link = `${url}/#trace=${terminalSafe(trace.traceId)}`
   const waterfall = renderWaterfall(trace, { width: io.width(), color: io.color, highlightSlowest: true })
   return `\n${waterfall}\n  ${io.color ? `\x1b[2m${link}\x1b[0m` : link}\n`
 }
@@ -43,6 +44,8 @@ export async function startDev(options: DevOptions, io: DevIo): Promise<Collecto
     port: options.port,
     host: options.host,
     ...(options.jsonFile !== undefined ? { jsonFile: options.jsonFile } : {}),
+    corsOrigins: options.corsOrigins,
+    limits: options.limits,
     log: io.err,
     ...(options.quiet ? {} : { onTrace: (trace: CollectedTrace) => io.out(traceBlock(trace, url, io)) }),
   })
@@ -55,7 +58,9 @@ export async function startDev(options: DevOptions, io: DevIo): Promise<Collecto
       `  OTLP/HTTP  ${url}/v1/traces  ${dim(`(tracehop: otlp({ url: '${url}/v1/traces' }); OTel SDKs: OTEL_EXPORTER_OTLP_ENDPOINT=${url})`)}`,
       `  LangSmith  ${url}  ${dim(`(tracehop: langsmith({ apiUrl: '${url}', apiKey: 'dev' }); SDKs: LANGSMITH_ENDPOINT=${url} LANGSMITH_API_KEY=dev)`)}`,
       `  Waterfalls ${url}/`,
-      ...(options.jsonFile !== undefined ? [`  Spans  →  ${options.jsonFile} (JSON lines)`] : []),
+      ...(options.jsonFile !== undefined
+        ? [`  Spans  →  ${terminalSafe(options.jsonFile)} (JSON lines)`]
+        : []),
       options.quiet
         ? dim('  --quiet: no terminal waterfalls')
         : dim('  Each trace is drawn here once no span arrived for 1.5 s. Ctrl+C to stop.'),

