@@ -7,7 +7,7 @@ import type { Ingress, PropagationHooks, ResolvedFormats } from './formats.js'
 import { readLangSmithBaggage } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER, parseLangSmithTrace } from './langsmith-trace.js'
 import { parseTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
-import { parseTracestate, TRACESTATE_HEADER } from './tracestate.js'
+import { parseTracestate, TRACESTATE_HEADER, TRACESTATE_MAX_INPUT } from './tracestate.js'
 import { parseXRay, XRAY_HEADER, xrayRootToTraceId } from './xray.js'
 
 /** What a carrier yielded: the context to continue (if any), links, and X-Ray correlation. */
@@ -89,7 +89,7 @@ export function extract(
       if (rawState !== undefined) {
         const traceState = parseTracestate(rawState)
         if (traceState !== undefined) parent.traceState = traceState
-        else if (!BLANK_LIST.test(rawState)) onInvalid('tracestate')
+        else if (rawState.length > TRACESTATE_MAX_INPUT || !BLANK_LIST.test(rawState)) onInvalid('tracestate')
       }
       if (langsmith !== undefined) {
         if (uuidToHex(langsmith.traceId) === tp.traceId) parent.langsmith = langsmith
