@@ -106,7 +106,8 @@ export function unwrapEnvelope(value: unknown): Unwrapped {
   try {
     // An own data property only: a getter or an inherited `__tracehop` is not ours.
     const marker = Object.getOwnPropertyDescriptor(value, ENVELOPE_KEY)
-    if (marker === undefined || marker.value !== ENVELOPE_VERSION) return { body: value, valid: NOT_ENVELOPE_VALID }
+    if (marker === undefined || marker.value !== ENVELOPE_VERSION)
+      return { body: value, valid: NOT_ENVELOPE_VALID }
     if (!hasExactKeys(value, ENVELOPE_KEYS)) return { body: value, valid: false }
     body = Object.getOwnPropertyDescriptor(value, 'body')?.value
     carrier = readContext(Object.getOwnPropertyDescriptor(value, 'ctx')?.value)
@@ -181,7 +182,8 @@ export function takeCallMarker(args: unknown[]): TakenMarker {
   try {
     const marker = Object.getOwnPropertyDescriptor(last, ENVELOPE_KEY)
     if (marker === undefined || marker.value !== CALL_MARKER) return NO_MARKER
-    if (hasExactKeys(last, MARKER_KEYS)) carrier = readContext(Object.getOwnPropertyDescriptor(last, 'ctx')?.value)
+    if (hasExactKeys(last, MARKER_KEYS))
+      carrier = readContext(Object.getOwnPropertyDescriptor(last, 'ctx')?.value)
   } catch {
     carrier = undefined
   }

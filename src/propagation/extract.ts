@@ -160,7 +160,8 @@ function withoutLineage(h: XRayHeader): XRayHeader {
  */
 export function believe(parent: TraceContext, ingress: Ingress): Incoming {
   if (ingress === 'trusted') return { parent, links: [] }
-  if (ingress === 'link') return { links: [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }] }
+  if (ingress === 'link')
+    return { links: [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }] }
   const ls = parent.langsmith
   return {
     parent: {
