@@ -63,7 +63,7 @@ class TracedMessage<Body = unknown> implements MessageLike<Body> {
     // Any Worker with the binding (or a plain `env.QUEUE.send`) can write an envelope: its
     // context is believed as far as this consumer's `propagation.ingress` says.
     const incoming = unwrapped.carrier === undefined ? undefined : tracer.extract(unwrapped.carrier)
-    if (incoming !== undefined && (incoming.parent !== undefined || incoming.links.length > 0)) {
+    if (incoming !== undefined) {
       // Parented to its producer (ingress `link`: linked to it), in a scope of its own.
       const scope = tracer.start(incoming.parent, {
         name,
