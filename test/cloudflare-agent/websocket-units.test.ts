@@ -7,7 +7,7 @@ import { traceOf } from '../../adapters/cloudflare/index.js'
 import { acceptWebSocket, instrumentDurableObject } from '../../adapters/cloudflare/websocket.js'
 import { attachContext, socketContext, wrapSocket } from '../../adapters/cloudflare/ws-attachment.js'
 import { readMessageTrace } from '../../adapters/cloudflare/ws-message-trace.js'
-import { createMemoryExporter, type createTracer, SpanKind } from '../../src/index.js'
+import { createMemoryExporter, type createTracer, SpanKind, type TracerConfig } from '../../src/index.js'
 
 /** A socket whose attachment methods live on the prototype, as on workerd's WebSocket. */
 class FakeSocket {
@@ -224,7 +224,7 @@ describe('the attachment wrapper', () => {
   })
 })
 
-function setup() {
+function setup(extra: Partial<TracerConfig> = {}) {
   const memory = createMemoryExporter()
   const calls: unknown[][] = []
   class Room {
@@ -248,7 +248,7 @@ function setup() {
       calls.push(['error', error, traceOf(ws)])
     }
   }
-  const config = { service: 'room', exporters: [memory], flush: { windowMs: 0 } }
+  const config = { service: 'room', exporters: [memory], flush: { windowMs: 0 }, ...extra }
   const Traced = instrumentDurableObject(Room, config)
   const state = new FakeState()
   const env = {}
@@ -383,5 +383,62 @@ describe('instrumentDurableObject (one process)', () => {
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('WebSocket messages from a client obey the ingress setting', () => {
+  const FORGED_TRACE = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0'
+  const forged = JSON.stringify({
+    _trace: { traceparent: `00-${FORGED_TRACE}-abcdefabcdefabcd-01`, baggage: 'user.id=mallory' },
+    text: 'hi',
+  })
+
+  it('untrusted: a _trace keeps its trace id, not its sampled flag or baggage; the message is unchanged', async () => {
+    const { calls, room, state } = setup({
+      sampling: { ratio: 0, keepErrors: false },
+      propagation: { ingress: 'untrusted' },
+    })
+    await room.fetch(new Request('https://chat.example/ws'))
+    room.webSocketMessage(state.sockets[0]!, forged)
+    await settle(state)
+    const [message, , span] = calls[0] as [
+      string,
+      unknown,
+      {
+        traceId: string
+        parentSpanId?: string
+        scope: { sampled: boolean }
+        context(): { baggage?: unknown }
+      },
+    ]
+    expect(message).toBe(forged)
+    expect(span.traceId).toBe(FORGED_TRACE)
+    expect(span.parentSpanId).toBe('abcdefabcdefabcd')
+    expect(span.scope.sampled).toBe(false)
+    expect(span.context().baggage).toBeUndefined()
+  })
+
+  it('link: a _trace is a link, never the parent', async () => {
+    const { calls, room, state } = setup({ propagation: { ingress: 'link' } })
+    await room.fetch(new Request('https://chat.example/ws'))
+    room.webSocketMessage(state.sockets[0]!, forged)
+    await settle(state)
+    const span = calls[0]![2] as { traceId: string; parentSpanId?: string }
+    expect(span.traceId).not.toBe(FORGED_TRACE)
+    expect(span.parentSpanId).toBeUndefined()
+  })
+
+  it("a message shaped like a queue envelope is the client's text: handed over byte for byte, no context taken", async () => {
+    const { calls, room, state } = setup()
+    await room.fetch(new Request('https://chat.example/ws'))
+    const lookalike = JSON.stringify({
+      __tracehop: 1,
+      ctx: { traceparent: `00-${FORGED_TRACE}-abcdefabcdefabcd-01` },
+      body: 'hi',
+    })
+    room.webSocketMessage(state.sockets[0]!, lookalike)
+    await settle(state)
+    expect(calls[0]![0]).toBe(lookalike)
+    expect((calls[0]![2] as { traceId: string }).traceId).not.toBe(FORGED_TRACE)
   })
 })
