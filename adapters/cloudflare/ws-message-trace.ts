@@ -4,8 +4,9 @@
  * A JSON text message whose top-level object has a `_trace` member:
  * `{"_trace": {"traceparent": "00-…-01", "tracestate"?: "…", "baggage"?: "…",
  * "langsmith-trace"?: "…"}, …the message's own fields…}`. `_trace` is the context record
- * of `src/envelope.ts` (lowercase header names to strings, read with the same formats as
- * HTTP headers). The message is not changed: the handler receives it byte for byte, with
+ * of `src/envelope.ts` (the header names tracehop writes, to strings of at most 64 KiB, read
+ * with the same formats as HTTP headers; anything else in it makes it invalid), believed as
+ * far as `propagation.ingress` says. The message is not changed: the handler receives it byte for byte, with
  * `_trace` in it, so an application that does not know the field just ignores it.
  */
 import { readContext } from '../../src/envelope.js'
