@@ -145,7 +145,15 @@ export async function run(): Promise<void> {
 
   // MCP: the server reads `params._meta` of every request.
   const metas: [string, Record<string, unknown>][] = [
-    ['_meta.baggage 4 MB string', { traceparent: TP, baggage: fill(4 * MB, 'k=v,') }],
+    ['_meta.baggage 4 MB string (k=v members)', { traceparent: TP, baggage: fill(4 * MB, 'k=v,') }],
+    [
+      '_meta.baggage 4 MB string (one %-encoded value)',
+      { traceparent: TP, baggage: `k=${fill(4 * MB, '%41')}` },
+    ],
+    [
+      '_meta.baggage 4 MB langsmith-metadata',
+      { 'langsmith-trace': LS_TRACE, baggage: `langsmith-metadata=${fill(4 * MB, '%7B%22a%22%3A')}` },
+    ],
     ['_meta.traceparent 1 MB string', { traceparent: fill(MB, 'a') }],
     ['_meta.baggage 1M-element array', { traceparent: TP, baggage: new Array(MB).fill('k=v') }],
     ['_meta.baggage nested 10 000 deep', { traceparent: TP, baggage: deepObject(10_000) }],
