@@ -8,6 +8,7 @@
 import { defaultTextMapGetter, ROOT_CONTEXT } from '@opentelemetry/api'
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
 import { instrument } from '../../adapters/cloudflare/index.js'
+import { forEachRecord, withTrace } from '../../adapters/lambda/index.js'
 import { traceMcpServer } from '../../adapters/mcp/index.js'
 import type { JsonRpcMessage, McpTransport } from '../../adapters/mcp/transport.js'
 import { createTracer, type Ingress, type Tracer } from '../../src/index.js'
@@ -83,6 +84,22 @@ function measure(fn: () => unknown): { median: number; p10: number; p90: number 
   for (let i = 0; i < SAMPLES; i++) {
     const t0 = performance.now()
     consume(fn())
+    xs.push(performance.now() - t0)
+  }
+  xs.sort((a, b) => a - b)
+  const at = (q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9) }
+}
+
+/** The same for async work: one call at a time. */
+async function measureAsync(
+  fn: () => Promise<unknown>,
+): Promise<{ median: number; p10: number; p90: number }> {
+  consume(await fn())
+  const xs: number[] = []
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now()
+    consume(await fn())
     xs.push(performance.now() - t0)
   }
   xs.sort((a, b) => a - b)
@@ -223,4 +240,45 @@ export async function run(): Promise<void> {
     }
   }
   note('Cloudflare Queues envelope lookalikes (instrument()ed consumer)', lines)
+
+  // AWS Lambda SQS records: attributes and bodies a plain producer chose. One whole
+  // invocation each (withTrace + forEachRecord, no exporter), for scale: an empty one first.
+  const sqsLines: string[] = []
+  const handler = withTrace(
+    (event: { Records: unknown[] }, context: object) => forEachRecord(event, context, () => {}),
+    { service: 'bench', propagation: { ingress: 'untrusted' }, log: () => {} },
+  )
+  const record = (body: string, attributes: Record<string, string> = {}) => ({
+    messageId: 'm1',
+    body,
+    attributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }]),
+    ),
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:jobs',
+  })
+  const nested = JSON.stringify({
+    Type: 'Notification',
+    TopicArn: 'arn:aws:sns:us-east-1:000000000000:t',
+    MessageAttributes: {},
+    pad: Array.from({ length: 24_000 }, (_, i) => ({ a: i })),
+  })
+  const sqsCases: [string, ReturnType<typeof record>][] = [
+    ['plain 1 KB body, no context', record('x'.repeat(1024))],
+    ['messageAttributes.traceparent 1 MB', record('x', { traceparent: fill(MB, 'a') })],
+    [
+      'messageAttributes.baggage 1 MB (one %-encoded value)',
+      record('x', { traceparent: TP, baggage: `k=${fill(MB, '%41')}` }),
+    ],
+    [`SNS-shaped body of ${Math.round(nested.length / KB)} KB, deeply padded`, record(nested)],
+    ['1 MB body (not JSON)', record(fill(MB, 'x'))],
+  ]
+  for (const [name, r] of sqsCases) {
+    sqsLines.push(row(`${name}: one SQS invocation`, await measureAsync(() => handler({ Records: [r] }, {}))))
+  }
+  note(
+    'AWS Lambda SQS records from a plain producer (withTrace + forEachRecord, ingress untrusted)',
+    sqsLines,
+  )
 }
