@@ -84,15 +84,27 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes)
 }
 
+/** Values of a repeated field joined at most; no platform delivers a tenth as many. */
+const MAX_JOINED_VALUES = 1000
+/** Joining stops past this length: every format drops or cuts a value this long anyway. */
+const MAX_JOINED_CHARS = 1 << 20
+
 /**
  * A header value as one string: the values of a repeated field joined with `,` (RFC 9110
- * §5.3), non-strings skipped; `undefined` when nothing is left.
+ * §5.3), non-strings skipped; `undefined` when nothing is left. A hostile array (a million
+ * values) is joined only up to {@link MAX_JOINED_VALUES} values or
+ * {@link MAX_JOINED_CHARS} characters: what is left out could never be read.
  */
 export function headerValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value
   let out: string | undefined
-  if (Array.isArray(value))
-    for (const v of value) if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
+  if (Array.isArray(value)) {
+    const n = Math.min(value.length, MAX_JOINED_VALUES)
+    for (let i = 0; i < n && (out === undefined || out.length <= MAX_JOINED_CHARS); i++) {
+      const v: unknown = value[i]
+      if (typeof v === 'string') out = out === undefined ? v : `${out},${v}`
+    }
+  }
   return out
 }
 

@@ -14,6 +14,15 @@
  * `ctx` is the record `span.headers()` returns: lowercase header names to string values,
  * read back with the same propagation formats as HTTP headers. Both shapes survive JSON
  * and structured clone (the `v8` content type), and nothing in them is a class instance.
+ *
+ * A value is one of ours only if its shape is exact: a plain object with exactly those
+ * own keys (`__tracehop`, `ctx`, `body`; `__tracehop`, `ctx`), and a `ctx` of 1 to 6
+ * string values under the header names tracehop writes (`traceparent`, `tracestate`,
+ * `baggage`, `langsmith-trace`, `x-amzn-trace-id`, `tracehop-websocket`), each at most
+ * 64 KiB. Anything else, even with the marker, is the user's own value and is handed over
+ * exactly as it arrived (the same value, not a copy); with the marker it is also counted
+ * as an invalid `envelope`. A well-formed envelope's context is then believed only as far
+ * as the consumer's `propagation.ingress` says: the shape proves nothing about who sent it.
  */
 import type { Span } from './span.js'
 
@@ -24,9 +33,18 @@ export const ENVELOPE_VERSION = 1
 /** `__tracehop` value of an RPC call marker. */
 export const CALL_MARKER = 'ctx'
 
-// A context record is a handful of headers; anything bigger is not ours or was tampered with.
-const MAX_CTX_KEYS = 16
-const MAX_CTX_VALUE_LENGTH = 8192
+/** The names a context record may hold: what `span.headers()` writes, and the WebSocket mode. */
+const CTX_KEYS: ReadonlySet<string> = new Set([
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'langsmith-trace',
+  'x-amzn-trace-id',
+  'tracehop-websocket',
+])
+// Above any value tracehop writes (a `langsmith-trace` is at most 64 KiB); checked before
+// anything reads the value, so a bigger one costs nothing.
+const MAX_CTX_VALUE_LENGTH = 65_536 + 256
 
 /** A message body wrapped with the context of the span that produced it. */
 export interface Envelope<Body = unknown> {
@@ -48,9 +66,10 @@ export interface Unwrapped {
   /** The context headers, when the value was a well-formed envelope. */
   readonly carrier?: Record<string, string>
   /**
-   * False when the value looked like an envelope (`__tracehop: 1`) but was malformed: the
-   * caller counts it (`countInvalid('envelope')`) and starts a fresh trace. True for a
-   * well-formed envelope and for a value that is no envelope at all (it passes through).
+   * False when the value carried the envelope marker (`__tracehop: 1`) but not the exact
+   * shape: the caller counts it (`countInvalid('envelope')`), starts a fresh trace, and
+   * hands the value over untouched (`body` is the value itself). True for a well-formed
+   * envelope and for a value that is no envelope at all (it passes through).
    */
   readonly valid: boolean
 }
@@ -72,8 +91,8 @@ export function wrapEnvelope<Body>(span: Span, body: Body): Envelope<Body> {
 
 /**
  * Reads a message body that may be an envelope. Never throws: a value that is no envelope
- * comes back as `{ body: value, valid: true }`; a malformed envelope as `valid: false`
- * with the best body that can be recovered (its `body` if present, else the value).
+ * comes back as `{ body: value, valid: true }`; a value with the marker but not the exact
+ * shape as `{ body: value, valid: false }`: the same value, never unwrapped.
  *
  * @example
  * const { body, carrier, valid } = unwrapEnvelope(message.body)
@@ -82,23 +101,43 @@ export function wrapEnvelope<Body>(span: Span, body: Body): Envelope<Body> {
  */
 export function unwrapEnvelope(value: unknown): Unwrapped {
   if (value === null || typeof value !== 'object') return { body: value, valid: NOT_ENVELOPE_VALID }
-  let marker: unknown
-  let hasBody: boolean
   let body: unknown
-  let ctx: unknown
+  let carrier: Record<string, string> | undefined
   try {
-    marker = (value as { __tracehop?: unknown }).__tracehop
-    if (marker !== ENVELOPE_VERSION) return { body: value, valid: NOT_ENVELOPE_VALID }
-    hasBody = Object.hasOwn(value, 'body')
-    body = (value as { body?: unknown }).body
-    ctx = (value as { ctx?: unknown }).ctx
+    // An own data property only: a getter or an inherited `__tracehop` is not ours.
+    const marker = Object.getOwnPropertyDescriptor(value, ENVELOPE_KEY)
+    if (marker === undefined || marker.value !== ENVELOPE_VERSION)
+      return { body: value, valid: NOT_ENVELOPE_VALID }
+    if (!hasExactKeys(value, ENVELOPE_KEYS)) return { body: value, valid: false }
+    body = Object.getOwnPropertyDescriptor(value, 'body')?.value
+    carrier = readContext(Object.getOwnPropertyDescriptor(value, 'ctx')?.value)
   } catch {
-    // A hostile object whose getters throw: not ours.
-    return { body: value, valid: NOT_ENVELOPE_VALID }
+    // A hostile object (a Proxy whose traps throw): not ours.
+    return { body: value, valid: false }
   }
-  if (!hasBody) return { body: value, valid: false }
-  const carrier = readContext(ctx)
-  return carrier === undefined ? { body, valid: false } : { body, carrier, valid: true }
+  return carrier === undefined ? { body: value, valid: false } : { body, carrier, valid: true }
+}
+
+const ENVELOPE_KEYS: readonly string[] = [ENVELOPE_KEY, 'ctx', 'body']
+const MARKER_KEYS: readonly string[] = [ENVELOPE_KEY, 'ctx']
+
+/**
+ * Whether `value` is a plain object (prototype `Object.prototype` or null: what JSON and
+ * structured clone produce) whose own enumerable keys are exactly `keys`, all data
+ * properties. `Object.keys`, not `Reflect.ownKeys`: symbols and non-enumerable keys never
+ * survive JSON or structured clone, and listing a large object's keys is several times
+ * cheaper this way. Can throw on a Proxy: callers catch.
+ */
+function hasExactKeys(value: object, keys: readonly string[]): boolean {
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  const own = Object.keys(value)
+  if (own.length !== keys.length) return false
+  for (const key of keys) {
+    const d = Object.getOwnPropertyDescriptor(value, key)
+    if (d === undefined || !('value' in d)) return false
+  }
+  return true
 }
 
 /**
@@ -118,7 +157,10 @@ export interface TakenMarker {
   readonly carrier?: Record<string, string>
   /** Whether the last argument was a call marker (and was removed). */
   readonly found: boolean
-  /** False when a marker was found but its `ctx` was malformed (count it as `envelope`). */
+  /**
+   * False when the last argument carried the marker (`__tracehop: 'ctx'`) but not the exact
+   * shape: it is left in `args` (the caller's own value) and counted as `envelope`.
+   */
   readonly valid: boolean
 }
 
@@ -138,32 +180,45 @@ export function takeCallMarker(args: unknown[]): TakenMarker {
   if (n === 0) return NO_MARKER
   const last = args[n - 1]
   if (last === null || typeof last !== 'object') return NO_MARKER
-  let ctx: unknown
+  let carrier: Record<string, string> | undefined
   try {
-    if ((last as { __tracehop?: unknown }).__tracehop !== CALL_MARKER) return NO_MARKER
-    ctx = (last as { ctx?: unknown }).ctx
+    const marker = Object.getOwnPropertyDescriptor(last, ENVELOPE_KEY)
+    if (marker === undefined || marker.value !== CALL_MARKER) return NO_MARKER
+    if (hasExactKeys(last, MARKER_KEYS))
+      carrier = readContext(Object.getOwnPropertyDescriptor(last, 'ctx')?.value)
   } catch {
-    return NO_MARKER
+    carrier = undefined
   }
+  // Not exactly a marker: it is the caller's own argument, left where it is.
+  if (carrier === undefined) return INVALID_MARKER
   args.length = n - 1
-  const carrier = readContext(ctx)
-  return carrier === undefined ? { found: true, valid: false } : { carrier, found: true, valid: true }
+  return { carrier, found: true, valid: true }
 }
 
-/** A context record: a plain object of at most 16 string values, each of bounded length. */
-function readContext(ctx: unknown): Record<string, string> | undefined {
+const INVALID_MARKER: TakenMarker = { found: false, valid: false }
+
+/**
+ * A context record: a plain object of 1 to 6 string values under the names tracehop writes
+ * (read case-insensitively, as header names are), each at most 64 KiB. Sizes are checked
+ * before anything is parsed. Can throw on a Proxy: callers catch.
+ *
+ * @example
+ * readContext({ traceparent: '00-…-01' }) // { traceparent: '00-…-01' }
+ * readContext({ traceparent: '00-…-01', user: 'x' }) // undefined
+ */
+export function readContext(ctx: unknown): Record<string, string> | undefined {
   if (ctx === null || typeof ctx !== 'object' || Array.isArray(ctx)) return undefined
+  const proto = Object.getPrototypeOf(ctx)
+  if (proto !== Object.prototype && proto !== null) return undefined
+  const keys = Object.keys(ctx)
+  if (keys.length === 0 || keys.length > CTX_KEYS.size) return undefined
   const out: Record<string, string> = {}
-  let keys = 0
-  try {
-    for (const key in ctx) {
-      if (!Object.hasOwn(ctx, key)) continue
-      const v = (ctx as Record<string, unknown>)[key]
-      if (typeof v !== 'string' || v.length > MAX_CTX_VALUE_LENGTH || ++keys > MAX_CTX_KEYS) return undefined
-      out[key.toLowerCase()] = v
-    }
-  } catch {
-    return undefined
+  for (const key of keys) {
+    const name = key.toLowerCase()
+    if (!CTX_KEYS.has(name) || Object.hasOwn(out, name)) return undefined
+    const v = Object.getOwnPropertyDescriptor(ctx, key)?.value
+    if (typeof v !== 'string' || v.length > MAX_CTX_VALUE_LENGTH) return undefined
+    out[name] = v
   }
   return out
 }

@@ -6,7 +6,7 @@ import type { Exporter } from './export/exporter.js'
 import { FlushQueue } from './export/flush-queue.js'
 import { isValidHexId } from './ids.js'
 import { type Limits, resolveLimits } from './limits.js'
-import { extract, type Incoming } from './propagation/extract.js'
+import { believe, extract, type Incoming } from './propagation/extract.js'
 import {
   type Ingress,
   type PropagationFormat,
@@ -257,8 +257,9 @@ export class Tracer {
       // A context from a message body or an RPC argument is input like any header.
       const flags = c.flags
       if (isValidHexId(c.traceId, 32) && isValidHexId(c.spanId, 16) && flags >>> 0 === flags && flags < 256) {
-        // Unknown flag bits are dropped, as parseTraceparent does (W3C §3.2.2.5).
-        return { parent: flags > 3 ? { ...c, flags: flags & 3 } : c, links: [] }
+        // Unknown flag bits are dropped, as parseTraceparent does (W3C §3.2.2.5); the
+        // ingress rules are those of headers: an object is no more believable than they are.
+        return believe(flags > 3 ? { ...c, flags: flags & 3 } : c, ingress ?? this.config.ingress)
       }
       this.hooks.onInvalid('context')
       return { links: [] }

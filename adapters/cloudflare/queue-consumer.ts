@@ -21,7 +21,8 @@ const MESSAGING_SYSTEM = 'cloudflare'
 
 /**
  * What the user's queue handler receives instead of the platform's message: the same
- * fields, `body` unwrapped from the tracehop envelope, and `ack()`/`retry()` that call the
+ * fields, `body` unwrapped from a well-formed tracehop envelope (any other body, even one
+ * that carries the marker, is the very value that was sent), and `ack()`/`retry()` that call the
  * original (workerd messages are host objects: their methods need their own `this`).
  * Settling a message ends its process span.
  */
@@ -59,9 +60,12 @@ class TracedMessage<Body = unknown> implements MessageLike<Body> {
     }
     const batchRoot = batch.span
     const name = `process ${batch.queue}`
-    if (unwrapped.carrier !== undefined) {
-      // Parented to its producer, in the producer's trace; queues are ours: trusted.
-      const scope = tracer.start(unwrapped.carrier, {
+    // Any Worker with the binding (or a plain `env.QUEUE.send`) can write an envelope: its
+    // context is believed as far as this consumer's `propagation.ingress` says.
+    const incoming = unwrapped.carrier === undefined ? undefined : tracer.extract(unwrapped.carrier)
+    if (incoming !== undefined) {
+      // Parented to its producer (ingress `link`: linked to it), in a scope of its own.
+      const scope = tracer.start(incoming.parent, {
         name,
         kind: SpanKind.CONSUMER,
         attributes,
@@ -71,6 +75,7 @@ class TracedMessage<Body = unknown> implements MessageLike<Body> {
       this.scope = scope
       this.span = scope.root
       const root = scope.root
+      for (const l of incoming.links) root.link(l)
       root.link({ traceId: batchRoot.traceId, spanId: batchRoot.spanId, flags: batchRoot.scope.flags })
       batchRoot.link({ traceId: root.traceId, spanId: root.spanId, flags: scope.flags })
     } else {

@@ -210,6 +210,8 @@ function startEventScope(
   }
   attributes['tracehop.websocket.parent'] = source
   const scope = tracer.start(parent, {
+    // Already believed as far as its source allows (above): not filtered twice.
+    ingress: 'trusted',
     name,
     kind: SpanKind.CONSUMER,
     attributes,

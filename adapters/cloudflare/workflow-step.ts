@@ -228,6 +228,8 @@ export class TracedStep implements WorkflowStepLike {
     const { tracer, run, waitUntil } = this.state
     attributes['cloudflare.workflow.step.name'] = String(name)
     return tracer.start(run.context(), {
+      // The run span's own context: ours, whatever the tracer's ingress.
+      ingress: 'trusted',
       name: `${kind} ${name}`,
       kind: SpanKind.INTERNAL,
       attributes,

@@ -213,8 +213,9 @@ function runWorkflow(
   let parent: TraceContext | undefined
   let links: readonly SpanLink[] = []
   if (unwrapped.carrier !== undefined) {
-    // Written by `tracedWorkflow()`: ours by construction.
-    const incoming = tracer.extract(unwrapped.carrier, 'trusted')
+    // Anything that can create an instance can write an envelope: believed as far as this
+    // tracer's `propagation.ingress` says.
+    const incoming = tracer.extract(unwrapped.carrier)
     parent = incoming.parent
     links = incoming.links
     if (parent === undefined && links.length === 0) stats.countInvalid('envelope')
@@ -231,6 +232,8 @@ function runWorkflow(
   if (typeof workflowName === 'string') attributes['cloudflare.workflow.name'] = workflowName
   const waitUntil = waitUntilOf(ctx)
   const scope = tracer.start(parent, {
+    // Already believed as far as the ingress allows (above).
+    ingress: 'trusted',
     name: `${className}/run`,
     kind: SpanKind.CONSUMER,
     attributes,

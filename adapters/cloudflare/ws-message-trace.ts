@@ -4,11 +4,12 @@
  * A JSON text message whose top-level object has a `_trace` member:
  * `{"_trace": {"traceparent": "00-…-01", "tracestate"?: "…", "baggage"?: "…",
  * "langsmith-trace"?: "…"}, …the message's own fields…}`. `_trace` is the context record
- * of `src/envelope.ts` (lowercase header names to strings, read with the same formats as
- * HTTP headers). The message is not changed: the handler receives it byte for byte, with
+ * of `src/envelope.ts` (the header names tracehop writes, to strings of at most 64 KiB, read
+ * with the same formats as HTTP headers; anything else in it makes it invalid), believed as
+ * far as `propagation.ingress` says. The message is not changed: the handler receives it byte for byte, with
  * `_trace` in it, so an application that does not know the field just ignores it.
  */
-import { ENVELOPE_KEY, ENVELOPE_VERSION, unwrapEnvelope } from '../../src/envelope.js'
+import { readContext } from '../../src/envelope.js'
 
 /** The top-level JSON member of a text message that carries a trace context. */
 export const MESSAGE_TRACE_FIELD = '_trace'
@@ -58,7 +59,7 @@ export function readMessageTrace(message: unknown): MessageTrace {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return NONE
   if (!Object.hasOwn(parsed, MESSAGE_TRACE_FIELD)) return NONE
   const ctx = (parsed as Record<string, unknown>)[MESSAGE_TRACE_FIELD]
-  // The same validation as an envelope's context (a bounded record of string values).
-  const { carrier } = unwrapEnvelope({ [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx, body: null })
+  // The same validation as an envelope's context (the header names tracehop writes, bounded).
+  const carrier = readContext(ctx)
   return carrier === undefined ? INVALID : { carrier, valid: true }
 }

@@ -17,6 +17,7 @@
  */
 import { type CarrierGetter, type HeaderRecord, recordCarrier } from '../../src/index.js'
 import { asObject, asString } from './event-source.js'
+import { memberExtents, parseMember } from './json-members.js'
 
 type Obj = Record<string, unknown>
 
@@ -28,6 +29,14 @@ const TRACEPARENT = 'traceparent'
 const LANGSMITH_TRACE = 'langsmith-trace'
 // An SNS envelope is at most the SNS message limit plus its JSON framing; a bigger body is not one.
 const MAX_ENVELOPE_CHARS = 300 * 1024
+// A context member (`MessageAttributes`, `detail._tracehop`, one attribute) is parsed only
+// up to this size: what tracehop writes is a few hundred bytes.
+const MAX_MEMBER_CHARS = 64 * 1024
+/** The attribute names a large `MessageAttributes` is searched for (what tracehop writes). */
+const CONTEXT_NAMES: readonly string[] = ['traceparent', 'tracestate', 'baggage', 'langsmith-trace', XRAY]
+const SNS_MEMBERS: readonly string[] = ['Type', 'TopicArn', 'MessageAttributes']
+const EVENT_MEMBERS: readonly string[] = ['detail-type', 'detail']
+const DETAIL_MEMBERS: readonly string[] = [EVENTBRIDGE_DETAIL_KEY]
 
 /**
  * Headers of an HTTP event (REST v1, HTTP API v2, ALB, Function URL), or undefined without any.
@@ -140,8 +149,7 @@ class SqsRecordCarrier implements CarrierGetter {
       if (carrier.hasContext()) return carrier
     }
     // An EventBridge rule targeting the queue: the event itself is the body.
-    const event = jsonObjectBody(body, `"${EVENTBRIDGE_DETAIL_KEY}"`)
-    const bridged = event && typeof event['detail-type'] === 'string' ? eventBridgeCarrier(event) : undefined
+    const bridged = bridgedContext(body)
     if (bridged !== undefined && (bridged.get(TRACEPARENT) ?? bridged.get(LANGSMITH_TRACE)) !== undefined)
       return bridged
     return own
@@ -149,19 +157,35 @@ class SqsRecordCarrier implements CarrierGetter {
 }
 
 /**
- * A message body that is a JSON object mentioning `marker`, parsed; undefined for any
- * other body (cheap checks first: most bodies are not envelopes). Never throws.
+ * Whether `body` is a string that may be a JSON object mentioning `marker` (cheap checks:
+ * most bodies are not envelopes). Only the members read are ever parsed, never the whole
+ * body: a sender chooses its size and shape.
  */
-function jsonObjectBody(body: unknown, marker: string): Obj | undefined {
-  if (typeof body !== 'string' || body.length > MAX_ENVELOPE_CHARS) return undefined
+function mayHold(body: unknown, marker: string): body is string {
+  if (typeof body !== 'string' || body.length > MAX_ENVELOPE_CHARS) return false
   let i = 0
   while (i < body.length && body.charCodeAt(i) <= 32) i++
-  if (body.charCodeAt(i) !== 123 /* { */ || !body.includes(marker)) return undefined
-  try {
-    return asObject(JSON.parse(body))
-  } catch {
+  return body.charCodeAt(i) === 123 /* { */ && body.includes(marker)
+}
+
+/** The `detail._tracehop` of an EventBridge event that is the body, as a carrier. Never throws. */
+function bridgedContext(body: unknown): CarrierGetter | undefined {
+  if (!mayHold(body, `"${EVENTBRIDGE_DETAIL_KEY}"`)) return undefined
+  const event = memberExtents(body, 0, EVENT_MEMBERS)
+  const detail = event?.get('detail')
+  if (
+    detail === undefined ||
+    typeof parseMember(body, event!.get('detail-type'), MAX_MEMBER_CHARS) !== 'string'
+  )
     return undefined
-  }
+  const ctx = asObject(
+    parseMember(
+      body,
+      memberExtents(body, detail[0], DETAIL_MEMBERS)?.get(EVENTBRIDGE_DETAIL_KEY),
+      MAX_MEMBER_CHARS,
+    ),
+  )
+  return ctx === undefined ? undefined : recordCarrier(ctx as HeaderRecord)
 }
 
 /**
@@ -174,15 +198,27 @@ function jsonObjectBody(body: unknown, marker: string): Obj | undefined {
  */
 export function snsEnvelopeAttributes(body: unknown): Obj | undefined {
   // An envelope is a JSON object that names its type.
-  const envelope = jsonObjectBody(body, '"Notification"')
+  if (!mayHold(body, '"Notification"')) return undefined
+  const at = memberExtents(body, 0, SNS_MEMBERS)
   if (
-    envelope === undefined ||
-    envelope['Type'] !== 'Notification' ||
-    typeof envelope['TopicArn'] !== 'string'
+    at === undefined ||
+    parseMember(body, at.get('Type'), 64) !== 'Notification' ||
+    typeof parseMember(body, at.get('TopicArn'), MAX_MEMBER_CHARS) !== 'string'
   ) {
     return undefined
   }
-  return asObject(envelope['MessageAttributes'])
+  const attributes = at.get('MessageAttributes')
+  if (attributes === undefined || attributes[1] - attributes[0] <= MAX_MEMBER_CHARS)
+    return asObject(parseMember(body, attributes, MAX_MEMBER_CHARS))
+  // A large one (a big attribute of the sender's own): only the names tracehop writes.
+  const names = memberExtents(body, attributes[0], CONTEXT_NAMES)
+  if (names === undefined) return undefined
+  const out: Obj = {}
+  for (const [name, value] of names) {
+    const v = parseMember(body, value, MAX_MEMBER_CHARS)
+    if (v !== undefined) out[name] = v
+  }
+  return out
 }
 
 /**

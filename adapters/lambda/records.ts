@@ -84,6 +84,8 @@ export function recordSpan(entry: RecordEntry): Span {
   let span: Span
   if (incoming.parent !== undefined) {
     const scope = inv.tracer.start(incoming.parent, {
+      // Already believed as far as the invocation's ingress allows (readIncoming).
+      ingress: 'trusted',
       name,
       kind: SpanKind.CONSUMER,
       attributes,

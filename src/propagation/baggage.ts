@@ -35,6 +35,16 @@ export function tallyDrop(reason: BaggageDropReason): void {
   dropTally.bits |= reason === 'too many members' || reason === 'too many bytes' ? 2 : 1
 }
 
+/**
+ * How much of a `baggage` value is read at all: four times the byte limit (room for OWS and
+ * for `%XX` escapes that decode shorter), at least 4 KiB. The rest could never fit the
+ * header we re-send; it is cut at the last `,` before the bound, unscanned, and reported
+ * as `too many bytes`, so a value's size never costs more than the limit's.
+ */
+export function baggageReadBound(limits: BaggageLimits): number {
+  return Math.max(4 * limits.maxBytes, 4096)
+}
+
 /** Caps on one `baggage` header: members and bytes. */
 export interface BaggageLimits {
   readonly maxMembers: number
@@ -221,7 +231,8 @@ class Member implements BaggageMember {
  * Parses a `baggage` value (or the values of several `baggage` fields: the limits apply to
  * their combination). A malformed member is skipped and reported through `onDrop`; empty
  * list members are skipped silently. Members past `limits.maxMembers` (64), or that would
- * take the header we re-send past `limits.maxBytes` (8192), are dropped and reported. Values are percent-decoded (sequences
+ * take the header we re-send past `limits.maxBytes` (8192), are dropped and reported; only
+ * the first {@link baggageReadBound} characters are read. Values are percent-decoded (sequences
  * that are not UTF-8 become U+FFFD); duplicate keys are kept, in order. Returns `undefined`
  * when no member is kept.
  *
@@ -236,11 +247,18 @@ export function parseBaggage(
   onDrop?: (reason: BaggageDropReason) => void,
   limits: BaggageLimits = BAGGAGE_LIMITS,
 ): Baggage | undefined {
-  const s = headerValue(value)
+  let s = headerValue(value)
   if (s === undefined) return undefined
+  const bound = baggageReadBound(limits)
+  if (s.length > bound) {
+    // Whole members only: a member cut in two would be a different value.
+    s = s.slice(0, Math.max(0, s.lastIndexOf(',', bound)))
+    onDrop?.('too many bytes')
+  }
   const n = s.length
   let members: BaggageMember[] | undefined
   let bytes = 0
+  let entries = 0
   let i = 0
   while (i < n) {
     let end = s.indexOf(',', i)
@@ -248,7 +266,8 @@ export function parseBaggage(
     let p = skip(s, i, end, OWS)
     i = end + 1
     if (p === end) continue // empty or blank list member
-    if ((members?.length ?? 0) >= limits.maxMembers) {
+    // Malformed members count too: thousands of them are no list anyone sent in good faith.
+    if ((members?.length ?? 0) >= limits.maxMembers || ++entries > 4 * limits.maxMembers) {
       onDrop?.('too many members')
       break
     }

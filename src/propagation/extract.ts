@@ -7,7 +7,7 @@ import type { Ingress, PropagationHooks, ResolvedFormats } from './formats.js'
 import { readLangSmithBaggage } from './langsmith-baggage.js'
 import { LANGSMITH_TRACE_HEADER, parseLangSmithTrace } from './langsmith-trace.js'
 import { parseTraceparent, TRACEPARENT_HEADER } from './traceparent.js'
-import { parseTracestate, TRACESTATE_HEADER } from './tracestate.js'
+import { parseTracestate, TRACESTATE_HEADER, TRACESTATE_MAX_INPUT } from './tracestate.js'
 import { parseXRay, XRAY_HEADER, xrayRootToTraceId } from './xray.js'
 
 /** What a carrier yielded: the context to continue (if any), links, and X-Ray correlation. */
@@ -89,7 +89,7 @@ export function extract(
       if (rawState !== undefined) {
         const traceState = parseTracestate(rawState)
         if (traceState !== undefined) parent.traceState = traceState
-        else if (!BLANK_LIST.test(rawState)) onInvalid('tracestate')
+        else if (rawState.length > TRACESTATE_MAX_INPUT || !BLANK_LIST.test(rawState)) onInvalid('tracestate')
       }
       if (langsmith !== undefined) {
         if (uuidToHex(langsmith.traceId) === tp.traceId) parent.langsmith = langsmith
@@ -130,19 +130,41 @@ export function extract(
   }
 
   const out: Writable<Incoming> = { links: [] }
-  if (xray !== undefined) out.xray = xray
+  // Lineage is the caller's loop-detection state: a client that is not trusted may not set it.
+  if (xray !== undefined) out.xray = ingress === 'trusted' ? xray : withoutLineage(xray)
   if (parent === undefined) {
     if (baggage !== undefined && ingress === 'trusted') out.baggage = baggage
     return xray === undefined && out.baggage === undefined ? NONE : out
   }
   if (baggage !== undefined) parent.baggage = baggage
-  if (ingress === 'trusted') out.parent = parent
-  else if (ingress === 'link')
-    out.links = [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }]
-  else {
-    // Untrusted: keep where the trace continues, believe nothing else the client said.
-    const ls = parent.langsmith
-    out.parent = {
+  const believed = believe(parent, ingress)
+  if (believed.parent !== undefined) out.parent = believed.parent
+  out.links = believed.links
+  return out
+}
+
+function withoutLineage(h: XRayHeader): XRayHeader {
+  if (h.lineage === undefined) return h
+  const { lineage: _, ...rest } = h
+  return rest
+}
+
+/**
+ * What `ingress` lets a context continue, wherever it came from (headers, a queue
+ * envelope, a context object passed to `tracer.start`):
+ * - `trusted`: the context as it is;
+ * - `link`: no parent, a link to it;
+ * - `untrusted`: where the trace continues (trace id, parent span, LangSmith run), and
+ *   nothing else the sender said: no sampled flag or decision, no tracestate, baggage,
+ *   X-Ray fields, LangSmith project, tags or metadata.
+ */
+export function believe(parent: TraceContext, ingress: Ingress): Incoming {
+  if (ingress === 'trusted') return { parent, links: [] }
+  if (ingress === 'link')
+    return { links: [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }] }
+  const ls = parent.langsmith
+  return {
+    parent: {
       traceId: parent.traceId,
       spanId: parent.spanId,
       flags: 0,
@@ -156,7 +178,7 @@ export function extract(
           startTime: ls.startTime,
         },
       }),
-    }
+    },
+    links: [],
   }
-  return out
 }

@@ -24,6 +24,11 @@ export interface ParsedTraceparent {
 
 // Layout of a version-00 header: `vv-` + 32 + `-` + 16 + `-` + 2 = 55 characters.
 const LENGTH_00 = 55
+/**
+ * Longest value read at all (later versions may append fields; no real one comes near):
+ * a longer one is dropped before any character is looked at, so its size costs nothing.
+ */
+export const TRACEPARENT_MAX_INPUT = 4096
 // Flags this version of the spec defines; others are reserved and MUST be zero when sent.
 const KNOWN_FLAGS = 0x03
 
@@ -54,7 +59,7 @@ function lcByte(s: string, i: number): number {
  * ```
  */
 export function parseTraceparent(value: string): ParsedTraceparent | undefined {
-  if (typeof value !== 'string') return undefined
+  if (typeof value !== 'string' || value.length > TRACEPARENT_MAX_INPUT) return undefined
   // Trim OWS, allocating nothing when there is none.
   let a = 0
   let b = value.length

@@ -40,6 +40,11 @@ export const TRACESTATE_MAX_MEMBERS = 32
 export const TRACESTATE_MAX_LENGTH = 512
 /** §3.3.2.2.1 and §3.3.2.2.2: keys and values are at most 256 characters. */
 const MAX_KEY = 256
+/**
+ * Longest value read at all: 32 members of the longest key and value, with room for OWS.
+ * A longer one cannot be a valid list (§3.3.2) and is dropped before it is scanned.
+ */
+export const TRACESTATE_MAX_INPUT = 32 * 1024
 /** §3.3.3.1: when truncating, entries longer than this are removed first. */
 const LARGE_ENTRY = 128
 
@@ -125,7 +130,7 @@ class Entry implements TraceStateMember {
  */
 export function parseTracestate(value: string | readonly string[]): TraceState | undefined {
   const s = headerValue(value)
-  if (s === undefined) return undefined
+  if (s === undefined || s.length > TRACESTATE_MAX_INPUT) return undefined
   const n = s.length
   let members: TraceStateMember[] | undefined
   let count = 0

@@ -40,6 +40,11 @@ export const XRAY_HEADER = 'x-amzn-trace-id'
 /** The keys this module reads, lower case; a bit each in `seen`. */
 const KEYS = ['root', 'parent', 'sampled', 'lineage']
 // Visible ASCII except `;` and `,`, bounded as the AWS SDK for Node bounds extra data (256).
+/**
+ * Longest header read at all: Root, Parent, Sampled, a full Lineage and some application
+ * fields fit many times over. A longer one is dropped before it is split.
+ */
+export const XRAY_MAX_INPUT = 4096
 const LINEAGE = /^[\x21-\x2b\x2d-\x3a\x3c-\x7e]{1,256}$/
 
 /**
@@ -83,7 +88,7 @@ export function traceIdToXrayRoot(traceId: string): string {
  * parseXRay('Parent=53995c3f42cd8ad8;Sampled=1')        // undefined (no Root)
  */
 export function parseXRay(value: string): XRayHeader | undefined {
-  if (typeof value !== 'string') return undefined
+  if (typeof value !== 'string' || value.length > XRAY_MAX_INPUT) return undefined
   const h: { root?: string; parent?: string; sampled?: boolean; lineage?: string } = {}
   let seen = 0
   for (const raw of value.split(';')) {

@@ -195,10 +195,19 @@ describe('hibernating WebSockets in workerd', () => {
     }
   })
 
+  // Not exactly an envelope: the user sees the whole value as stored. `bad-traceparent` is an
+  // envelope in shape (its body is the user's value) whose context is unusable.
   it.each([
-    ['ctx-not-record', { user: 'h1' }],
+    ['ctx-not-record', { __tracehop: 1, ctx: 'not-a-record', body: { user: 'h1' } }],
     ['bad-traceparent', { user: 'h2' }],
-    ['too-many-keys', { user: 'h3' }],
+    [
+      'too-many-keys',
+      {
+        __tracehop: 1,
+        ctx: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'])),
+        body: { user: 'h3' },
+      },
+    ],
     ['wrong-types', { __tracehop: 1, ctx: { traceparent: 5 } }],
   ])(
     'a hostile attachment (%s) never throws into the handler: the user sees its value, a fresh trace, counted',

@@ -7,7 +7,7 @@ import { traceOf } from '../../adapters/cloudflare/index.js'
 import { acceptWebSocket, instrumentDurableObject } from '../../adapters/cloudflare/websocket.js'
 import { attachContext, socketContext, wrapSocket } from '../../adapters/cloudflare/ws-attachment.js'
 import { readMessageTrace } from '../../adapters/cloudflare/ws-message-trace.js'
-import { createMemoryExporter, type createTracer, SpanKind } from '../../src/index.js'
+import { createMemoryExporter, type createTracer, SpanKind, type TracerConfig } from '../../src/index.js'
 
 /** A socket whose attachment methods live on the prototype, as on workerd's WebSocket. */
 class FakeSocket {
@@ -66,8 +66,17 @@ describe('readMessageTrace: the _trace field of a JSON text message', () => {
       expect(readMessageTrace(m)).toEqual({ valid: true })
     }
   })
-  it('flags a _trace that is not a bounded record of strings', () => {
-    for (const bad of [5, 'x', null, [TP], { traceparent: 5 }, { traceparent: 'x'.repeat(9000) }]) {
+  it('flags a _trace that is not a bounded record of strings under the header names tracehop writes', () => {
+    for (const bad of [
+      5,
+      'x',
+      null,
+      [TP],
+      {},
+      { traceparent: 5 },
+      { traceparent: 'x'.repeat(70_000) },
+      { traceparent: TP, 'user.id': 'u1' },
+    ]) {
       expect(readMessageTrace(JSON.stringify({ _trace: bad }))).toEqual({ valid: false })
     }
     const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))
@@ -88,10 +97,17 @@ describe('readMessageTrace: the _trace field of a JSON text message', () => {
     )
   })
   it('round-trips any context record', () => {
-    const key = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/).filter((k) => k !== '__proto__')
+    const key = fc.constantFrom(
+      'traceparent',
+      'tracestate',
+      'baggage',
+      'langsmith-trace',
+      'x-amzn-trace-id',
+      'tracehop-websocket',
+    )
     fc.assert(
       fc.property(
-        fc.dictionary(key, fc.string({ maxLength: 200 }), { maxKeys: 16 }),
+        fc.dictionary(key, fc.string({ maxLength: 200 }), { minKeys: 1, maxKeys: 6 }),
         fc.json(),
         (ctx, other) => {
           const message = JSON.stringify({ other: JSON.parse(other), _trace: ctx })
@@ -199,14 +215,16 @@ describe('the attachment wrapper', () => {
       }),
     )
     const ws = new FakeSocket()
-    ws.stored = { __tracehop: 1, ctx: 7, body: 'b' }
+    const lookalike = { __tracehop: 1, ctx: 7, body: 'b' }
+    ws.stored = lookalike
     wrapSocket(ws)
     expect(socketContext(ws)).toEqual({ valid: false })
-    expect(ws.deserializeAttachment()).toBe('b')
+    // Not ours: the user's own value, whole.
+    expect(ws.deserializeAttachment()).toEqual(lookalike)
   })
 })
 
-function setup() {
+function setup(extra: Partial<TracerConfig> = {}) {
   const memory = createMemoryExporter()
   const calls: unknown[][] = []
   class Room {
@@ -230,7 +248,7 @@ function setup() {
       calls.push(['error', error, traceOf(ws)])
     }
   }
-  const config = { service: 'room', exporters: [memory], flush: { windowMs: 0 } }
+  const config = { service: 'room', exporters: [memory], flush: { windowMs: 0 }, ...extra }
   const Traced = instrumentDurableObject(Room, config)
   const state = new FakeState()
   const env = {}
@@ -308,10 +326,29 @@ describe('instrumentDurableObject (one process)', () => {
   })
 
   it('never throws into the handler for hostile attachments or messages: fresh trace, counted, inputs unchanged', async () => {
+    const names = [
+      'traceparent',
+      'tracestate',
+      'baggage',
+      'langsmith-trace',
+      'x-amzn-trace-id',
+      'tracehop-websocket',
+    ]
+    // Anything but a context record (those make a well-formed envelope, tested elsewhere).
+    const notContext = fc
+      .anything()
+      .filter(
+        (c) =>
+          c === null ||
+          typeof c !== 'object' ||
+          Array.isArray(c) ||
+          Object.keys(c).length === 0 ||
+          !Object.keys(c).every((k) => names.includes(k.toLowerCase())),
+      )
     const hostileAttachment = fc.oneof(
       fc.anything(),
       fc.record(
-        { __tracehop: fc.constant(1), ctx: fc.anything(), body: fc.jsonValue() },
+        { __tracehop: fc.constant(1), ctx: notContext, body: fc.jsonValue() },
         { requiredKeys: ['__tracehop', 'ctx'] },
       ),
     )
@@ -335,11 +372,8 @@ describe('instrumentDurableObject (one process)', () => {
           attachment !== null &&
           typeof attachment === 'object' &&
           (attachment as { __tracehop?: unknown }).__tracehop === 1
-        const body =
-          looksOurs && Object.hasOwn(attachment as object, 'body')
-            ? (attachment as { body: unknown }).body
-            : attachment
-        expect(calls[0]![1]).toEqual(body)
+        // Not a well-formed envelope: the user's value, whole.
+        expect(calls[0]![1]).toEqual(attachment)
         await settle(state)
         const span = memory.spans().find((s) => s.name === 'Room/webSocketMessage')!
         expect(span.links).toEqual([])
@@ -349,5 +383,62 @@ describe('instrumentDurableObject (one process)', () => {
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('WebSocket messages from a client obey the ingress setting', () => {
+  const FORGED_TRACE = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0'
+  const forged = JSON.stringify({
+    _trace: { traceparent: `00-${FORGED_TRACE}-abcdefabcdefabcd-01`, baggage: 'user.id=mallory' },
+    text: 'hi',
+  })
+
+  it('untrusted: a _trace keeps its trace id, not its sampled flag or baggage; the message is unchanged', async () => {
+    const { calls, room, state } = setup({
+      sampling: { ratio: 0, keepErrors: false },
+      propagation: { ingress: 'untrusted' },
+    })
+    await room.fetch(new Request('https://chat.example/ws'))
+    room.webSocketMessage(state.sockets[0]!, forged)
+    await settle(state)
+    const [message, , span] = calls[0] as [
+      string,
+      unknown,
+      {
+        traceId: string
+        parentSpanId?: string
+        scope: { sampled: boolean }
+        context(): { baggage?: unknown }
+      },
+    ]
+    expect(message).toBe(forged)
+    expect(span.traceId).toBe(FORGED_TRACE)
+    expect(span.parentSpanId).toBe('abcdefabcdefabcd')
+    expect(span.scope.sampled).toBe(false)
+    expect(span.context().baggage).toBeUndefined()
+  })
+
+  it('link: a _trace is a link, never the parent', async () => {
+    const { calls, room, state } = setup({ propagation: { ingress: 'link' } })
+    await room.fetch(new Request('https://chat.example/ws'))
+    room.webSocketMessage(state.sockets[0]!, forged)
+    await settle(state)
+    const span = calls[0]![2] as { traceId: string; parentSpanId?: string }
+    expect(span.traceId).not.toBe(FORGED_TRACE)
+    expect(span.parentSpanId).toBeUndefined()
+  })
+
+  it("a message shaped like a queue envelope is the client's text: handed over byte for byte, no context taken", async () => {
+    const { calls, room, state } = setup()
+    await room.fetch(new Request('https://chat.example/ws'))
+    const lookalike = JSON.stringify({
+      __tracehop: 1,
+      ctx: { traceparent: `00-${FORGED_TRACE}-abcdefabcdefabcd-01` },
+      body: 'hi',
+    })
+    room.webSocketMessage(state.sockets[0]!, lookalike)
+    await settle(state)
+    expect(calls[0]![0]).toBe(lookalike)
+    expect((calls[0]![2] as { traceId: string }).traceId).not.toBe(FORGED_TRACE)
   })
 })

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { traceOf } from '../../adapters/cloudflare/index.js'
 import { instrumentWorkflow, tracedWorkflow } from '../../adapters/cloudflare/workflow.js'
 import { durationMs } from '../../adapters/cloudflare/workflow-step.js'
-import { createMemoryExporter, createTracer, type SpanRecord } from '../../src/index.js'
+import { createMemoryExporter, createTracer, type SpanRecord, type TracerConfig } from '../../src/index.js'
 
 /** What the engine keeps for one instance across invocations of run(). */
 class Store {
@@ -62,7 +62,10 @@ interface Step {
   waitForEvent(name: string, options: { type: string }): Promise<unknown>
 }
 
-function setup(run: (event: { payload: unknown; instanceId: string }, step: Step) => Promise<unknown>) {
+function setup(
+  run: (event: { payload: unknown; instanceId: string }, step: Step) => Promise<unknown>,
+  extra: Partial<TracerConfig> = {},
+) {
   const memory = createMemoryExporter()
   const pending: Promise<unknown>[] = []
   const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) }
@@ -77,7 +80,12 @@ function setup(run: (event: { payload: unknown; instanceId: string }, step: Step
       return run(event, step)
     }
   }
-  const Traced = instrumentWorkflow(Flow, { service: 'flow', exporters: [memory], flush: { windowMs: 0 } })
+  const Traced = instrumentWorkflow(Flow, {
+    service: 'flow',
+    exporters: [memory],
+    flush: { windowMs: 0 },
+    ...extra,
+  })
   const env = {}
   const invoke = (payload: unknown, store: Store) =>
     new Traced(ctx, env).run({ payload, instanceId: 'i1' }, new FakeStep(store) as unknown as Step)
@@ -208,9 +216,28 @@ describe('tracedWorkflow + instrumentWorkflow (one process)', () => {
     ).toBe('approve')
   })
 
-  it('never throws into run() for hostile payloads: the user gets the body (or the value), a fresh trace, counted', async () => {
+  it('never throws into run() for hostile payloads: the user gets the very value sent, a fresh trace, counted', async () => {
+    const names = [
+      'traceparent',
+      'tracestate',
+      'baggage',
+      'langsmith-trace',
+      'x-amzn-trace-id',
+      'tracehop-websocket',
+    ]
+    // Anything but a context record (those make a well-formed envelope, tested elsewhere).
+    const notContext = fc
+      .anything()
+      .filter(
+        (c) =>
+          c === null ||
+          typeof c !== 'object' ||
+          Array.isArray(c) ||
+          Object.keys(c).length === 0 ||
+          !Object.keys(c).every((k) => names.includes(k.toLowerCase())),
+      )
     const envelopeLike = fc.record(
-      { __tracehop: fc.constant(1), ctx: fc.anything(), body: fc.jsonValue() },
+      { __tracehop: fc.constant(1), ctx: notContext, body: fc.jsonValue() },
       { requiredKeys: ['__tracehop', 'ctx'] },
     )
     await fc.assert(
@@ -225,11 +252,7 @@ describe('tracedWorkflow + instrumentWorkflow (one process)', () => {
           payload !== null &&
           typeof payload === 'object' &&
           (payload as { __tracehop?: unknown }).__tracehop === 1
-        const expected =
-          looksOurs && Object.hasOwn(payload as object, 'body')
-            ? (payload as { body: unknown }).body
-            : payload
-        expect(seen[0]).toEqual(expected)
+        expect(seen[0]).toBe(payload)
         if (looksOurs) expect(counted).toBeGreaterThan(0)
         else expect(counted).toBe(0)
         expect(byName(memory.spans(), 'Flow/run')[0]!.parentSpanId).toBeUndefined()
@@ -276,5 +299,54 @@ describe('durationMs: Workflows durations as the engine reads them', () => {
     [{}, undefined],
   ])('%s -> %s', (input, ms) => {
     expect(durationMs(input)).toBe(ms)
+  })
+})
+
+describe('a forged envelope in a Workflow payload (anything that can create an instance can write one)', () => {
+  const FORGED_TRACE = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0'
+  const forged = {
+    __tracehop: 1,
+    ctx: { traceparent: `00-${FORGED_TRACE}-abcdefabcdefabcd-01`, baggage: 'user.id=mallory' },
+    body: { q: 1 },
+  }
+  const observe = async (ingress: 'trusted' | 'untrusted' | 'link') => {
+    let seen: { traceId: string; parent: string | undefined; sampled: boolean; baggage: unknown } | undefined
+    const { invoke, settle } = setup(
+      async (event) => {
+        const span = traceOf(event as object)
+        seen = {
+          traceId: span.traceId,
+          parent: span.parentSpanId,
+          sampled: span.scope.sampled,
+          baggage: span.context().baggage,
+        }
+      },
+      { sampling: { ratio: 0, keepErrors: false }, propagation: { ingress } },
+    )
+    await invoke(structuredClone(forged), new Store())
+    await settle()
+    return seen!
+  }
+
+  it('untrusted: the trace id is kept, the sampled flag and baggage are not', async () => {
+    const seen = await observe('untrusted')
+    expect(seen.traceId).toBe(FORGED_TRACE)
+    expect(seen.parent).toBe('abcdefabcdefabcd')
+    expect(seen.sampled).toBe(false)
+    expect(seen.baggage).toBeUndefined()
+  })
+
+  it('link: a trace of its own', async () => {
+    const seen = await observe('link')
+    expect(seen.traceId).not.toBe(FORGED_TRACE)
+    expect(seen.parent).toBeUndefined()
+    expect(seen.sampled).toBe(false)
+  })
+
+  it('trusted (the default): continued as sent', async () => {
+    const seen = await observe('trusted')
+    expect(seen.traceId).toBe(FORGED_TRACE)
+    expect(seen.sampled).toBe(true)
+    expect(seen.baggage).toEqual([{ key: 'user.id', value: 'mallory' }])
   })
 })

@@ -137,9 +137,12 @@ describe('Workflows in workerd', () => {
   })
 
   it('hostile workflow envelopes never throw into run(): the payload the user gets, a fresh trace, counted', async () => {
+    // `bad-traceparent` and `huge` are envelopes in shape (their body is unwrapped) whose
+    // traceparent is malformed: a fresh trace, counted as `envelope` (no usable context).
     const cases: [string, unknown, boolean][] = [
       ['plain', { q: 'no envelope' }, false],
-      ['ctx-wrong-type', { q: 'a' }, true],
+      // Not exactly an envelope: the user gets the whole value, as sent.
+      ['ctx-wrong-type', { __tracehop: 1, ctx: 42, body: { q: 'a' } }, true],
       ['bad-traceparent', { q: 'b' }, true],
       ['huge', { q: 'c' }, true],
       [

@@ -81,10 +81,45 @@ describe('queue message envelope', () => {
     }
   })
 
-  it('reports an envelope with a malformed ctx as invalid and still returns its body', () => {
-    for (const ctx of ['garbage', null, [], { traceparent: 42 }, { a: 'x'.repeat(10_000) }]) {
-      const out = unwrapEnvelope({ __tracehop: 1, ctx, body: { keep: true } })
-      expect(out).toEqual({ body: { keep: true }, valid: false })
+  it('hands over a lookalike with a malformed ctx exactly as sent (the same value), reported invalid', () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    for (const ctx of [
+      'garbage',
+      null,
+      [],
+      {},
+      { traceparent: 42 },
+      { a: 'x' },
+      { traceparent: tp, 'user.id': 'u1' },
+      { traceparent: 'x'.repeat(70_000) },
+      Object.create({ traceparent: tp }),
+      new Map([['traceparent', tp]]),
+    ]) {
+      const v = { __tracehop: 1, ctx, body: { keep: true } }
+      const out = unwrapEnvelope(v)
+      expect(out).toEqual({ body: v, valid: false })
+      expect(out.body).toBe(v)
+    }
+  })
+
+  it('a marker with any other key beside ctx and body, or not an own data property, is not an envelope', () => {
+    const ctx = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
+    for (const v of [
+      { __tracehop: 1, ctx, body: 1, user: 'u1' },
+      Object.assign(Object.create({ extra: 1 }), { __tracehop: 1, ctx, body: 1 }),
+      Object.assign(new (class Job {})(), { __tracehop: 1, ctx, body: 1 }),
+    ]) {
+      const out = unwrapEnvelope(v)
+      expect(out.body).toBe(v)
+      expect(out.valid).toBe(false)
+      expect(out.carrier).toBeUndefined()
+    }
+    // Inherited or computed markers are the user's own business: not even counted.
+    for (const v of [
+      Object.assign(Object.create({ __tracehop: 1 }), { ctx, body: 1 }),
+      Object.defineProperty({ ctx, body: 1 }, '__tracehop', { get: () => 1, enumerable: true }),
+    ]) {
+      expect(unwrapEnvelope(v)).toEqual({ body: v, valid: true })
     }
   })
 
@@ -93,9 +128,29 @@ describe('queue message envelope', () => {
     expect(unwrapEnvelope(v)).toEqual({ body: v, valid: false })
   })
 
-  it('caps the context at 16 entries', () => {
+  it('takes only the header names tracehop writes into the context, case-insensitively', () => {
     const ctx = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))
     expect(unwrapEnvelope({ __tracehop: 1, ctx, body: 1 }).valid).toBe(false)
+    const all = {
+      Traceparent: 'a',
+      tracestate: 'b',
+      baggage: 'c',
+      'langsmith-trace': 'd',
+      'x-amzn-trace-id': 'e',
+      'tracehop-websocket': 'continue',
+    }
+    expect(unwrapEnvelope({ __tracehop: 1, ctx: all, body: 1 }).carrier).toEqual({
+      traceparent: 'a',
+      tracestate: 'b',
+      baggage: 'c',
+      'langsmith-trace': 'd',
+      'x-amzn-trace-id': 'e',
+      'tracehop-websocket': 'continue',
+    })
+    // Two spellings of one name: ambiguous, not ours.
+    expect(
+      unwrapEnvelope({ __tracehop: 1, ctx: { traceparent: 'a', TRACEPARENT: 'b' }, body: 1 }).valid,
+    ).toBe(false)
   })
 
   it('never throws, whatever the body (property)', () => {
@@ -118,7 +173,23 @@ describe('queue message envelope', () => {
       },
     )
     expect(unwrapEnvelope(hostile).valid).toBe(true)
-    expect(unwrapEnvelope({ __tracehop: 1, ctx: hostile, body: 1 }).valid).toBe(false)
+    unwrapEnvelope({ __tracehop: 1, ctx: hostile, body: 1 })
+    const trap = () => {
+      throw new Error('no')
+    }
+    const traps = {
+      get: trap,
+      ownKeys: trap,
+      getOwnPropertyDescriptor: trap,
+      getPrototypeOf: trap,
+      has: trap,
+    }
+    const everything = new Proxy({}, traps)
+    const out = unwrapEnvelope(everything)
+    expect(out.body).toBe(everything)
+    expect(out.valid).toBe(false)
+    const v = { __tracehop: 1, ctx: new Proxy({}, traps), body: 1 }
+    expect(unwrapEnvelope(v)).toEqual({ body: v, valid: false })
   })
 })
 
@@ -145,10 +216,18 @@ describe('RPC call marker', () => {
     }
   })
 
-  it('strips a malformed marker and reports it invalid', () => {
-    const args: unknown[] = [1, { __tracehop: 'ctx', ctx: 'nope' }]
-    expect(takeCallMarker(args)).toEqual({ found: true, valid: false })
-    expect(args).toEqual([1])
+  it('leaves a malformed marker in the arguments (the caller’s own value) and reports it invalid', () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    for (const last of [
+      { __tracehop: 'ctx', ctx: 'nope' },
+      { __tracehop: 'ctx', ctx: { traceparent: tp }, extra: 1 },
+      { __tracehop: 'ctx', ctx: { traceparent: tp, 'user.id': 'u1' } },
+    ]) {
+      const args: unknown[] = [1, last]
+      expect(takeCallMarker(args)).toEqual({ found: false, valid: false })
+      expect(args).toEqual([1, last])
+      expect(args[1]).toBe(last)
+    }
   })
 
   it('never throws, whatever the arguments (property)', () => {

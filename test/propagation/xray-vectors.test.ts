@@ -768,17 +768,19 @@ describe('AWS X-Ray SDK for Node: aws/aws-xray-sdk-node packages/core/test/unit/
     expectMalformed(`Root=${SDK_ROOT};Parent=`)
   })
 
-  it('arbitrary fields beside Root are accepted and ignored, whatever their size', () => {
+  it('arbitrary fields beside Root are accepted and ignored, up to 4 KiB in all', () => {
     const long = 'a'.repeat(251)
     for (const header of [
       `Root=${SDK_ROOT};Foo=bar`,
       `Root=${SDK_ROOT};Foo=bar;Baz=${long}`,
       `Baz=${long};Root=${SDK_ROOT};Foo=bar`,
-      // Far past the SDK's 256 bytes of extra data: still read, never thrown on.
-      `Root=${SDK_ROOT};${'Pad=x;'.repeat(20_000)}Foo=bar`,
+      // Past the SDK's 256 bytes of extra data: still read.
+      `Root=${SDK_ROOT};${'Pad=x;'.repeat(600)}Foo=bar`,
     ]) {
       expect(parseXRay(header)).toEqual({ root: SDK_ROOT })
     }
+    // Longer than any header AWS writes: dropped before it is split (hostile input stays cheap).
+    expect(parseXRay(`Root=${SDK_ROOT};${'Pad=x;'.repeat(20_000)}Foo=bar`)).toBeUndefined()
   })
 
   // The aws_lambda.test.js value is `Root=traceId;Lineage=1234abcd:4|3456abcd:6`: its Root is not
