@@ -2,8 +2,8 @@
 // gives `redirect: 'manual'` the real 30x: servers on 127.0.0.1, one origin per port.
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { bundleWorker } from '../support/workerd-bundle.js'
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
+import { bundleWorker } from '../support/workerd-bundle.js'
 import { type HopServer, startHopServer, traceHeadersOf } from './helpers/hop-server.js'
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
