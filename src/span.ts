@@ -1,10 +1,12 @@
 import { recordSetter } from './carrier.js'
 import { now } from './clock.js'
 import { isAllowedDestination } from './destinations.js'
+import { exceptionAttributes, exceptionType, isError } from './exception.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
 import type { Scope } from './scope.js'
+import { settle } from './settle.js'
 import type {
   Attributes,
   AttributeValue,
@@ -140,7 +142,7 @@ export class Span {
 
   /**
    * Runs `fn` in a child span, ends the span when `fn` settles, records a thrown error
-   * (or rejected promise) on it and rethrows it unchanged.
+   * (or rejected promise) on it and rethrows it: the very value thrown, whatever it is.
    *
    * @example
    * const docs = await span.child('retrieve', { kind: SpanKind.CLIENT }, (s) => s.fetch(url))
@@ -150,24 +152,13 @@ export class Span {
   child<T>(name: string, a: SpanOptions | ((span: Span) => T), b?: (span: Span) => T): T {
     const fn = typeof a === 'function' ? a : b!
     const span = this.startChild(name, typeof a === 'function' ? undefined : a)
-    const fail = (err: unknown): never => {
-      span.error(err).end()
-      throw err
-    }
-    let result: T
-    try {
-      result = fn(span)
-    } catch (err) {
-      return fail(err)
-    }
-    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-      return (result as unknown as Promise<unknown>).then((value) => {
+    return settle(
+      () => fn(span),
+      (err, failed) => {
+        if (failed) span.error(err)
         span.end()
-        return value
-      }, fail) as T
-    }
-    span.end()
-    return result
+      },
+    )
   }
 
   /**
@@ -248,9 +239,10 @@ export class Span {
    * and status ERROR. The scope then counts as failed, so always-keep-errors exports it.
    */
   error(err: unknown): this {
-    this.recordException(err)
-    if (this.get('error.type') === undefined) this.set('error.type', exceptionType(err))
-    return this.setStatus(ERROR, err instanceof Error ? err.message : String(err))
+    const attributes = exceptionAttributes(err)
+    this.event('exception', attributes)
+    if (this.get('error.type') === undefined) this.set('error.type', attributes['exception.type'])
+    return this.setStatus(ERROR, attributes['exception.message'] as string)
   }
 
   /**
@@ -258,13 +250,7 @@ export class Span {
    * (a server answering 401 to a thrown `HTTPException`: 4xx is not a server span error).
    */
   recordException(err: unknown): this {
-    const e = err instanceof Error ? err : undefined
-    const attributes: Attributes = {
-      'exception.type': exceptionType(err),
-      'exception.message': e ? e.message : String(err),
-    }
-    if (e?.stack) attributes['exception.stacktrace'] = e.stack
-    return this.event('exception', attributes)
+    return this.event('exception', exceptionAttributes(err))
   }
 
   /** Sets the status; ERROR marks the scope failed. OK is final (OTel: it wins over ERROR). */
@@ -418,15 +404,11 @@ export async function tracedFetch(
     return response
   } catch (err) {
     span
-      .set('error.type', err instanceof Error ? err.name : 'Error')
+      .set('error.type', isError(err) ? exceptionType(err) : 'Error')
       .error(err)
       .end()
     throw err
   }
-}
-
-function exceptionType(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err
 }
 
 function toUrl(destination: string | URL): URL | undefined {
