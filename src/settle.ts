@@ -5,7 +5,11 @@
 export type OnSettled = (error: unknown, failed: boolean, value?: unknown) => void
 
 function report(done: OnSettled, error: unknown, failed: boolean, value?: unknown): void {
-  done(error, failed, value)
+  try {
+    done(error, failed, value)
+  } catch {
+    // Recording must not change what the caller sees.
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
