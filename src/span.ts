@@ -5,6 +5,7 @@ import { exceptionAttributes, exceptionType, isError } from './exception.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
+import { redactUrl } from './redact-url.js'
 import type { Scope } from './scope.js'
 import { settle } from './settle.js'
 import type {
@@ -378,7 +379,8 @@ export async function tracedFetch(
     kind: CLIENT,
     attributes: {
       'http.request.method': method,
-      'url.full': redactUrl(url),
+      // OTel HTTP semconv: `url.full` must not carry credentials (userinfo, signed query values).
+      'url.full': redactUrl(url, scope.tracer.config.redact),
       'server.address': url.hostname,
       'server.port': url.port ? Number(url.port) : undefined,
     } as Attributes,
@@ -418,12 +420,4 @@ function toUrl(destination: string | URL): URL | undefined {
   } catch {
     return undefined
   }
-}
-
-/** OTel HTTP semconv: `url.full` must not carry credentials; query values may be secrets too. */
-function redactUrl(url: URL): string {
-  if (!url.username && !url.password) return url.href
-  const copy = new URL(url.href)
-  copy.username = copy.password = 'REDACTED'
-  return copy.href
 }

@@ -14,6 +14,7 @@ import {
   type ResolvedFormats,
   resolveFormats,
 } from './propagation/formats.js'
+import { type RedactConfig, type ResolvedRedaction, resolveRedaction } from './redact-url.js'
 import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
 import { Scope, type ScopeOptions } from './scope.js'
 import type { Attributes } from './span-record.js'
@@ -80,6 +81,11 @@ export interface TracerConfig {
   readonly log?: (line: string) => void
   /** The `fetch` used by `span.fetch()`. Default `globalThis.fetch` at call time. */
   readonly fetch?: typeof fetch
+  /**
+   * Credentials kept out of `url.full` and `url.query` on server and client spans: userinfo
+   * always; the values of sensitive query parameters (a default list, plus `queryParams`).
+   */
+  readonly redact?: RedactConfig
 }
 
 /** @internal The validated configuration every scope reads. */
@@ -94,6 +100,7 @@ export interface ResolvedConfig {
   readonly baggage: BaggagePolicy
   readonly limits: Limits
   readonly flush: Required<FlushConfig>
+  readonly redact: ResolvedRedaction
 }
 
 /** Options for `tracer.start()`, on top of the scope's own. */
@@ -147,6 +154,7 @@ export class Tracer {
       randomFlag: p.randomFlag ?? false,
       baggage: resolveBaggagePolicy(p.baggage),
       limits: resolveLimits(config.limits),
+      redact: resolveRedaction(config.redact),
       flush: {
         budgetMs,
         windowMs: flush.windowMs ?? 10,

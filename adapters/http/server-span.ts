@@ -7,6 +7,7 @@ import {
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
+import { redactQuery, redactUrl } from '../../src/redact-url.js'
 
 // OTel HTTP semconv: the methods of RFC 9110 and PATCH; any other is `_OTHER`.
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -69,9 +70,12 @@ export function startServerScope(tracer: Tracer, request: Request, options: Serv
   try {
     const url = new URL(request.url)
     origin = url.origin
-    // OTel HTTP semconv (server): url.path and url.scheme required; url.full kept for search.
-    attributes['url.full'] = url.href
+    // OTel HTTP semconv (server): url.path and url.scheme required, url.query when present;
+    // url.full kept for search. Neither carries credentials (userinfo, signed query values).
+    const redaction = tracer.config.redact
+    attributes['url.full'] = redactUrl(url, redaction)
     attributes['url.path'] = url.pathname
+    if (url.search.length > 1) attributes['url.query'] = redactQuery(url.search.slice(1), redaction)
     attributes['url.scheme'] = url.protocol.slice(0, -1)
     attributes['server.address'] = url.hostname
     if (url.port !== '') attributes['server.port'] = Number(url.port)
