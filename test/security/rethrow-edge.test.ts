@@ -1,24 +1,15 @@
 // Thrown values are rethrown untouched by tracehop/vercel inside Vercel's edge-runtime VM.
 import { fileURLToPath } from 'node:url'
 import { EdgeRuntime } from 'edge-runtime'
-import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { bundleForEdge } from '../support/edge-script.js'
 import { HOSTILE_THROWN } from '../support/hostile-thrown.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/rethrow-edge.ts', import.meta.url))
 let runtime: EdgeRuntime
 
 beforeAll(async () => {
-  const result = await build({
-    entryPoints: [FIXTURE],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  runtime = new EdgeRuntime({ initialCode: result.outputFiles[0]!.text })
+  runtime = new EdgeRuntime({ initialCode: await bundleForEdge(FIXTURE) })
 }, 60_000)
 
 const KINDS = Object.keys(HOSTILE_THROWN)

@@ -1,40 +1,23 @@
 // Secrets in URLs, tracehop/vercel inside Vercel's edge-runtime VM: the server span's
 // url.full / url.query and span.fetch's url.full keep no signed value; the upstream on
 // 127.0.0.1 still gets the real URL.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { EdgeRuntime } from 'edge-runtime'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleForEdge } from '../support/edge-script.js'
+import { type RecordingServer, startRecordingServer } from '../support/recording-server.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/redact-edge.ts', import.meta.url))
 let runtime: EdgeRuntime
-let upstream: Server
-let base: string
-const upstreamSaw: string[] = []
+let upstream: RecordingServer
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    upstreamSaw.push(req.url ?? '')
-    res.end('up')
-  })
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
-  const result = await build({
-    entryPoints: [FIXTURE],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  runtime = new EdgeRuntime({ initialCode: result.outputFiles[0]!.text })
+  upstream = await startRecordingServer()
+  runtime = new EdgeRuntime({ initialCode: await bundleForEdge(FIXTURE) })
 }, 60_000)
 
 afterAll(async () => {
-  await new Promise((resolve) => upstream?.close(resolve))
+  await upstream?.close()
 })
 
 interface Exported {
@@ -45,7 +28,7 @@ interface Exported {
 
 describe('secrets in URLs (edge-runtime, tracehop/vercel)', () => {
   it('redacts the server and client spans, not the request', async () => {
-    const json = await runtime.evaluate<Promise<string>>(`__redactRun(${JSON.stringify(base)})`)
+    const json = await runtime.evaluate<Promise<string>>(`__redactRun(${JSON.stringify(upstream.url)})`)
     const spans = JSON.parse(json) as Exported[]
     expect(spans.length).toBe(2)
     const server = spans.find((s) => s.kind === 1)!
@@ -55,8 +38,8 @@ describe('secrets in URLs (edge-runtime, tracehop/vercel)', () => {
     expect(server.attributes['url.full']).toBe(
       'https://edge.example/api/files?AWSAccessKeyId=REDACTED&session=REDACTED&n=2',
     )
-    expect(client.attributes['url.full']).toBe(`${base}/v?X-Amz-Signature=REDACTED&n=1`)
+    expect(client.attributes['url.full']).toBe(`${upstream.url}/v?X-Amz-Signature=REDACTED&n=1`)
     expect(json).not.toMatch(/AKIAEDGE|edgesess|edgeupsecret/)
-    expect(upstreamSaw).toEqual(['/v?X-Amz-Signature=edgeupsecret&n=1'])
+    expect(upstream.received).toEqual(['/v?X-Amz-Signature=edgeupsecret&n=1'])
   })
 })

@@ -1,28 +1,21 @@
 // Secrets in URLs, inside workerd: instrument() and the Hono middleware keep userinfo-free,
 // signature-free `url.full` / `url.query` on the server span and on span.fetch's client
 // span, while the upstream still receives the real URL.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleWorker } from '../cloudflare/helpers/bundle.js'
 import { KIND, type OtlpReceiver, startOtlpReceiver } from '../cloudflare/helpers/otlp-receiver.js'
+import { type RecordingServer, startRecordingServer } from '../support/recording-server.js'
 
 let mf: Miniflare
 let receiver: OtlpReceiver
-let upstream: Server
-const upstreamSaw: string[] = []
+let upstream: RecordingServer
 
 const SECRETS = ['insecret', 'intoken', 'upsecret', 'uptoken', 'AKIAEXAMPLE']
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver()
-  upstream = createServer((req, res) => {
-    upstreamSaw.push(req.url ?? '')
-    res.end('up')
-  })
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-  const port = (upstream.address() as AddressInfo).port
+  upstream = await startRecordingServer()
   const [plain, hono] = await Promise.all([
     bundleWorker('test/cloudflare/workers/redact.ts'),
     bundleWorker('test/cloudflare/workers/redact-hono.ts'),
@@ -30,7 +23,7 @@ beforeAll(async () => {
   const common = {
     modules: true,
     compatibilityDate: '2025-01-01',
-    bindings: { OTLP_URL: receiver.url, UPSTREAM: `http://127.0.0.1:${port}` },
+    bindings: { OTLP_URL: receiver.url, UPSTREAM: upstream.url },
   }
   mf = new Miniflare({
     workers: [
@@ -44,13 +37,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await mf?.dispose()
   await receiver?.close()
-  await new Promise((resolve) => upstream?.close(resolve))
+  await upstream?.close()
 })
 
 describe.each(['instrument', 'hono'])('secrets in URLs (%s in workerd)', (worker) => {
   it('redacts signed query values on the server and client spans; the upstream gets the real URL', async () => {
     const w = await mf.getWorker(worker)
-    const before = upstreamSaw.length
+    const before = upstream.received.length
     const res = (await w.fetch(
       'http://worker.test/in?X-Amz-Credential=AKIAEXAMPLE&sig=insecret&token=intoken&page=2',
     )) as unknown as Response
@@ -72,6 +65,6 @@ describe.each(['instrument', 'hono'])('secrets in URLs (%s in workerd)', (worker
     const exported = JSON.stringify(spans)
     for (const secret of SECRETS) expect(exported).not.toContain(secret)
     // Redaction is for the record only: the request itself is unchanged.
-    expect(upstreamSaw.slice(before)).toEqual(['/up?X-Amz-Signature=upsecret&token=uptoken&keep=1'])
+    expect(upstream.received.slice(before)).toEqual(['/up?X-Amz-Signature=upsecret&token=uptoken&keep=1'])
   })
 })

@@ -1,7 +1,5 @@
 // Secrets in URLs, in Node: the redaction rules, the config that extends them, span.fetch's
 // client span against a real server on 127.0.0.1, the Hono middleware on Node, and Lambda.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TracehopVariables, tracehop } from '../../adapters/hono/index.js'
@@ -14,23 +12,19 @@ import {
 } from '../../src/index.js'
 import { redactQuery, redactUrl, resolveRedaction } from '../../src/redact-url.js'
 import { fixture, lambdaContext } from '../lambda/helpers.js'
+import { type RecordingServer, startRecordingServer } from '../support/recording-server.js'
 
 const defaults = resolveRedaction(undefined)
-let upstream: Server
+let upstream: RecordingServer
 let base: string
-const upstreamSaw: string[] = []
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    upstreamSaw.push(req.url ?? '')
-    res.end('up')
-  })
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+  upstream = await startRecordingServer()
+  base = upstream.url
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => upstream?.close(resolve))
+  await upstream?.close()
 })
 
 describe('redaction rules', () => {
@@ -76,7 +70,7 @@ describe('span.fetch client spans', () => {
     const memory = createMemoryExporter()
     const tracer = createTracer({ service: 'client', exporters: [memory], flush: { windowMs: 0 } })
     const scope = tracer.start(undefined, { name: 'job' })
-    const before = upstreamSaw.length
+    const before = upstream.received.length
     await scope.root.fetch(`${base}/obj?X-Amz-Signature=sigsecret&X-Amz-Security-Token=tok&keep=1`)
     await scope.end()
     const client = memory.spans().find((s) => s.kind === 2)!
@@ -85,7 +79,7 @@ describe('span.fetch client spans', () => {
     )
     expect(client.name).toBe(`GET ${new URL(base).host}`)
     expect(JSON.stringify(memory.spans())).not.toMatch(/sigsecret|=tok&/)
-    expect(upstreamSaw.slice(before)).toEqual([
+    expect(upstream.received.slice(before)).toEqual([
       '/obj?X-Amz-Signature=sigsecret&X-Amz-Security-Token=tok&keep=1',
     ])
   })
