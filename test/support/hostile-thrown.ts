@@ -4,25 +4,19 @@
  * them as the very same value. Factories: a revoked Proxy or a getter must be made fresh in
  * the realm that throws it (workerd, edge-runtime, Node).
  */
+function errorWhoseGetterThrows(key: 'name' | 'message'): Error {
+  const e = new Error(key)
+  Object.defineProperty(e, key, {
+    get() {
+      throw new Error(`${key} getter`)
+    },
+  })
+  return e
+}
+
 export const HOSTILE_THROWN: Readonly<Record<string, () => unknown>> = {
-  'Error whose name getter throws': () => {
-    const e = new Error('named')
-    Object.defineProperty(e, 'name', {
-      get() {
-        throw new Error('name getter')
-      },
-    })
-    return e
-  },
-  'Error whose message getter throws': () => {
-    const e = new Error('x')
-    Object.defineProperty(e, 'message', {
-      get() {
-        throw new Error('message getter')
-      },
-    })
-    return e
-  },
+  'Error whose name getter throws': () => errorWhoseGetterThrows('name'),
+  'Error whose message getter throws': () => errorWhoseGetterThrows('message'),
   'Proxy of an Error whose every get throws': () =>
     new Proxy(new Error('proxied'), {
       get() {
