@@ -37,6 +37,11 @@ export function exceptionType(err: unknown): string {
   return bounded(stringProperty(err, 'name') ?? 'Error')
 }
 
+/** @internal `error.type` of a failed client call: the Error's `name`, else `Error`. Never throws. */
+export function clientErrorType(err: unknown): string {
+  return isError(err) ? exceptionType(err) : 'Error'
+}
+
 /** @internal A thrown value's message, or its `String()`: never throws (then `typeof`), bounded. */
 export function exceptionMessage(err: unknown): string {
   if (isError(err)) {

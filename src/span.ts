@@ -1,7 +1,7 @@
 import { recordSetter } from './carrier.js'
 import { now } from './clock.js'
 import { isAllowedDestination } from './destinations.js'
-import { exceptionAttributes, exceptionType, isError } from './exception.js'
+import { clientErrorType, exceptionAttributes } from './exception.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
@@ -405,10 +405,7 @@ export async function tracedFetch(
     span.end()
     return response
   } catch (err) {
-    span
-      .set('error.type', isError(err) ? exceptionType(err) : 'Error')
-      .error(err)
-      .end()
+    span.set('error.type', clientErrorType(err)).error(err).end()
     throw err
   }
 }

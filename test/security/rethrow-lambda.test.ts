@@ -1,6 +1,9 @@
 // Thrown values are rethrown untouched by tracehop/lambda (withTrace, span.child) in Node.
+
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { describe, expect, it } from 'vitest'
-import { traceOf, withTrace } from '../../adapters/lambda/index.js'
+import { traced, traceOf, withTrace } from '../../adapters/lambda/index.js'
+import { createTracer } from '../../src/index.js'
 import { lambdaContext, memoryConfig } from '../lambda/helpers.js'
 import { HOSTILE_THROWN } from '../support/hostile-thrown.js'
 
@@ -45,5 +48,36 @@ describe('thrown values are rethrown untouched (Lambda withTrace, Node)', () => 
     const roots = memory.spans().filter((s) => s.parentSpanId === undefined)
     expect(roots.length).toBe(4)
     for (const root of roots) expect(root.status.code).toBe(2)
+  })
+})
+
+describe('thrown values are rethrown untouched (traced AWS SDK v3 client, Node)', () => {
+  function failingClient(thrown: unknown): SQSClient {
+    const sqs = new SQSClient({
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    })
+    // A later middleware (a custom signer, a retry strategy) that fails with the hostile value.
+    sqs.middlewareStack.add(
+      () => async () => {
+        throw thrown
+      },
+      { step: 'build', name: 'throwsHostile' },
+    )
+    return sqs
+  }
+  const command = () => new SendMessageCommand({ QueueUrl: 'https://sqs.example/q', MessageBody: 'x' })
+
+  it.each(KINDS)('%s: the caller gets what the untraced client gives', async (kind) => {
+    const make = HOSTILE_THROWN[kind]!
+    const plainThrown = make()
+    const plain = await rejectsWithIt(failingClient(plainThrown).send(command()), plainThrown)
+    const thrown = make()
+    const scope = createTracer({ service: 'sdk' }).start(undefined, { name: 'job' })
+    const viaTraced = await rejectsWithIt(traced(failingClient(thrown), scope.root).send(command()), thrown)
+    expect(viaTraced).toBe(plain)
+    await scope.end()
   })
 })
