@@ -1,11 +1,14 @@
 import { recordSetter } from './carrier.js'
 import { now } from './clock.js'
 import { isAllowedDestination } from './destinations.js'
+import { clientErrorType, exceptionAttributes } from './exception.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
 import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
+import { redactUrl } from './redact-url.js'
 import { followRedirects, stripTraceHeaders } from './redirect.js'
 import type { Scope } from './scope.js'
+import { settle } from './settle.js'
 import type {
   Attributes,
   AttributeValue,
@@ -144,7 +147,7 @@ export class Span {
 
   /**
    * Runs `fn` in a child span, ends the span when `fn` settles, records a thrown error
-   * (or rejected promise) on it and rethrows it unchanged.
+   * (or rejected promise) on it and rethrows it: the very value thrown, whatever it is.
    *
    * @example
    * const docs = await span.child('retrieve', { kind: SpanKind.CLIENT }, (s) => s.fetch(url))
@@ -154,24 +157,13 @@ export class Span {
   child<T>(name: string, a: SpanOptions | ((span: Span) => T), b?: (span: Span) => T): T {
     const fn = typeof a === 'function' ? a : b!
     const span = this.startChild(name, typeof a === 'function' ? undefined : a)
-    const fail = (err: unknown): never => {
-      span.error(err).end()
-      throw err
-    }
-    let result: T
-    try {
-      result = fn(span)
-    } catch (err) {
-      return fail(err)
-    }
-    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-      return (result as unknown as Promise<unknown>).then((value) => {
+    return settle(
+      () => fn(span),
+      (err, failed) => {
+        if (failed) span.error(err)
         span.end()
-        return value
-      }, fail) as T
-    }
-    span.end()
-    return result
+      },
+    )
   }
 
   /**
@@ -252,9 +244,10 @@ export class Span {
    * and status ERROR. The scope then counts as failed, so always-keep-errors exports it.
    */
   error(err: unknown): this {
-    this.recordException(err)
-    if (this.get('error.type') === undefined) this.set('error.type', exceptionType(err))
-    return this.setStatus(ERROR, err instanceof Error ? err.message : String(err))
+    const attributes = exceptionAttributes(err)
+    this.event('exception', attributes)
+    if (this.get('error.type') === undefined) this.set('error.type', attributes['exception.type'])
+    return this.setStatus(ERROR, attributes['exception.message'] as string)
   }
 
   /**
@@ -262,13 +255,7 @@ export class Span {
    * (a server answering 401 to a thrown `HTTPException`: 4xx is not a server span error).
    */
   recordException(err: unknown): this {
-    const e = err instanceof Error ? err : undefined
-    const attributes: Attributes = {
-      'exception.type': exceptionType(err),
-      'exception.message': e ? e.message : String(err),
-    }
-    if (e?.stack) attributes['exception.stacktrace'] = e.stack
-    return this.event('exception', attributes)
+    return this.event('exception', exceptionAttributes(err))
   }
 
   /** Sets the status; ERROR marks the scope failed. OK is final (OTel: it wins over ERROR). */
@@ -416,7 +403,8 @@ async function sendHop(
     kind: CLIENT,
     attributes: {
       'http.request.method': method,
-      'url.full': redactUrl(url),
+      // OTel HTTP semconv: `url.full` must not carry credentials (userinfo, signed query values).
+      'url.full': redactUrl(url, scope.tracer.config.redact),
       'server.address': url.hostname,
       'server.port': url.port ? Number(url.port) : undefined,
       // OTel HTTP semconv: set on the second and later requests of a redirect chain.
@@ -447,16 +435,9 @@ async function sendHop(
     span.end()
     return response
   } catch (err) {
-    span
-      .set('error.type', err instanceof Error ? err.name : 'Error')
-      .error(err)
-      .end()
+    span.set('error.type', clientErrorType(err)).error(err).end()
     throw err
   }
-}
-
-function exceptionType(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err
 }
 
 function toUrl(destination: string | URL): URL | undefined {
@@ -466,12 +447,4 @@ function toUrl(destination: string | URL): URL | undefined {
   } catch {
     return undefined
   }
-}
-
-/** OTel HTTP semconv: `url.full` must not carry credentials; query values may be secrets too. */
-function redactUrl(url: URL): string {
-  if (!url.username && !url.password) return url.href
-  const copy = new URL(url.href)
-  copy.username = copy.password = 'REDACTED'
-  return copy.href
 }

@@ -14,6 +14,7 @@ import {
   type ResolvedFormats,
   resolveFormats,
 } from './propagation/formats.js'
+import { type RedactConfig, type ResolvedRedaction, resolveRedaction } from './redact-url.js'
 import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
 import { Scope, type ScopeOptions } from './scope.js'
 import type { Attributes } from './span-record.js'
@@ -106,6 +107,11 @@ export interface TracerConfig {
   readonly log?: (line: string) => void
   /** The `fetch` used by `span.fetch()`. Default `globalThis.fetch` at call time. */
   readonly fetch?: typeof fetch
+  /**
+   * Credentials kept out of `url.full` and `url.query` on server and client spans: userinfo
+   * always; the values of sensitive query parameters (a default list, plus `queryParams`).
+   */
+  readonly redact?: RedactConfig
 }
 
 /** @internal The validated configuration every scope reads. */
@@ -123,6 +129,7 @@ export interface ResolvedConfig {
     /** The budget of a scope whose response waits for its flush (no `waitUntil`). */
     readonly awaitedBudgetMs: number
   }
+  readonly redact: ResolvedRedaction
 }
 
 /** Default flush budget when the flush runs in `waitUntil`, after the response (ms). */
@@ -187,6 +194,7 @@ export class Tracer {
       randomFlag: p.randomFlag ?? false,
       baggage: resolveBaggagePolicy(p.baggage),
       limits: resolveLimits(config.limits),
+      redact: resolveRedaction(config.redact),
       flush: {
         budgetMs: budgetMs ?? DEFAULT_FLUSH_BUDGET_MS,
         awaitedBudgetMs: budgetMs ?? AWAITED_FLUSH_BUDGET_MS,

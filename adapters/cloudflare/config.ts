@@ -1,5 +1,5 @@
 import { createTracer, TracehopError, type Tracer, type TracerConfig } from '../../src/index.js'
-import type { StreamingMode } from './response.js'
+import type { StreamingMode } from '../http/streamed-body.js'
 
 /** Options of the Workers adapter, on top of the tracer's configuration. */
 export interface WorkerOptions {

@@ -1,7 +1,7 @@
 import { takeCallMarker } from '../../src/envelope.js'
 import { bindSpan, SpanKind } from '../../src/index.js'
+import { endScope, settle } from '../../src/settle.js'
 import type { Resolver } from './config.js'
-import { endWhenSettled } from './end-when-settled.js'
 import { runFetch, runScheduled, waitUntilOf } from './handlers.js'
 import { runQueue } from './queue-consumer.js'
 import type { EntrypointClass, MessageBatchLike, ScheduledControllerLike } from './types.js'
@@ -79,17 +79,12 @@ function rpcMethod(
     // Each call's arguments are fresh (deserialized) objects: `traceOf(arg)` is exact even
     // when calls to one Durable Object interleave.
     for (const a of args) if (a !== null && typeof a === 'object') bindSpan(a, root)
-    let result: unknown
     running.add(this)
     try {
-      result = original.apply(this, args)
-    } catch (err) {
-      void scope.end({ error: err })
-      throw err
+      return settle(() => original.apply(this, args), endScope(scope))
     } finally {
       running.delete(this)
     }
-    return endWhenSettled(scope, result)
   }
   Object.defineProperty(wrapper, 'name', { value: method })
   return wrapper

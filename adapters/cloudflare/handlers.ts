@@ -1,8 +1,9 @@
 import { type Attributes, bindSpan, SpanKind, type WaitUntil } from '../../src/index.js'
+import { setRoute } from '../http/server-span.js'
+import { endWithBody } from '../http/streamed-body.js'
 import type { Resolved } from './config.js'
-import { endWithResponse } from './response.js'
-import { setRoute, startServerScope } from './server-span.js'
 import type { ExecutionContextLike, ScheduledControllerLike } from './types.js'
+import { startWorkerScope } from './worker-scope.js'
 
 type AnyFunction = (...args: any[]) => any
 
@@ -26,7 +27,7 @@ export async function runFetch(
   thisArg: unknown,
   args: readonly unknown[],
 ): Promise<Response> {
-  const scope = startServerScope(
+  const scope = startWorkerScope(
     resolved,
     request,
     ctx !== null && typeof ctx === 'object' ? ctx : undefined,
@@ -49,7 +50,7 @@ export async function runFetch(
     void scope.end({ error: err })
     throw err
   }
-  return endWithResponse(scope, response, resolved.streaming).response
+  return endWithBody(scope, response, { streaming: resolved.streaming, method: request.method }).response
 }
 
 /** @internal One traced `scheduled` invocation (a Cron Trigger): a SERVER span `scheduled <cron>`. */

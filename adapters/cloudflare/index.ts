@@ -1,8 +1,8 @@
 // tracehop/cloudflare: Workers handlers, service bindings, Workers RPC, Durable Objects and Queues.
 
+export type { StreamingMode } from '../http/streamed-body.js'
 export type { WorkerConfig, WorkerOptions, WorkerTracerConfig } from './config.js'
 export { instrument } from './instrument.js'
-export type { StreamingMode } from './response.js'
 export { traceOf } from './trace-of.js'
 export type { TracedOptions } from './traced.js'
 export { traced } from './traced.js'

@@ -1,5 +1,6 @@
 import { CALL_MARKER, ENVELOPE_KEY, ENVELOPE_VERSION } from '../../src/envelope.js'
 import { type Attributes, type Span, SpanKind, TracehopError, tracedFetch } from '../../src/index.js'
+import { type OnSettled, settle } from '../../src/settle.js'
 import type { MessageSendRequestLike, QueueLike, QueueSendOptionsLike } from './types.js'
 
 /** Options of {@link traced}. */
@@ -19,19 +20,12 @@ function envelopable(contentType: unknown): boolean {
   return contentType !== 'text' && contentType !== 'bytes'
 }
 
-/** Ends `span` when `promise` settles (recording a rejection); returns `promise` itself. */
-function endOnSettle<T>(span: Span, promise: T): T {
-  const p = promise as unknown as PromiseLike<unknown> | undefined
-  if (p !== null && typeof p === 'object' && typeof p.then === 'function') {
-    p.then(
-      () => span.end(),
-      (err: unknown) => {
-        span.error(err)
-        span.end()
-      },
-    )
-  } else span.end()
-  return promise
+/** Ends `span` when the call settles, recording its error; the caller gets the call's own promise. */
+function ending(span: Span): OnSettled {
+  return (err, failed) => {
+    if (failed) span.error(err)
+    span.end()
+  }
 }
 
 /**
@@ -51,17 +45,14 @@ class TracedQueue<Body> implements QueueLike<Body> {
     if (!envelopable(options?.contentType))
       return options === undefined ? queue.send(body) : queue.send(body, options)
     const producer = this.startProducer(undefined)
-    try {
-      const envelope = { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx: producer.headers(), body }
-      return endOnSettle(
-        producer,
-        options === undefined ? queue.send(envelope) : queue.send(envelope, options),
-      )
-    } catch (err) {
-      producer.error(err)
-      producer.end()
-      throw err
-    }
+    return settle(
+      () => {
+        const envelope = { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx: producer.headers(), body }
+        return options === undefined ? queue.send(envelope) : queue.send(envelope, options)
+      },
+      ending(producer),
+      true,
+    )
   }
 
   sendBatch(
@@ -72,27 +63,24 @@ class TracedQueue<Body> implements QueueLike<Body> {
       ? (messages as readonly MessageSendRequestLike<Body>[])
       : [...messages]
     const producer = this.startProducer(list.length)
-    try {
-      // One producer span for the batch: every message carries its context.
-      const ctx = producer.headers()
-      const wrapped: MessageSendRequestLike<unknown>[] = []
-      for (const m of list) {
-        wrapped.push(
-          envelopable(m.contentType)
-            ? { ...m, body: { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx, body: m.body } }
-            : m,
-        )
-      }
-      const queue = this.queue
-      return endOnSettle(
-        producer,
-        options === undefined ? queue.sendBatch(wrapped) : queue.sendBatch(wrapped, options),
-      )
-    } catch (err) {
-      producer.error(err)
-      producer.end()
-      throw err
-    }
+    return settle(
+      () => {
+        // One producer span for the batch: every message carries its context.
+        const ctx = producer.headers()
+        const wrapped: MessageSendRequestLike<unknown>[] = []
+        for (const m of list) {
+          wrapped.push(
+            envelopable(m.contentType)
+              ? { ...m, body: { [ENVELOPE_KEY]: ENVELOPE_VERSION, ctx, body: m.body } }
+              : m,
+          )
+        }
+        const queue = this.queue
+        return options === undefined ? queue.sendBatch(wrapped) : queue.sendBatch(wrapped, options)
+      },
+      ending(producer),
+      true,
+    )
   }
 
   metrics(): Promise<unknown> {
@@ -175,17 +163,13 @@ class StubHandler implements ProxyHandler<object> {
       const client = span.startChild(spanName, { kind: SpanKind.CLIENT, attributes })
       // RPC has no headers: the context rides as a trailing marker the callee strips.
       args.push({ [ENVELOPE_KEY]: CALL_MARKER, ctx: client.headers() })
-      let result: unknown
-      try {
-        // Looked up again on the stub and called with it as `this` (never a detached method).
-        result = Reflect.apply(Reflect.get(target, method) as (...a: unknown[]) => unknown, target, args)
-      } catch (err) {
-        client.error(err)
-        client.end()
-        throw err
-      }
+      // Looked up again on the stub and called with it as `this` (never a detached method).
       // The original (pipelining) promise is returned; the span ends when it settles.
-      return endOnSettle(client, result)
+      return settle(
+        () => Reflect.apply(Reflect.get(target, method) as (...a: unknown[]) => unknown, target, args),
+        ending(client),
+        true,
+      )
     }
   }
 }

@@ -18,9 +18,9 @@ import {
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
+import { endScope, settle } from '../../src/settle.js'
 import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
-import { endWhenSettled } from './end-when-settled.js'
 import { instrumentClass } from './entrypoint.js'
 import { waitUntilOf } from './handlers.js'
 import type { EntrypointClass } from './types.js'
@@ -255,14 +255,7 @@ function runSocketEvent(
   if (ws !== null && typeof ws === 'object') bindSpan(ws, root)
   if (args[1] instanceof ArrayBuffer) bindSpan(args[1], root)
   if (event === 'webSocketError') root.error(args[1])
-  let result: unknown
-  try {
-    result = Reflect.apply(original, instance, args)
-  } catch (err) {
-    void scope.end({ error: err })
-    throw err
-  }
-  return endWhenSettled(scope, result)
+  return settle(() => Reflect.apply(original, instance, args), endScope(scope))
 }
 
 /**

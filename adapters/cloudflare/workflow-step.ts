@@ -25,6 +25,7 @@
  *   the step's stored result (what the dashboard shows and what a later version of the
  *   code, with or without tracehop, would read back), so tracehop does not.
  */
+import { exceptionAttributes } from '../../src/exception.js'
 import {
   type Attributes,
   bindSpan,
@@ -34,6 +35,7 @@ import {
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
+import { type OnSettled, settle } from '../../src/settle.js'
 
 // Ref: @cloudflare/workers-types WorkflowStep
 /** The platform's `WorkflowStep` (an RPC stub in workerd), described structurally. */
@@ -101,13 +103,8 @@ function attemptOf(ctx: unknown): number | undefined {
 }
 
 function failedAttempt(span: Span, err: unknown, attempt: number): void {
-  const e = err instanceof Error ? err : undefined
   // An exception event without an error status: the step may still succeed on retry.
-  span.event('exception', {
-    'exception.type': e ? e.name : typeof err,
-    'exception.message': e ? e.message : String(err),
-    'cloudflare.workflow.step.attempt': attempt,
-  })
+  span.event('exception', { ...exceptionAttributes(err), 'cloudflare.workflow.step.attempt': attempt })
 }
 
 /**
@@ -137,24 +134,12 @@ export class TracedStep implements WorkflowStepLike {
       lastAttempt = attempt
       // `traceOf(ctx)` inside the callback is the step span.
       if (ctx !== null && typeof ctx === 'object') bindSpan(ctx, span)
-      let result: unknown
-      try {
-        result = Reflect.apply(callback as (...a: unknown[]) => unknown, undefined, cbArgs)
-      } catch (err) {
-        failedAttempt(span, err, attempt)
-        throw err
-      }
-      if (
-        result !== null &&
-        typeof result === 'object' &&
-        typeof (result as PromiseLike<unknown>).then === 'function'
-      ) {
-        return Promise.resolve(result).then(undefined, (err: unknown) => {
-          failedAttempt(span, err, attempt)
-          throw err
-        })
-      }
-      return result
+      return settle(
+        () => Reflect.apply(callback as (...a: unknown[]) => unknown, undefined, cbArgs),
+        (err, failed) => {
+          if (failed) failedAttempt(span, err, attempt)
+        },
+      )
     }
     const finish = (err: unknown, failed: boolean): void => {
       if (calls === 0) {
@@ -238,23 +223,7 @@ export class TracedStep implements WorkflowStepLike {
   }
 
   /** Calls the platform and reports how it settled; the user sees the platform's value or error unchanged. */
-  private settle<T>(call: () => Promise<T>, done: (err: unknown, failed: boolean) => void): Promise<T> {
-    let promise: Promise<T>
-    try {
-      promise = call()
-    } catch (err) {
-      done(err, true)
-      throw err
-    }
-    return Promise.resolve(promise).then(
-      (value) => {
-        done(undefined, false)
-        return value
-      },
-      (err: unknown) => {
-        done(err, true)
-        throw err
-      },
-    )
+  private settle<T>(call: () => Promise<T>, done: OnSettled): Promise<T> {
+    return Promise.resolve(settle(call, done))
   }
 }

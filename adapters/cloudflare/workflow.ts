@@ -18,6 +18,7 @@ import {
   type TraceContext,
   TracehopError,
 } from '../../src/index.js'
+import { settle } from '../../src/settle.js'
 import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
 import { waitUntilOf } from './handlers.js'
@@ -120,27 +121,15 @@ class TracedWorkflow implements WorkflowLike {
   }
 
   private send<T>(producer: Span, call: () => Promise<T>): Promise<T> {
-    let promise: Promise<T>
-    try {
-      promise = call()
-    } catch (err) {
-      producer.error(err)
-      producer.end()
-      throw err
-    }
-    return Promise.resolve(promise).then(
-      (instance) => {
+    const sent = settle(call, (err, failed, instance) => {
+      if (failed) producer.error(err)
+      else {
         const id = idOf(instance)
         if (id !== undefined) producer.set('cloudflare.workflow.instance_id', id)
-        producer.end()
-        return instance
-      },
-      (err: unknown) => {
-        producer.error(err)
-        producer.end()
-        throw err
-      },
-    )
+      }
+      producer.end()
+    })
+    return Promise.resolve(sent)
   }
 }
 
@@ -260,23 +249,7 @@ function runWorkflow(
     if (state.retried > 0) root.set('cloudflare.workflow.retried_steps', state.retried)
     void scope.end(failed ? { error } : undefined)
   }
-  let result: unknown
-  try {
-    result = Reflect.apply(original, instance, callArgs)
-  } catch (err) {
-    end(err, true)
-    throw err
-  }
-  return Promise.resolve(result).then(
-    (value) => {
-      end(undefined, false)
-      return value
-    },
-    (err: unknown) => {
-      end(err, true)
-      throw err
-    },
-  )
+  return Promise.resolve(settle(() => Reflect.apply(original, instance, callArgs), end))
 }
 
 /**

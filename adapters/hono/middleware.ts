@@ -2,8 +2,9 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { findSpan, type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
 import { createResolver, type WorkerConfig } from '../cloudflare/config.js'
-import { endWithResponse } from '../cloudflare/response.js'
-import { serverSpanName, setRoute, startServerScope } from '../cloudflare/server-span.js'
+import { startWorkerScope } from '../cloudflare/worker-scope.js'
+import { serverSpanName, setRoute } from '../http/server-span.js'
+import { endWithBody } from '../http/streamed-body.js'
 
 /**
  * The variables the middleware sets, for `new Hono<{ Variables: TracehopVariables }>()`:
@@ -137,7 +138,7 @@ export function tracehop<Env = any>(
     const ctx = executionCtxOf(c)
     const waitUntil: WaitUntil | undefined =
       ctx === undefined ? undefined : (p) => (ctx as ContextWithCtx['executionCtx']).waitUntil(p)
-    const scope = startServerScope(resolved, raw, ctx, waitUntil, onWorkers())
+    const scope = startWorkerScope(resolved, raw, ctx, waitUntil, onWorkers())
     c.set('span', scope.root)
     c.set('scope', scope)
     try {
@@ -152,10 +153,14 @@ export function tracehop<Env = any>(
     nameByRoute(scope, c, tracehopMiddleware)
     recordCaught(scope.root, c)
     // A HEAD answer has no body to wait for (Hono drops the wrapped one).
-    const ended = endWithResponse(scope, c.res, method === 'HEAD' ? 'never' : resolved.streaming)
+    const ended = endWithBody(scope, c.res, {
+      streaming: resolved.streaming,
+      method,
+      awaitFlushInBody: waitUntil === undefined,
+    })
     if (ended.response !== c.res) c.res = ended.response
     // Without waitUntil the runtime may stop after the response: flush first. A streamed
-    // body cannot end before it is returned, so its flush finishes in the background.
-    if (waitUntil === undefined && !ended.streamed) await ended.flush
+    // body cannot end before it is returned: its stream closes after the flush instead.
+    if (waitUntil === undefined && !ended.streamed) await ended.flushing
   }
 }

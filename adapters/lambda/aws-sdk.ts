@@ -16,6 +16,7 @@
  * that is not a JSON object, the 3,583-byte ClientContext) is skipped and counted, and the
  * request goes out as the user wrote it. Other commands pass through untouched.
  */
+import { clientErrorType } from '../../src/exception.js'
 import { type Attributes, type Span, SpanKind, StatusCode } from '../../src/index.js'
 import { EVENTBRIDGE_DETAIL_KEY } from './carriers.js'
 import { arnResource, asObject, asString } from './event-source.js'
@@ -154,7 +155,7 @@ function propagationMiddleware(parent: Span) {
         span.end()
         return result
       } catch (err) {
-        span.set('error.type', err instanceof Error ? err.name : 'Error')
+        span.set('error.type', clientErrorType(err))
         span.error(err)
         span.end()
         throw err

@@ -1,17 +1,14 @@
 import {
-  type Attributes,
-  bindSpan,
   createTracer,
   type Ingress,
   type Span,
-  SpanKind,
   spanOf,
   Tracer,
   type TracerConfig,
   type WaitUntil,
 } from '../../src/index.js'
-import { methodAttributes, serverSpanName } from '../cloudflare/server-span.js'
-import { endWithBody } from './traced-body.js'
+import { startServerScope } from '../http/server-span.js'
+import { endWithBody } from '../http/streamed-body.js'
 import { findWaitUntil } from './wait-until.js'
 
 /** Per-route options of {@link withTrace}, on top of the tracer's configuration. */
@@ -79,33 +76,15 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
   return async function tracedVercelHandler(request: Req, ...rest: A): Promise<R> {
     const waitUntil = (after !== undefined ? afterAsWaitUntil(after) : undefined) ?? findWaitUntil(rest[0])
     const method = request.method
-    // OTel FaaS semconv: the incoming span of a function says what triggered it.
-    const attributes: Attributes = { ...methodAttributes(method), 'faas.trigger': 'http' }
-    let origin: string | undefined
-    try {
-      const url = new URL(request.url)
-      origin = url.origin
-      attributes['url.path'] = url.pathname
-      attributes['url.scheme'] = url.protocol.slice(0, -1)
-      attributes['server.address'] = url.hostname
-      if (url.port !== '') attributes['server.port'] = Number(url.port)
-    } catch {
-      // A relative or malformed URL (a test double): no URL attributes, no same-origin rule.
-    }
-    if (route !== undefined) attributes['http.route'] = route
-    const userAgent = request.headers.get('user-agent')
-    if (userAgent !== null) attributes['user_agent.original'] = userAgent
-    const scope = tracer.start(request, {
-      name: serverSpanName(method, route),
-      kind: SpanKind.SERVER,
-      attributes,
+    const scope = startServerScope(tracer, request, {
+      // OTel FaaS semconv: the incoming span of a function says what triggered it.
+      attributes: { 'faas.trigger': 'http' },
+      ...(route !== undefined ? { route } : {}),
       // Without waitUntil the response (or its stream) waits for the flush below.
       ...(waitUntil !== undefined ? { waitUntil } : { awaited: true }),
-      ...(origin !== undefined ? { origin } : {}),
       ...(runType !== undefined ? { runType } : {}),
       ...(ingress !== undefined ? { ingress } : {}),
     })
-    bindSpan(request, scope.root)
     let result: R
     try {
       result = await handler(request, ...rest)
@@ -114,16 +93,13 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
       if (waitUntil === undefined) await flushing
       throw error
     }
-    // A HEAD response's body is never read by the platform: nothing to keep the span open for.
-    if (typeof Response !== 'undefined' && result instanceof Response && method !== 'HEAD') {
-      const ended = endWithBody(scope, result, waitUntil === undefined)
+    if (typeof Response !== 'undefined' && result instanceof Response) {
+      const ended = endWithBody(scope, result, { method, awaitFlushInBody: waitUntil === undefined })
       if (waitUntil === undefined && !ended.streamed) await ended.flushing
       return ended.response as R
     }
     // Middleware may return nothing (continue) or a non-Response value.
-    const flushing = scope.end(
-      typeof Response !== 'undefined' && result instanceof Response ? result : undefined,
-    )
+    const flushing = scope.end()
     if (waitUntil === undefined) await flushing
     return result
   }

@@ -2,7 +2,7 @@
 // shape, the entrypoint wrapper's argument handling, and the streamed-body rule.
 import { describe, expect, it } from 'vitest'
 import { instrument, traced, traceOf } from '../../adapters/cloudflare/index.js'
-import { looksStreamed } from '../../adapters/cloudflare/response.js'
+import { looksStreamed } from '../../adapters/http/streamed-body.js'
 import { callMarker } from '../../src/envelope.js'
 import { createMemoryExporter, createTracer, TracehopError } from '../../src/index.js'
 

@@ -5,8 +5,8 @@
  */
 import { fileURLToPath } from 'node:url'
 import { EdgeRuntime, runServer } from 'edge-runtime'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleForEdge } from '../support/edge-script.js'
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/edge-app.ts', import.meta.url))
@@ -19,16 +19,7 @@ let code: string
 let receiver: OtlpReceiver
 
 async function bundle(): Promise<string> {
-  const result = await build({
-    entryPoints: [FIXTURE],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  return result.outputFiles[0]!.text
+  return bundleForEdge(FIXTURE)
 }
 
 async function startEdge(

@@ -291,11 +291,11 @@ describe('tracehop/vercel: Next.js / Vercel Edge semantics in edge-runtime', () 
     expect(span.status).toBe(ERROR)
     expect(span.statusMessage).toBe('upstream reset')
     expect(span.attributes['error.type']).toBe('RangeError')
-    expect(hasEvent(span, 'http.response.cancelled')).toBe(false)
+    expect(hasEvent(span, 'http.response.body.cancelled')).toBe(false)
     expect(span.attributes['tracehop.force_ended']).toBeUndefined()
   })
 
-  it('a client that cancels mid-stream: source cancelled, span ends with http.response.cancelled, not force-ended', async () => {
+  it('a client that cancels mid-stream: source cancelled, span ends with http.response.body.cancelled, not force-ended', async () => {
     receiver.clear()
     const before = (runtime.evaluate('__PROBE__.cancelled.length') as number) ?? 0
     const controller = new AbortController()
@@ -305,7 +305,7 @@ describe('tracehop/vercel: Next.js / Vercel Edge semantics in edge-runtime', () 
     controller.abort()
     await reader.closed.catch(() => {})
     const span = await root('GET /stream-forever')
-    expect(hasEvent(span, 'http.response.cancelled')).toBe(true)
+    expect(hasEvent(span, 'http.response.body.cancelled')).toBe(true)
     expect(span.status).toBe(UNSET)
     expect(span.attributes['tracehop.force_ended']).toBeUndefined()
     expect(runtime.evaluate('__PROBE__.cancelled.length') as number).toBeGreaterThan(before)

@@ -227,7 +227,7 @@ describe('withTrace', () => {
     await Promise.all(c.pending)
     expect(cancelled).toBe('client went away')
     const root = memory.spans()[0]
-    expect(root?.events.map((e) => e.name)).toContain('http.response.cancelled')
+    expect(root?.events.map((e) => e.name)).toContain('http.response.body.cancelled')
     expect(root?.attributes['tracehop.force_ended']).toBeUndefined()
   })
 

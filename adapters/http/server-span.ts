@@ -1,0 +1,117 @@
+import {
+  type Attributes,
+  bindSpan,
+  type Ingress,
+  type Scope,
+  SpanKind,
+  type Tracer,
+  type WaitUntil,
+} from '../../src/index.js'
+import { redactQuery, redactUrl } from '../../src/redact-url.js'
+
+// OTel HTTP semconv: the methods of RFC 9110 and PATCH; any other is `_OTHER`.
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+])
+
+/**
+ * @internal `http.request.method`, `_OTHER` for a method outside the known set, with the
+ * original in `http.request.method_original` (OTel HTTP semconv).
+ */
+export function methodAttributes(method: string): Attributes {
+  return KNOWN_METHODS.has(method)
+    ? { 'http.request.method': method }
+    : { 'http.request.method': '_OTHER', 'http.request.method_original': method }
+}
+
+/**
+ * @internal `{method} {route}` (OTel HTTP semconv span name), `HTTP` standing for a method
+ * outside the known set; the method alone without a route.
+ */
+export function serverSpanName(method: string, route: string | undefined): string {
+  const m = KNOWN_METHODS.has(method) ? method : 'HTTP'
+  return route === undefined ? m : `${m} ${route}`
+}
+
+/** @internal How one HTTP adapter starts the server scope of a request. */
+export interface ServerScopeOptions {
+  /** The invocation's own object (Workers' `ctx`), bound to the server span beside the request. */
+  readonly owner?: object
+  readonly waitUntil?: WaitUntil
+  /** The route template, when known before the handler runs. */
+  readonly route?: string
+  /** Attributes of the runtime (`faas.trigger`, `faas.coldstart`). */
+  readonly attributes?: Attributes
+  readonly runType?: string
+  readonly ingress?: Ingress
+  /**
+   * Whether the platform vouches for the request URL's host (default true: Workers route by
+   * it, Vercel too). False on a Node server, where the URL is built from the client's
+   * `Host`: that origin is then the scope's only with `propagation.trustHostHeader`.
+   */
+  readonly vouched?: boolean
+  /** The adapter awaits the flush itself (no `waitUntil`): no "no waitUntil" warning. */
+  readonly awaited?: boolean
+}
+
+/**
+ * @internal Starts the scope of one incoming HTTP request: a SERVER span named `GET` (or
+ * `GET /route`) with the OpenTelemetry HTTP server attributes, continuing the request's
+ * trace context, bound to the request (and to `owner`) so `traceOf()` finds it. The
+ * request's own URL is the service's origin for the same-origin rule where the platform
+ * vouches for it (Workers, Vercel); elsewhere only with `propagation.trustHostHeader`. A URL
+ * that does not parse (a test double) gives no URL attributes and no origin.
+ */
+export function startServerScope(tracer: Tracer, request: Request, options: ServerScopeOptions): Scope {
+  const method = request.method
+  const route = options.route
+  const attributes: Attributes = { ...methodAttributes(method), ...options.attributes }
+  let origin: string | undefined
+  try {
+    const url = new URL(request.url)
+    origin = url.origin
+    // OTel HTTP semconv (server): url.path and url.scheme required, url.query when present;
+    // url.full kept for search. Neither carries credentials (userinfo, signed query values).
+    const redaction = tracer.config.redact
+    attributes['url.full'] = redactUrl(url, redaction)
+    attributes['url.path'] = url.pathname
+    if (url.search.length > 1) attributes['url.query'] = redactQuery(url.search.slice(1), redaction)
+    attributes['url.scheme'] = url.protocol.slice(0, -1)
+    attributes['server.address'] = url.hostname
+    if (url.port !== '') attributes['server.port'] = Number(url.port)
+  } catch {
+    // A relative or malformed URL: no URL attributes, no same-origin rule.
+  }
+  if (route !== undefined) attributes['http.route'] = route
+  const ua = request.headers.get('user-agent')
+  if (ua !== null) attributes['user_agent.original'] = ua
+  const waitUntil = options.waitUntil
+  const scope = tracer.start(request, {
+    // OTel HTTP semconv: the method alone until a route is known (never the raw path).
+    name: serverSpanName(method, route),
+    kind: SpanKind.SERVER,
+    attributes,
+    ...(origin !== undefined ? (options.vouched === false ? { hostOrigin: origin } : { origin }) : {}),
+    ...(waitUntil !== undefined ? { waitUntil } : {}),
+    ...(options.awaited === true ? { awaited: true } : {}),
+    ...(options.runType !== undefined ? { runType: options.runType } : {}),
+    ...(options.ingress !== undefined ? { ingress: options.ingress } : {}),
+  })
+  bindSpan(request, scope.root)
+  if (options.owner !== undefined) bindSpan(options.owner, scope.root)
+  return scope
+}
+
+/** @internal Sets the matched route on a server span: `http.route` and the name `GET /users/:id`. */
+export function setRoute(scope: Scope, method: string, route: string): void {
+  scope.root.set('http.route', route)
+  scope.root.name = serverSpanName(method, route)
+}
