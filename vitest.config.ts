@@ -54,6 +54,22 @@ const RUNTIME = [
   // the W3C harnesses' callback servers
   'test/propagation/w3c-baggage-suite.test.ts',
   'test/propagation/w3c-trace-context-suite.test.ts',
+  // tests/security and others that start servers, workerd, edge-runtime or Chromium
+  'test/cli/limits.test.ts',
+  'test/cli/origins.test.ts',
+  'test/cloudflare/envelope-ingress.test.ts',
+  'test/core/late-spans.test.ts',
+  'test/lambda/lookalike-ingress.test.ts',
+  'test/security/mcp-destinations.test.ts',
+  'test/security/redirects-browser.test.ts',
+  'test/security/redirects-workerd.test.ts',
+  'test/security/redirects.test.ts',
+  'test/security/rethrow-edge.test.ts',
+  'test/security/rethrow-workerd.test.ts',
+  'test/security/same-origin.test.ts',
+  'test/security/url-redaction-edge.test.ts',
+  'test/security/url-redaction-workerd.test.ts',
+  'test/security/url-redaction.test.ts',
 ]
 
 export default defineConfig({
