@@ -18,7 +18,8 @@ export default defineConfig([
   {
     entry,
     format: ['esm'],
-    dts: true,
+    // `@internal` members and declarations stay out of the published types.
+    dts: { compilerOptions: { stripInternal: true } },
     clean: true,
     sourcemap: true,
     target: 'es2022',

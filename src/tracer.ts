@@ -148,6 +148,7 @@ export interface StartOptions extends ScopeOptions {
  * Scopes are started from it, one per invocation.
  */
 export class Tracer {
+  /** @internal The validated configuration; stripped from the published types (its type is internal). */
   readonly config: ResolvedConfig
   /** @internal */ readonly statsRecorder: StatsRecorder
   /** @internal */ readonly queue: FlushQueue

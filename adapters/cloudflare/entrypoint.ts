@@ -1,6 +1,5 @@
-import { takeCallMarker } from '../../src/envelope.js'
-import { bindSpan, SpanKind } from '../../src/index.js'
-import { endScope, settle } from '../../src/settle.js'
+import { SpanKind } from '../../src/index.js'
+import { bindSpan, endScope, settle, takeCallMarker } from '../../src/internal.js'
 import type { Resolver } from './config.js'
 import { runFetch, runScheduled, waitUntilOf } from './handlers.js'
 import { runQueue } from './queue-consumer.js'

@@ -1,4 +1,5 @@
-import { type Attributes, bindSpan, SpanKind, type WaitUntil } from '../../src/index.js'
+import { type Attributes, SpanKind, type WaitUntil } from '../../src/index.js'
+import { bindSpan } from '../../src/internal.js'
 import { setRoute } from '../http/server-span.js'
 import { endWithBody } from '../http/streamed-body.js'
 import type { Resolved } from './config.js'

@@ -1,13 +1,12 @@
-import { unwrapEnvelope } from '../../src/envelope.js'
 import {
   type Attributes,
-  bindSpan,
   type Scope,
   type Span,
   SpanKind,
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
+import { bindSpan, unwrapEnvelope } from '../../src/internal.js'
 import type { Resolved } from './config.js'
 import { waitUntilOf } from './handlers.js'
 import type { MessageBatchLike, MessageLike, QueueRetryOptionsLike } from './types.js'

@@ -1,4 +1,5 @@
-import { type Span, spanOf } from '../../src/index.js'
+import type { Span } from '../../src/index.js'
+import { spanOf } from '../../src/internal.js'
 
 /**
  * The span that belongs to a platform object the traced handler received: the

@@ -1,6 +1,12 @@
-import { CALL_MARKER, ENVELOPE_KEY, ENVELOPE_VERSION } from '../../src/envelope.js'
-import { type Attributes, type Span, SpanKind, TracehopError, tracedFetch } from '../../src/index.js'
-import { type OnSettled, settle } from '../../src/settle.js'
+import { type Attributes, type Span, SpanKind, TracehopError } from '../../src/index.js'
+import {
+  CALL_MARKER,
+  ENVELOPE_KEY,
+  ENVELOPE_VERSION,
+  type OnSettled,
+  settle,
+  tracedFetch,
+} from '../../src/internal.js'
 import type { MessageSendRequestLike, QueueLike, QueueSendOptionsLike } from './types.js'
 
 /** Options of {@link traced}. */

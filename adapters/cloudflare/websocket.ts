@@ -7,8 +7,6 @@
 
 import {
   type Attributes,
-  bindSpan,
-  findSpan,
   type Scope,
   type Span,
   SpanKind,
@@ -18,7 +16,7 @@ import {
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
-import { endScope, settle } from '../../src/settle.js'
+import { bindSpan, endScope, findSpan, settle } from '../../src/internal.js'
 import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
 import { instrumentClass } from './entrypoint.js'

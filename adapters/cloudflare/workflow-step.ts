@@ -25,17 +25,16 @@
  *   the step's stored result (what the dashboard shows and what a later version of the
  *   code, with or without tracehop, would read back), so tracehop does not.
  */
-import { exceptionAttributes } from '../../src/exception.js'
+
 import {
   type Attributes,
-  bindSpan,
   type Scope,
   type Span,
   SpanKind,
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
-import { type OnSettled, settle } from '../../src/settle.js'
+import { bindSpan, exceptionAttributes, type OnSettled, settle } from '../../src/internal.js'
 
 // Ref: @cloudflare/workers-types WorkflowStep
 /** The platform's `WorkflowStep` (an RPC stub in workerd), described structurally. */

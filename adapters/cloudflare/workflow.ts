@@ -8,17 +8,15 @@
  * step its own span (see `workflow-step.ts` for retries and replays).
  */
 
-import { unwrapEnvelope, wrapEnvelope } from '../../src/envelope.js'
 import {
   type Attributes,
-  bindSpan,
   type Span,
   SpanKind,
   type SpanLink,
   type TraceContext,
   TracehopError,
 } from '../../src/index.js'
-import { settle } from '../../src/settle.js'
+import { bindSpan, settle, unwrapEnvelope, wrapEnvelope } from '../../src/internal.js'
 import { findMethod, type Handler } from './class-methods.js'
 import { createResolver, type Resolver, type WorkerConfig } from './config.js'
 import { waitUntilOf } from './handlers.js'

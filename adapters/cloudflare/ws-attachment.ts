@@ -14,8 +14,7 @@
  * every socket at accept time, at wake-up (the constructor) and in each handler covers
  * every socket the user can reach.
  */
-import { ENVELOPE_KEY, ENVELOPE_VERSION, unwrapEnvelope } from '../../src/envelope.js'
-import { TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
+import { ENVELOPE_KEY, ENVELOPE_VERSION, TRACEPARENT_HEADER, unwrapEnvelope } from '../../src/internal.js'
 
 // Ref: @cloudflare/workers-types WebSocket (the hibernation API's attachment methods).
 /** The part of a hibernatable `WebSocket` the attachment wrapper uses. */

@@ -9,7 +9,7 @@
  * far as `propagation.ingress` says. The message is not changed: the handler receives it byte for byte, with
  * `_trace` in it, so an application that does not know the field just ignores it.
  */
-import { readContext } from '../../src/envelope.js'
+import { readContext } from '../../src/internal.js'
 
 /** The top-level JSON member of a text message that carries a trace context. */
 export const MESSAGE_TRACE_FIELD = '_trace'

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
-import { findSpan, type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
+import { type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
+import { findSpan } from '../../src/internal.js'
 import { createResolver, type WorkerConfig } from '../cloudflare/config.js'
 import { startWorkerScope } from '../cloudflare/worker-scope.js'
 import { serverSpanName, setRoute } from '../http/server-span.js'

@@ -1,13 +1,12 @@
 import {
   type Attributes,
-  bindSpan,
   type Ingress,
   type Scope,
   SpanKind,
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
-import { redactQuery, redactUrl } from '../../src/redact-url.js'
+import { bindSpan, redactQuery, redactUrl } from '../../src/internal.js'
 
 // OTel HTTP semconv: the methods of RFC 9110 and PATCH; any other is `_OTHER`.
 const KNOWN_METHODS: ReadonlySet<string> = new Set([

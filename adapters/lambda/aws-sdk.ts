@@ -16,8 +16,9 @@
  * that is not a JSON object, the 3,583-byte ClientContext) is skipped and counted, and the
  * request goes out as the user wrote it. Other commands pass through untouched.
  */
-import { clientErrorType } from '../../src/exception.js'
+
 import { type Attributes, type Span, SpanKind, StatusCode } from '../../src/index.js'
+import { clientErrorType } from '../../src/internal.js'
 import { EVENTBRIDGE_DETAIL_KEY } from './carriers.js'
 import { arnResource, asObject, asString } from './event-source.js'
 import {

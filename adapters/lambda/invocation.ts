@@ -5,7 +5,6 @@
  */
 import {
   type Attributes,
-  bindSpan,
   type CarrierGetter,
   createTracer,
   type FlushReport,
@@ -17,7 +16,7 @@ import {
   Tracer,
   type TracerConfig,
 } from '../../src/index.js'
-import { parseXRay, xrayRootToTraceId } from '../../src/propagation/xray.js'
+import { bindSpan, parseXRay, xrayRootToTraceId } from '../../src/internal.js'
 import { clientContextCarrier, eventBridgeCarrier, httpEventCarrier } from './carriers.js'
 import {
   arnAccount,

@@ -10,7 +10,7 @@
  */
 
 import type { Span } from '../../src/index.js'
-import { xrayRootToTraceId } from '../../src/propagation/xray.js'
+import { xrayRootToTraceId } from '../../src/internal.js'
 import type { PowertoolsTracerLike, XRaySegmentLike } from './types.js'
 
 export const ANNOTATION_TRACE_ID = 'tracehop_trace_id'

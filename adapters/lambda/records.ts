@@ -5,15 +5,16 @@
  * continues), linked back to the invocation. A record with no context gets a child of
  * the invocation span instead.
  */
+
 import {
   type Attributes,
-  bindSpan,
   type FlushReport,
   type Span,
   SpanKind,
   StatusCode,
   TracehopError,
 } from '../../src/index.js'
+import { bindSpan } from '../../src/internal.js'
 import { recordCarrierOf } from './carriers.js'
 import { arnResource, asObject, asString, type EventSourceKind } from './event-source.js'
 import { type Invocation, invocations, type RecordEntry, recordEntries } from './state.js'

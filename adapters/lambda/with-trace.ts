@@ -1,4 +1,5 @@
-import { findSpan, type Span, spanOf, type Tracer } from '../../src/index.js'
+import type { Span, Tracer } from '../../src/index.js'
+import { findSpan, spanOf } from '../../src/internal.js'
 import { Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
 import { recordSpan } from './records.js'
 import { recordEntries } from './state.js'

@@ -2,10 +2,17 @@
  * What client and server share: trace context in JSON-RPC `params._meta` (MCP SEP-414, OTel
  * MCP semantic conventions "Context propagation"), span names and attributes, outcomes.
  */
-import { type CarrierGetter, recordSetter } from '../../src/carrier.js'
-import { type Attributes, type Span, type SpanKind, StatusCode } from '../../src/index.js'
-import { inject } from '../../src/propagation/inject.js'
-import type { InvalidInput, StatsRecorder } from '../../src/stats.js'
+import {
+  type Attributes,
+  type CarrierGetter,
+  type InvalidInput,
+  recordSetter,
+  type Span,
+  type SpanKind,
+  StatusCode,
+} from '../../src/index.js'
+import type { StatsRecorder } from '../../src/internal.js'
+import { inject } from '../../src/internal.js'
 import type { JsonRpcId, JsonRpcMessage } from './transport.js'
 
 /** A JSON object; the few fields read here are named so they read as properties. */

@@ -12,17 +12,31 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api'
-import type { CarrierGetter, CarrierSetter, PropagationFormat, Span } from '../../src/index.js'
-import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
-import { extract } from '../../src/propagation/extract.js'
-import { type PropagationHooks, type ResolvedFormats, resolveFormats } from '../../src/propagation/formats.js'
-import { inject } from '../../src/propagation/inject.js'
-import { LANGSMITH_REPLICAS_KEY } from '../../src/propagation/langsmith-baggage.js'
-import { LANGSMITH_TRACE_HEADER } from '../../src/propagation/langsmith-trace.js'
-import { TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
-import { formatTracestate, parseTracestate, TRACESTATE_HEADER } from '../../src/propagation/tracestate.js'
-import { XRAY_HEADER } from '../../src/propagation/xray.js'
-import type { BaggageMember, TraceContext } from '../../src/trace-context.js'
+import type {
+  BaggageMember,
+  CarrierGetter,
+  CarrierSetter,
+  PropagationFormat,
+  Span,
+  TraceContext,
+} from '../../src/index.js'
+import {
+  BAGGAGE_HEADER,
+  extract,
+  formatBaggage,
+  formatTracestate,
+  inject,
+  LANGSMITH_REPLICAS_KEY,
+  LANGSMITH_TRACE_HEADER,
+  type PropagationHooks,
+  parseBaggage,
+  parseTracestate,
+  type ResolvedFormats,
+  resolveFormats,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  XRAY_HEADER,
+} from '../../src/internal.js'
 import { fromOtelSpan } from './otel-span.js'
 
 /** Where `extract` keeps the whole tracehop context (LangSmith parent included) in an OTel context. */

@@ -2,11 +2,11 @@ import {
   createTracer,
   type Ingress,
   type Span,
-  spanOf,
   Tracer,
   type TracerConfig,
   type WaitUntil,
 } from '../../src/index.js'
+import { spanOf } from '../../src/internal.js'
 import { startServerScope } from '../http/server-span.js'
 import { endWithBody } from '../http/streamed-body.js'
 import { findWaitUntil } from './wait-until.js'

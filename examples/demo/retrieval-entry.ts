@@ -10,7 +10,8 @@
  * handler so that reading them adds nothing to them, and needing no HTTP route in the
  * deployable serverless.yml. Everything else goes to the example's handler unchanged.
  */
-import { findSpan, type Tracer, type TracerStats } from '../../src/index.js'
+import type { Tracer, TracerStats } from '../../src/index.js'
+import { findSpan } from '../../src/internal.js'
 import { handler as retrieval } from '../retrieval-lambda/handler.js'
 
 /** The direct-invocation payload that asks for the counters. */

@@ -4,7 +4,8 @@
  * `POST /api/agent`, the path of the Next.js route (route.ts). One tracer serves both routes,
  * so the isolate has one set of counters and one export queue.
  */
-import { createTracer, findSpan, type Tracer } from '../../src/index.js'
+import { traceOf } from '../../adapters/vercel/index.js'
+import { createTracer, type Tracer } from '../../src/index.js'
 import {
   AGENT_ROUTE,
   CHAT_ROUTE,
@@ -52,12 +53,21 @@ export function createOrchestratorApp(config: OrchestratorConfig): OrchestratorA
         // What a platform answers for an unhandled error, plus the trace to look at: the
         // error is on it (withTrace recorded it on the server span before rethrowing it), and
         // failed traces are always kept.
-        const traceId = findSpan(request)?.traceId
+        const traceId = traceIdOf(request)
         return Response.json(
           { error: 'the agent failed' },
           { status: 500, headers: traceId !== undefined ? { 'x-trace-id': traceId } : {} },
         )
       }
     },
+  }
+}
+
+/** The trace of a request `withTrace` saw; undefined when it never got that far. */
+function traceIdOf(request: Request): string | undefined {
+  try {
+    return traceOf(request).traceId
+  } catch {
+    return undefined
   }
 }
