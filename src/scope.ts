@@ -515,7 +515,7 @@ function recordResult(root: Span, result: InvocationResult): void {
     // and `error.type` is then the exception's type, else the status code.
     if (status >= 500) {
       if (root.get('error.type') === undefined) root.set('error.type', String(status))
-      root.setStatus(ERROR, `HTTP ${status}`)
+      root.status(ERROR, `HTTP ${status}`)
     }
   }
 }

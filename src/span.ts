@@ -117,9 +117,9 @@ export class Span {
     } else this.spanId = runSpanId()
     this.#parent = parent
     this.parentSpanId = parent?.spanId
-    if (scope.baggageAttributes) this.setAttributes(scope.baggageAttributes)
+    if (scope.baggageAttributes) this.set(scope.baggageAttributes)
     if (options) {
-      if (options.attributes) this.setAttributes(options.attributes)
+      if (options.attributes) this.set(options.attributes)
       this.set('langsmith.span.kind', options.runType)
       for (const l of options.links ?? []) this.link(l)
     }
@@ -185,8 +185,20 @@ export class Span {
     return false
   }
 
-  /** Sets one attribute (OpenTelemetry semantic-convention names, e.g. `gen_ai.usage.input_tokens`). */
-  set(key: string, value: AttributeValue | undefined | null): this {
+  /**
+   * Sets one attribute (OpenTelemetry semantic-convention names, e.g. `gen_ai.usage.input_tokens`),
+   * or several from a record; `undefined` and `null` values are skipped.
+   */
+  set(key: string, value: AttributeValue | undefined | null): this
+  set(attributes: Readonly<Record<string, AttributeValue | undefined | null>>): this
+  set(
+    key: string | Readonly<Record<string, AttributeValue | undefined | null>>,
+    value?: AttributeValue | undefined | null,
+  ): this {
+    if (typeof key !== 'string') {
+      if (key !== null && typeof key === 'object') for (const name in key) this.set(name, key[name])
+      return this
+    }
     const limits = this.scope.limits
     if (this.ended || value == null) return this
     if (!(key in this.#attrs)) {
@@ -204,12 +216,6 @@ export class Span {
   /** @internal The flush marks why a scope was kept, after its root has ended. */
   setAfterEnd(key: string, value: AttributeValue): void {
     this.#attrs[key] = value
-  }
-
-  /** Sets several attributes; `undefined` values are skipped. */
-  setAttributes(attributes: Readonly<Record<string, AttributeValue | undefined>>): this {
-    for (const key in attributes) this.set(key, attributes[key])
-    return this
   }
 
   /** Reads back an attribute (what exporters will see). */
@@ -247,19 +253,19 @@ export class Span {
     const attributes = exceptionAttributes(err)
     this.event('exception', attributes)
     if (this.get('error.type') === undefined) this.set('error.type', attributes['exception.type'])
-    return this.setStatus(ERROR, attributes['exception.message'] as string)
+    return this.status(ERROR, attributes['exception.message'] as string)
   }
 
   /**
    * Records an `exception` event only, status unchanged: for an error the operation handled
    * (a server answering 401 to a thrown `HTTPException`: 4xx is not a server span error).
    */
-  recordException(err: unknown): this {
+  exception(err: unknown): this {
     return this.event('exception', exceptionAttributes(err))
   }
 
   /** Sets the status; ERROR marks the scope failed. OK is final (OTel: it wins over ERROR). */
-  setStatus(code: StatusCode, message?: string): this {
+  status(code: StatusCode, message?: string): this {
     if (this.ended || this.#status.code === OK) return this
     this.#status = message !== undefined && code === ERROR ? { code, message } : { code }
     if (code === ERROR) this.scope.markFailed()
@@ -431,7 +437,7 @@ async function sendHop(
     const response = await (target ? target.fetch(request) : scope.tracer.fetchImpl()(request))
     const status = response.status
     span.set('http.response.status_code', status)
-    if (status >= 500) span.setStatus(ERROR, `HTTP ${status}`)
+    if (status >= 500) span.status(ERROR, `HTTP ${status}`)
     span.end()
     return response
   } catch (err) {

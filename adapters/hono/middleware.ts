@@ -90,7 +90,7 @@ function recordCaught(span: Span, c: Context): void {
     recorded.add(err)
   }
   if (c.res.status >= 500) span.error(err)
-  else span.recordException(err)
+  else span.exception(err)
 }
 
 /**

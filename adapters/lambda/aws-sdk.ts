@@ -308,7 +308,7 @@ const SQS_SEND_BATCH: Operation = {
   },
   output(output, span) {
     if (Array.isArray(output['Failed']) && output['Failed'].length > 0) {
-      span.setStatus(StatusCode.ERROR, `${output['Failed'].length} message(s) failed`)
+      span.status(StatusCode.ERROR, `${output['Failed'].length} message(s) failed`)
     }
   },
 }
@@ -349,7 +349,7 @@ const SNS_PUBLISH_BATCH: Operation = {
   },
   output(output, span) {
     if (Array.isArray(output['Failed']) && output['Failed'].length > 0) {
-      span.setStatus(StatusCode.ERROR, `${output['Failed'].length} message(s) failed`)
+      span.status(StatusCode.ERROR, `${output['Failed'].length} message(s) failed`)
     }
   },
 }
@@ -412,8 +412,7 @@ const PUT_EVENTS: Operation = {
   },
   output(output, span) {
     const failed = output['FailedEntryCount']
-    if (typeof failed === 'number' && failed > 0)
-      span.setStatus(StatusCode.ERROR, `${failed} event(s) failed`)
+    if (typeof failed === 'number' && failed > 0) span.status(StatusCode.ERROR, `${failed} event(s) failed`)
   },
 }
 
@@ -476,7 +475,7 @@ const LAMBDA_INVOKE: Operation = {
   output(output, span) {
     const status = output['StatusCode']
     if (typeof status === 'number') span.set('rpc.response.status_code', status)
-    if (typeof output['FunctionError'] === 'string') span.setStatus(StatusCode.ERROR, output['FunctionError'])
+    if (typeof output['FunctionError'] === 'string') span.status(StatusCode.ERROR, output['FunctionError'])
   },
 }
 

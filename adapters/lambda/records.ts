@@ -110,7 +110,7 @@ function endRecord(entry: RecordEntry, error: unknown, failed: boolean): void {
   if (entry.ended || entry.span === undefined) return
   entry.ended = true
   const span = entry.span
-  if (failed && error === undefined) span.setStatus(StatusCode.ERROR, BATCH_FAILURE)
+  if (failed && error === undefined) span.status(StatusCode.ERROR, BATCH_FAILURE)
   if (entry.scope !== undefined) {
     entry.invocation.pending.push(entry.scope.end(failed && error !== undefined ? { error } : undefined))
   } else {
@@ -137,7 +137,7 @@ export function settleRecords(
     if (entry.ended) continue
     if (threw) {
       // The whole batch fails (and will be retried): so does every record still open.
-      entry.span?.setStatus(StatusCode.ERROR, INVOCATION_FAILED)
+      entry.span?.status(StatusCode.ERROR, INVOCATION_FAILED)
       endRecord(entry, undefined, false)
       continue
     }

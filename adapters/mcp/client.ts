@@ -210,20 +210,20 @@ class TracedClientTransport extends DelegatingTransport {
     if (span === undefined) return
     this.pending.delete(id as JsonRpcId)
     span.set('error.type', 'cancelled')
-    span.setStatus(StatusCode.ERROR, 'cancelled')
+    span.status(StatusCode.ERROR, 'cancelled')
     span.end()
   }
 
   private endPending(reason: string): void {
     for (const scope of this.incoming.values()) {
       scope.root.set('error.type', 'transport_closed')
-      scope.root.setStatus(StatusCode.ERROR, reason)
+      scope.root.status(StatusCode.ERROR, reason)
       this.finish(scope)
     }
     this.incoming.clear()
     for (const span of this.pending.values()) {
       span.set('error.type', 'transport_closed')
-      span.setStatus(StatusCode.ERROR, reason)
+      span.status(StatusCode.ERROR, reason)
       span.end()
     }
     this.pending.clear()

@@ -200,14 +200,14 @@ export function recordOutcome(span: Span, message: JsonRpcMessage): string | und
     const type = typeof code === 'number' || typeof code === 'string' ? String(code) : '_OTHER'
     span.set('error.type', type)
     span.set('rpc.response.status_code', type)
-    span.setStatus(StatusCode.ERROR, typeof e.message === 'string' ? e.message : 'JSON-RPC error')
+    span.status(StatusCode.ERROR, typeof e.message === 'string' ? e.message : 'JSON-RPC error')
     return undefined
   }
   const result = message.result
   if (!isRecord(result)) return undefined
   if (result.isError === true) {
     span.set('error.type', 'tool_error')
-    span.setStatus(StatusCode.ERROR, 'tool_error')
+    span.status(StatusCode.ERROR, 'tool_error')
   }
   const version = result.protocolVersion
   if (typeof version === 'string' && span.get('mcp.method.name') === 'initialize') {

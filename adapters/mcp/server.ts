@@ -249,7 +249,7 @@ class TracedServerTransport extends DelegatingTransport {
   private endPending(): void {
     for (const span of this.outgoing.values()) {
       span.set('error.type', 'transport_closed')
-      span.setStatus(StatusCode.ERROR, 'transport closed')
+      span.status(StatusCode.ERROR, 'transport closed')
       span.end()
     }
     this.outgoing.clear()
@@ -257,7 +257,7 @@ class TracedServerTransport extends DelegatingTransport {
     this.pending.clear()
     for (const scope of scopes) {
       scope.root.set('error.type', 'transport_closed')
-      scope.root.setStatus(StatusCode.ERROR, 'transport closed')
+      scope.root.status(StatusCode.ERROR, 'transport closed')
       this.finish(scope)
     }
     live.delete(this)

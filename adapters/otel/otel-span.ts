@@ -83,7 +83,7 @@ export class TracehopOtelSpan implements OtelSpan {
     const code = status?.code
     // OTel API: "An attempt to set value Unset SHOULD be ignored."
     if (code === StatusCode.OK || code === StatusCode.ERROR) {
-      this.span.setStatus(code, typeof status.message === 'string' ? status.message : undefined)
+      this.span.status(code, typeof status.message === 'string' ? status.message : undefined)
     }
     return this
   }

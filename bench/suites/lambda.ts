@@ -13,7 +13,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import middy from '@middy/core'
 import { traceOf, withTrace } from '../../adapters/lambda/index.js'
-import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
+import { otlp } from '../../src/export/otlp-exporter.js'
 import type { Exporter } from '../../src/index.js'
 import { compareAsync, note } from '../harness.js'
 
@@ -114,7 +114,7 @@ export async function run(): Promise<void> {
         traceOf(context)
         return result
       },
-      { service: 'retrieval', exporters: [createOtlpExporter({ url: otlpUrl, encoding: 'json' })] },
+      { service: 'retrieval', exporters: [otlp({ url: otlpUrl, encoding: 'json' })] },
     )
     const discard: Exporter = {
       name: 'discard',

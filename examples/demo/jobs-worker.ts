@@ -24,13 +24,7 @@ import {
   traced,
   traceOf,
 } from '../../adapters/cloudflare/index.js'
-import {
-  createLangSmithExporter,
-  createOtlpExporter,
-  type Exporter,
-  type Tracer,
-  type TracerStats,
-} from '../../src/index.js'
+import { type Exporter, langsmith, otlp, type Tracer, type TracerStats } from '../../src/index.js'
 
 /** A job on the queue (the user's body; the envelope around it is tracehop's). */
 export interface Job {
@@ -85,7 +79,7 @@ async function consume(batch: MessageBatchLike<Job>, env: Env, ctx: ExecutionCon
   for (const message of batch.messages) {
     // `message.body` is the job as sent: the envelope was unwrapped by instrument().
     await traceOf(message).child('index document', { runType: 'tool' }, async (span) => {
-      span.setAttributes({ 'job.id': message.body.id, 'job.task': message.body.task })
+      span.set({ 'job.id': message.body.id, 'job.task': message.body.task })
       await sleep(latency)
     })
     message.ack()
@@ -94,10 +88,10 @@ async function consume(batch: MessageBatchLike<Job>, env: Env, ctx: ExecutionCon
 
 function exportersOf(env: Env): Exporter[] {
   // Both views at once: OTLP (protobuf) and LangSmith runs.
-  const exporters: Exporter[] = [createOtlpExporter({ url: env.OTLP_URL, encoding: 'protobuf' })]
+  const exporters: Exporter[] = [otlp({ url: env.OTLP_URL, encoding: 'protobuf' })]
   if (env.LANGSMITH_ENDPOINT) {
     exporters.push(
-      createLangSmithExporter({
+      langsmith({
         apiUrl: env.LANGSMITH_ENDPOINT,
         ...(env.LANGSMITH_API_KEY ? { apiKey: env.LANGSMITH_API_KEY } : {}),
         ...(env.LANGSMITH_PROJECT ? { project: env.LANGSMITH_PROJECT } : {}),

@@ -50,7 +50,7 @@ function callModel(parent: Span, model: ChatModel, messages: readonly Message[])
     },
     async (span) => {
       const reply = await model.chat(messages)
-      span.setAttributes({
+      span.set({
         'gen_ai.response.model': reply.model,
         'gen_ai.response.finish_reasons': [reply.finishReason],
         'gen_ai.usage.input_tokens': reply.usage.inputTokens,
@@ -125,7 +125,7 @@ export function runAgent(
         inputTokens += reply.usage.inputTokens
         outputTokens += reply.usage.outputTokens
         if (reply.toolCalls.length === 0) {
-          agent.setAttributes({
+          agent.set({
             'gen_ai.usage.input_tokens': inputTokens,
             'gen_ai.usage.output_tokens': outputTokens,
           })

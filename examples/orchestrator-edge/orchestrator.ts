@@ -4,8 +4,8 @@
  * token. Everything it needs from outside comes from config (env in the demo).
  */
 import { traceOf, withTrace } from '../../adapters/vercel/index.js'
-import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
-import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
+import { langsmith } from '../../src/export/langsmith-exporter.js'
+import { otlp } from '../../src/export/otlp-exporter.js'
 import { type Exporter, TracehopError, type Tracer, type TracerConfig } from '../../src/index.js'
 import { type AgentRunOptions, runAgent } from './agent.js'
 import { type ChatModel, createStubModel } from './stub-model.js'
@@ -103,11 +103,10 @@ export function configFromEnv(env: Env): OrchestratorConfig {
  */
 export function tracerConfig(config: OrchestratorConfig): TracerConfig {
   const exporters: Exporter[] = []
-  if (config.otlpUrl)
-    exporters.push(createOtlpExporter({ url: config.otlpUrl, encoding: config.otlpEncoding ?? 'json' }))
+  if (config.otlpUrl) exporters.push(otlp({ url: config.otlpUrl, encoding: config.otlpEncoding ?? 'json' }))
   if (config.langsmithUrl || config.langsmithApiKey) {
     exporters.push(
-      createLangSmithExporter({
+      langsmith({
         ...(config.langsmithUrl ? { apiUrl: config.langsmithUrl } : {}),
         ...(config.langsmithApiKey ? { apiKey: config.langsmithApiKey } : {}),
         ...(config.langsmithProject ? { project: config.langsmithProject } : {}),

@@ -19,8 +19,8 @@
 
 import type { LambdaConfig } from '../../adapters/lambda/index.js'
 import { traceOf, withTrace } from '../../adapters/lambda/index.js'
-import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
-import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
+import { langsmith } from '../../src/export/langsmith-exporter.js'
+import { otlp } from '../../src/export/otlp-exporter.js'
 import { type Exporter, TracehopError } from '../../src/index.js'
 import { type Document, IndexUnavailableError, type RetrievalRequest, retrieve } from './retrieval.js'
 
@@ -58,16 +58,13 @@ function samplingRatio(value: string | undefined): number {
 export function configFromEnv(env: Env): LambdaConfig {
   const exporters: Exporter[] = []
   const url = env['OTLP_URL']
-  if (url)
-    exporters.push(
-      createOtlpExporter({ url, encoding: env['OTLP_ENCODING'] === 'protobuf' ? 'protobuf' : 'json' }),
-    )
+  if (url) exporters.push(otlp({ url, encoding: env['OTLP_ENCODING'] === 'protobuf' ? 'protobuf' : 'json' }))
   const langsmithUrl = env['LANGSMITH_ENDPOINT']
   const langsmithKey = env['LANGSMITH_API_KEY']
   const project = env['LANGSMITH_PROJECT']
   if (langsmithUrl || langsmithKey) {
     exporters.push(
-      createLangSmithExporter({
+      langsmith({
         ...(langsmithUrl ? { apiUrl: langsmithUrl } : {}),
         ...(langsmithKey ? { apiKey: langsmithKey } : {}),
         ...(project ? { project } : {}),

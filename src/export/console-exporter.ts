@@ -23,10 +23,10 @@ function line(service: string, s: SpanRecord): string {
  * Creates an exporter that writes one line per finished span; for local development.
  *
  * @example
- * createTracer({ service: 'api', exporters: [createConsoleExporter()] })
+ * createTracer({ service: 'api', exporters: [consoleExporter()] })
  * // api 0af7651916cd43dd8448eb211c80319c b7ad6b7169203331<-root SERVER "GET /" 12.31ms
  */
-export function createConsoleExporter(options?: ConsoleExporterOptions): Exporter {
+export function consoleExporter(options?: ConsoleExporterOptions): Exporter {
   const log = options?.log ?? ((l: string) => console.log(l))
   return {
     name: 'console',
@@ -47,14 +47,4 @@ export function createConsoleExporter(options?: ConsoleExporterOptions): Exporte
       return { exported, dropped, reason: 'network', attempts: 1, ...(detail ? { detail } : {}) }
     },
   }
-}
-
-/**
- * The console exporter under its short name, for configuration.
- *
- * @example
- * createTracer({ service: 'api', exporters: [consoleExporter()] })
- */
-export function consoleExporter(options?: ConsoleExporterOptions): Exporter {
-  return createConsoleExporter(options)
 }

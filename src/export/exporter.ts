@@ -30,7 +30,7 @@ export interface ExportResult {
  * (ms since epoch, `Date.now()` clock): it retries within it and reports what happened.
  *
  * @example
- * const exporter: Exporter = createOtlpExporter({ url: 'http://127.0.0.1:4318/v1/traces' })
+ * const exporter: Exporter = otlp({ url: 'http://127.0.0.1:4318/v1/traces' })
  */
 export interface Exporter {
   readonly name: string

@@ -100,10 +100,10 @@ function randomBoundary(): string {
  * @example
  * const tracer = createTracer({
  *   service: 'orchestrator',
- *   exporters: [createLangSmithExporter({ apiKey: env.LANGSMITH_API_KEY, project: 'agents' })],
+ *   exporters: [langsmith({ apiKey: env.LANGSMITH_API_KEY, project: 'agents' })],
  * })
  */
-export function createLangSmithExporter(options: LangSmithExporterOptions = {}): Exporter {
+export function langsmith(options: LangSmithExporterOptions = {}): Exporter {
   let apiUrl = options.apiUrl ?? DEFAULT_LANGSMITH_API_URL
   while (apiUrl.endsWith('/')) apiUrl = apiUrl.slice(0, -1)
   try {
@@ -250,14 +250,4 @@ export function createLangSmithExporter(options: LangSmithExporterOptions = {}):
       }
     },
   }
-}
-
-/**
- * The LangSmith exporter under its short name, for configuration.
- *
- * @example
- * createTracer({ service: 'api', exporters: [langsmith({ apiKey: env.LANGSMITH_API_KEY })] })
- */
-export function langsmith(options?: LangSmithExporterOptions): Exporter {
-  return createLangSmithExporter(options)
 }

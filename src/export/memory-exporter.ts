@@ -14,12 +14,12 @@ export interface MemoryExporter extends Exporter {
  * Creates an in-memory exporter, bounded to `maxSpans` (oldest dropped first).
  *
  * @example
- * const memory = createMemoryExporter()
+ * const memory = memoryExporter()
  * const tracer = createTracer({ service: 'test', exporters: [memory] })
  * await tracer.start().end()
  * memory.spans().length // 1
  */
-export function createMemoryExporter(options?: { readonly maxSpans?: number }): MemoryExporter {
+export function memoryExporter(options?: { readonly maxSpans?: number }): MemoryExporter {
   const max = options?.maxSpans ?? 100_000
   let spans: SpanRecord[] = []
   let batches: ExportBatch[] = []

@@ -104,10 +104,10 @@ export function rejectedSpans(body: Uint8Array, contentType: string | null): num
  * @example
  * const tracer = createTracer({
  *   service: 'gateway',
- *   exporters: [createOtlpExporter({ url: 'https://otel.example.com/v1/traces', headers: { authorization: `Bearer ${env.OTEL_TOKEN}` } })],
+ *   exporters: [otlp({ url: 'https://otel.example.com/v1/traces', headers: { authorization: `Bearer ${env.OTEL_TOKEN}` } })],
  * })
  */
-export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
+export function otlp(options: OtlpExporterOptions): Exporter {
   const { url, encoding = 'protobuf' } = options
   try {
     new URL(url)
@@ -176,14 +176,4 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
           }
     },
   }
-}
-
-/**
- * The OTLP exporter under its short name, for configuration.
- *
- * @example
- * createTracer({ service: 'api', exporters: [otlp({ url: env.OTLP_URL })] })
- */
-export function otlp(options: OtlpExporterOptions): Exporter {
-  return createOtlpExporter(options)
 }

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Collector, startCollector } from '../../cli/collector.js'
 import { multipartRuns, parseRunTime, runToSpan } from '../../cli/langsmith-ingest.js'
 import { boundaryOf, parseMultipart } from '../../cli/multipart.js'
-import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
-import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
+import { langsmith } from '../../src/export/langsmith-exporter.js'
+import { otlp } from '../../src/export/otlp-exporter.js'
 import { spanIdFromRunId, uuidToHex } from '../../src/ids.js'
 import { batchOf, childSpan, rootSpan } from '../export/helpers.js'
 import { post } from './helpers.js'
@@ -282,10 +282,10 @@ describe("tracehop's own exporters", () => {
     const child = childSpan(root, { name: 'retrieve', langsmithProject: 'p' })
     const batch = batchOf([root.record, child.record], { 'service.name': 'gateway' })
     const deadline = Date.now() + 5000
-    const ls = await createLangSmithExporter({ apiUrl: collector.url, apiKey: 'dev' }).export(batch, deadline)
+    const ls = await langsmith({ apiUrl: collector.url, apiKey: 'dev' }).export(batch, deadline)
     expect(ls).toMatchObject({ exported: 2, dropped: 0 })
-    const otlp = await createOtlpExporter({ url: `${collector.url}/v1/traces` }).export(batch, deadline)
-    expect(otlp).toMatchObject({ exported: 2, dropped: 0 })
+    const viaOtlp = await otlp({ url: `${collector.url}/v1/traces` }).export(batch, deadline)
+    expect(viaOtlp).toMatchObject({ exported: 2, dropped: 0 })
 
     const trace = collector.trace(root.record.traceId)!
     expect(trace.spans).toHaveLength(2)

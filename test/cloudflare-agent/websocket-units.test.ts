@@ -7,7 +7,7 @@ import { traceOf } from '../../adapters/cloudflare/index.js'
 import { acceptWebSocket, instrumentDurableObject } from '../../adapters/cloudflare/websocket.js'
 import { attachContext, socketContext, wrapSocket } from '../../adapters/cloudflare/ws-attachment.js'
 import { readMessageTrace } from '../../adapters/cloudflare/ws-message-trace.js'
-import { createMemoryExporter, type createTracer, SpanKind, type TracerConfig } from '../../src/index.js'
+import { type createTracer, memoryExporter, SpanKind, type TracerConfig } from '../../src/index.js'
 
 /** A socket whose attachment methods live on the prototype, as on workerd's WebSocket. */
 class FakeSocket {
@@ -225,7 +225,7 @@ describe('the attachment wrapper', () => {
 })
 
 function setup(extra: Partial<TracerConfig> = {}) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const calls: unknown[][] = []
   class Room {
     constructor(

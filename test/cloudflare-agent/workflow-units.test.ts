@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { traceOf } from '../../adapters/cloudflare/index.js'
 import { instrumentWorkflow, tracedWorkflow } from '../../adapters/cloudflare/workflow.js'
 import { durationMs } from '../../adapters/cloudflare/workflow-step.js'
-import { createMemoryExporter, createTracer, type SpanRecord, type TracerConfig } from '../../src/index.js'
+import { createTracer, memoryExporter, type SpanRecord, type TracerConfig } from '../../src/index.js'
 
 /** What the engine keeps for one instance across invocations of run(). */
 class Store {
@@ -66,7 +66,7 @@ function setup(
   run: (event: { payload: unknown; instanceId: string }, step: Step) => Promise<unknown>,
   extra: Partial<TracerConfig> = {},
 ) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const pending: Promise<unknown>[] = []
   const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p) }
   const seen: unknown[] = []

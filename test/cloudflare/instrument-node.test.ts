@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { instrument, traced, traceOf } from '../../adapters/cloudflare/index.js'
 import { looksStreamed } from '../../adapters/http/streamed-body.js'
 import { callMarker } from '../../src/envelope.js'
-import { createMemoryExporter, createTracer, TracehopError } from '../../src/index.js'
+import { createTracer, memoryExporter, TracehopError } from '../../src/index.js'
 
 type FetchOnly = { fetch(request: Request, env: object, ctx: object): Promise<Response> }
 
@@ -26,7 +26,7 @@ describe('instrument(): configuration and shape', () => {
   })
 
   it('names the server span by the method, or by the route the config says matched', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const routes: (string | undefined)[] = []
     const handler = instrument(
       { fetch: () => new Response('ok') },
@@ -89,7 +89,7 @@ describe('instrument(): configuration and shape', () => {
   })
 
   it('rethrows the user’s error unchanged and still flushes through waitUntil', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const boom = new Error('boom')
     const handler = instrument(
       {
@@ -137,7 +137,7 @@ describe('instrument(class): Workers RPC methods', () => {
   }
 
   it('strips the trailing marker, keeps `this`, and does not trace calls to itself', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     class Api extends FakeEntrypoint {
       count = 0
       async add(a: number, b: number): Promise<{ sum: number; argc: number; self: boolean }> {

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { Client } from 'langsmith'
 import { RunTree } from 'langsmith/run_trees'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createMemoryExporter, createTracer, langsmith, type SpanRecord } from '../../src/index.js'
+import { createTracer, langsmith, memoryExporter, type SpanRecord } from '../../src/index.js'
 import {
   type LangSmithReceiver,
   type ReceivedRun,
@@ -50,7 +50,7 @@ function upstreamChain(depth: number): RunTree[] {
 
 /** The service under test: continues `headers`, records three spans of its own, flushes. */
 async function downstream(headers: Record<string, string>, receiver: LangSmithReceiver) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({
     service: 'retrieval',
     exporters: [langsmith({ apiUrl: apiUrl(receiver), apiKey: 'k' }), memory],

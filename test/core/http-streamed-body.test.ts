@@ -2,10 +2,10 @@
 // adapters/http/streamed-body.ts.
 import { describe, expect, it } from 'vitest'
 import { endWithBody } from '../../adapters/http/streamed-body.js'
-import { createMemoryExporter, createTracer } from '../../src/index.js'
+import { createTracer, memoryExporter } from '../../src/index.js'
 
 function scopeOf() {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({ service: 'http', exporters: [memory], flush: { windowMs: 0 } })
   return { memory, scope: tracer.start(undefined, { name: 'GET' }) }
 }

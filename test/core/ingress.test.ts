@@ -2,7 +2,7 @@
 // is believed exactly as far as the same context in headers would be, and a client's X-Ray
 // Lineage is never adopted from an untrusted or linked request, Root-only or not.
 import { describe, expect, it } from 'vitest'
-import { createMemoryExporter, createTracer, type Ingress, type TraceContext } from '../../src/index.js'
+import { createTracer, type Ingress, memoryExporter, type TraceContext } from '../../src/index.js'
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c'
 const SPAN_ID = 'b7ad6b7169203331'
@@ -36,7 +36,7 @@ const forged: TraceContext = {
 }
 
 function tracerWith(ingress: Ingress) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({
     service: 'edge',
     sampling: { ratio: 0, keepErrors: false },
@@ -93,7 +93,7 @@ describe('tracer.start(contextObject) applies the ingress rules of headers', () 
     const { tracer, memory } = tracerWith('untrusted')
     await tracer.start(forged).end()
     expect(memory.spans()).toHaveLength(0)
-    const kept = createMemoryExporter()
+    const kept = memoryExporter()
     const all = createTracer({
       service: 'edge',
       propagation: { ingress: 'untrusted', baggage: { attributes: ['user.id'] } },
@@ -118,7 +118,7 @@ describe('tracer.start(contextObject) applies the ingress rules of headers', () 
   })
 
   it('link: the object is a link of the root span', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 'edge', propagation: { ingress: 'link' }, exporters: [memory] })
     await tracer.start(forged).end()
     expect(memory.spans()[0]?.links[0]).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID })

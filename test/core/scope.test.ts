@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
-  createMemoryExporter,
   createTracer,
   type Exporter,
+  memoryExporter,
   SpanKind,
   type SpanRecord,
   StatusCode,
@@ -12,7 +12,7 @@ import {
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 
 function setup(extra: Parameters<typeof createTracer>[0] extends infer C ? Partial<C> : never = {}) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({ service: 'test', exporters: [memory], flush: { windowMs: 0 }, ...extra })
   return { tracer, memory }
 }
@@ -144,7 +144,7 @@ describe('sampling in a scope', () => {
     const { tracer, memory } = setup({ sampling: { ratio: 0, keepErrors: true } })
     const scope = tracer.start()
     scope.root.child('ok', () => 1)
-    scope.root.child('bad', (s) => s.setStatus(StatusCode.ERROR, 'no'))
+    scope.root.child('bad', (s) => s.status(StatusCode.ERROR, 'no'))
     const report = await scope.end()
     expect(report).toMatchObject({ kept: true, reason: 'error', spans: 3 })
     expect(memory.spans()).toHaveLength(3)
@@ -386,7 +386,7 @@ describe('flush', () => {
   })
 
   it('coalesces scopes that end within the window into one export request', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 't', exporters: [memory], flush: { windowMs: 20 } })
     const waitUntil = (): void => {}
     const start = () => tracer.start(undefined, { waitUntil })
@@ -396,7 +396,7 @@ describe('flush', () => {
   })
 
   it('sends a scope without waitUntil at once and alone: its response waits for no window', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 't', exporters: [memory], flush: { windowMs: 2_000 } })
     const waitUntil = (): void => {}
     void tracer.start(undefined, { waitUntil }).end()
@@ -452,7 +452,7 @@ describe('flush', () => {
   })
 
   it('bounds queued spans per isolate and counts what does not fit', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({
       service: 't',
       exporters: [memory],

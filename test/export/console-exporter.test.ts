@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { consoleExporter, createConsoleExporter } from '../../src/export/console-exporter.js'
+import { consoleExporter } from '../../src/export/console-exporter.js'
 import { batchOf, childSpan, rootSpan } from './helpers.js'
 
 describe('console exporter', () => {
@@ -12,7 +12,7 @@ describe('console exporter', () => {
       status: { code: 2, message: 'boom' },
       durationUs: 1_000,
     })
-    const r = await createConsoleExporter({ log: (l) => lines.push(l) }).export(
+    const r = await consoleExporter({ log: (l) => lines.push(l) }).export(
       batchOf([root.record, child.record], { 'service.name': 'api' }),
       Date.now() + 1000,
     )

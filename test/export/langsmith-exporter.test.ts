@@ -3,7 +3,7 @@
 import { Client } from 'langsmith'
 import { RunTree } from 'langsmith/run_trees'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createLangSmithExporter, langsmith } from '../../src/export/langsmith-exporter.js'
+import { langsmith } from '../../src/export/langsmith-exporter.js'
 import type { SpanRecord } from '../../src/span-record.js'
 import { type Receiver, type Recorded, refusedUrl, startReceiver } from '../support/http-receiver.js'
 import { type Built, batchOf, childSpan, rootSpan } from './helpers.js'
@@ -136,7 +136,7 @@ async function sdkSends(): Promise<Recorded[]> {
 
 async function oursSends(spans: readonly SpanRecord[], options = {}): Promise<Recorded[]> {
   reset()
-  const exporter = createLangSmithExporter({ apiUrl: rx.url, apiKey: 'test', ...options })
+  const exporter = langsmith({ apiUrl: rx.url, apiKey: 'test', ...options })
   const r = await exporter.export(batchOf(spans), Date.now() + 5000)
   expect(r).toMatchObject({ exported: spans.length, dropped: 0 })
   return [...rx.requests]
@@ -267,7 +267,7 @@ describe('LangSmith exporter behaviour', () => {
     reset()
     const [root, child, grandchild] = ourTree().map((b) => b.record) as [SpanRecord, SpanRecord, SpanRecord]
     const broken = { ...child, runTraceId: grandchild.runId } // first segment no longer its trace
-    const r = await createLangSmithExporter({ apiUrl: rx.url }).export(
+    const r = await langsmith({ apiUrl: rx.url }).export(
       batchOf([root, broken, grandchild]),
       Date.now() + 5000,
     )
@@ -288,7 +288,7 @@ describe('LangSmith exporter behaviour', () => {
 
   it('falls back to /runs/batch when multipart answers 404, and stays there', async () => {
     reset(langsmithServer(INFO, 404))
-    const exporter = createLangSmithExporter({ apiUrl: rx.url, apiKey: 'k' })
+    const exporter = langsmith({ apiUrl: rx.url, apiKey: 'k' })
     const spans = ourTree().map((b) => b.record)
     expect(await exporter.export(batchOf(spans), Date.now() + 5000)).toMatchObject({
       exported: 3,
@@ -312,14 +312,14 @@ describe('LangSmith exporter behaviour', () => {
 
   it('uses /runs/batch directly when /info says multipart is off', async () => {
     reset(langsmithServer({ batch_ingest_config: { use_multipart_endpoint: false } }))
-    await createLangSmithExporter({ apiUrl: rx.url }).export(batchOf([rootSpan().record]), Date.now() + 5000)
+    await langsmith({ apiUrl: rx.url }).export(batchOf([rootSpan().record]), Date.now() + 5000)
     expect(rx.requests.map((r) => r.path)).toEqual(['/info', '/runs/batch'])
   })
 
   it('splits requests at batch_ingest_config.size_limit runs', async () => {
     reset(langsmithServer({ batch_ingest_config: { size_limit: 2 } }))
     const spans = [...ourTree(), ...ourTree()].map((b) => b.record)
-    const r = await createLangSmithExporter({ apiUrl: rx.url }).export(batchOf(spans), Date.now() + 5000)
+    const r = await langsmith({ apiUrl: rx.url }).export(batchOf(spans), Date.now() + 5000)
     expect(r).toMatchObject({ exported: 6, dropped: 0 })
     const posts = rx.requests.filter((q) => q.path === '/runs/multipart')
     expect(posts.map((q) => new Set(parseMultipart(q).map((p) => p.name.split('.')[1])).size)).toEqual([
@@ -331,10 +331,7 @@ describe('LangSmith exporter behaviour', () => {
     reset(langsmithServer({ batch_ingest_config: { size_limit_bytes: 3000 } }))
     const spans = ourTree().map((b) => b.record)
     const big = { ...spans[0]!, attributes: { ...spans[0]!.attributes, note: 'x'.repeat(2000) } }
-    await createLangSmithExporter({ apiUrl: rx.url }).export(
-      batchOf([big, spans[1]!, spans[2]!]),
-      Date.now() + 5000,
-    )
+    await langsmith({ apiUrl: rx.url }).export(batchOf([big, spans[1]!, spans[2]!]), Date.now() + 5000)
     const posts = rx.requests.filter((q) => q.path === '/runs/multipart')
     expect(posts.length).toBeGreaterThanOrEqual(2)
     for (const p of posts.slice(1)) expect(p.body.length).toBeLessThanOrEqual(3000 + 100)
@@ -342,10 +339,7 @@ describe('LangSmith exporter behaviour', () => {
 
   it("uses the SDK's defaults when /info fails, and still sends", async () => {
     reset(langsmithServer('fail'))
-    const r = await createLangSmithExporter({ apiUrl: rx.url }).export(
-      batchOf([rootSpan().record]),
-      Date.now() + 5000,
-    )
+    const r = await langsmith({ apiUrl: rx.url }).export(batchOf([rootSpan().record]), Date.now() + 5000)
     expect(r).toMatchObject({ exported: 1, dropped: 0 })
     expect(rx.requests.map((q) => q.path)).toEqual(['/info', '/runs/multipart'])
   })
@@ -356,10 +350,7 @@ describe('LangSmith exporter behaviour', () => {
     reset((req, res) =>
       req.path === '/runs/multipart' && n++ === 0 ? res.writeHead(503).end() : base(req, res),
     )
-    const r = await createLangSmithExporter({ apiUrl: rx.url }).export(
-      batchOf([rootSpan().record]),
-      Date.now() + 5000,
-    )
+    const r = await langsmith({ apiUrl: rx.url }).export(batchOf([rootSpan().record]), Date.now() + 5000)
     expect(r).toMatchObject({ exported: 1, attempts: 2 })
   })
 
@@ -368,7 +359,7 @@ describe('LangSmith exporter behaviour', () => {
     const span = rootSpan({
       events: [{ name: 'first-token', us: 1_764_100_000_000_500, attributes: { index: 0 } }],
     }).record
-    await createLangSmithExporter({ apiUrl: rx.url }).export(batchOf([span]), Date.now() + 5000)
+    await langsmith({ apiUrl: rx.url }).export(batchOf([span]), Date.now() + 5000)
     const events = multipartParts(rx).find((p) => p.name.endsWith('.events'))
     expect(JSON.parse(events!.body)).toEqual([
       { name: 'first-token', time: '2025-11-25T19:46:40.000500Z', kwargs: { index: 0 } },
@@ -376,12 +367,12 @@ describe('LangSmith exporter behaviour', () => {
   })
 
   it('drops everything with reason network when LangSmith is unreachable, without throwing', async () => {
-    const exporter = createLangSmithExporter({ apiUrl: await refusedUrl() })
+    const exporter = langsmith({ apiUrl: await refusedUrl() })
     const r = await exporter.export(batchOf(ourTree().map((b) => b.record)), Date.now() + 600)
     expect(r).toMatchObject({ exported: 0, dropped: 3, reason: 'network' })
   })
 
   it('rejects a relative apiUrl at configuration time', () => {
-    expect(() => createLangSmithExporter({ apiUrl: 'smith.langchain.com' })).toThrow(/apiUrl/)
+    expect(() => langsmith({ apiUrl: 'smith.langchain.com' })).toThrow(/apiUrl/)
   })
 })

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TracehopError } from '../../src/errors.js'
-import { createOtlpExporter, otlp, rejectedSpans } from '../../src/export/otlp-exporter.js'
+import { otlp, rejectedSpans } from '../../src/export/otlp-exporter.js'
 import { type Receiver, refusedUrl, startReceiver } from '../support/http-receiver.js'
 import { batchOf, childSpan, realisticTrace, rootSpan } from './helpers.js'
 
@@ -35,10 +35,10 @@ function trace(n = 3) {
   return batchOf(realisticTrace(n).map((b) => b.record))
 }
 
-describe('createOtlpExporter', () => {
+describe('otlp', () => {
   it('POSTs protobuf by default with the content type and the configured headers', async () => {
     reset()
-    const exporter = createOtlpExporter({
+    const exporter = otlp({
       url: `${rx.url}/v1/traces`,
       headers: { authorization: 'Bearer t', 'x-team': 'a' },
     })
@@ -69,7 +69,7 @@ describe('createOtlpExporter', () => {
   it('retries a 503 and then succeeds, counting the attempts', async () => {
     let n = 0
     reset((_, res) => res.writeHead(n++ === 0 ? 503 : 200).end())
-    const r = await createOtlpExporter({ url: rx.url }).export(trace(), Date.now() + 5000)
+    const r = await otlp({ url: rx.url }).export(trace(), Date.now() + 5000)
     expect(r).toEqual({ exported: 3, dropped: 0, attempts: 2 })
     expect(rx.requests).toHaveLength(2)
   })
@@ -79,35 +79,35 @@ describe('createOtlpExporter', () => {
     reset((_, res) =>
       n++ === 0 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end(),
     )
-    const r = await createOtlpExporter({ url: rx.url }).export(trace(), Date.now() + 5000)
+    const r = await otlp({ url: rx.url }).export(trace(), Date.now() + 5000)
     expect(r.exported).toBe(3)
     expect(rx.requests[1]!.at - rx.requests[0]!.at).toBeGreaterThanOrEqual(950)
   })
 
   it('does not retry a 400: the spans are dropped as http-4xx', async () => {
     reset((_, res) => res.writeHead(400).end('bad payload'))
-    const r = await createOtlpExporter({ url: rx.url }).export(trace(), Date.now() + 5000)
+    const r = await otlp({ url: rx.url }).export(trace(), Date.now() + 5000)
     expect(r).toMatchObject({ exported: 0, dropped: 3, reason: 'http-4xx', attempts: 1 })
     expect(r.detail).toContain('bad payload')
   })
 
   it('does not retry a 500: the OTLP spec retries only 429, 502, 503 and 504', async () => {
     reset((_, res) => res.writeHead(500).end())
-    const r = await createOtlpExporter({ url: rx.url }).export(trace(), Date.now() + 5000)
+    const r = await otlp({ url: rx.url }).export(trace(), Date.now() + 5000)
     expect(r).toMatchObject({ dropped: 3, reason: 'http-5xx', attempts: 1 })
   })
 
   it('resolves by the deadline with reason timeout when the receiver is slow', async () => {
     reset(() => {}) // accepts the request, never answers
     const t0 = Date.now()
-    const r = await createOtlpExporter({ url: rx.url }).export(trace(), t0 + 500)
+    const r = await otlp({ url: rx.url }).export(trace(), t0 + 500)
     expect(Date.now() - t0).toBeLessThan(800)
     expect(r).toMatchObject({ exported: 0, dropped: 3, reason: 'timeout' })
   })
 
   it('drops with reason network when the connection is refused, and never throws', async () => {
     const url = await refusedUrl()
-    const r = await createOtlpExporter({ url }).export(trace(), Date.now() + 500)
+    const r = await otlp({ url }).export(trace(), Date.now() + 500)
     expect(r).toMatchObject({ exported: 0, dropped: 3, reason: 'network' })
   })
 
@@ -117,7 +117,7 @@ describe('createOtlpExporter', () => {
       partialSuccess: { rejectedSpans: 2, errorMessage: 'x' },
     }).finish()
     reset((_, res) => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Buffer.from(body)))
-    const r = await createOtlpExporter({ url: rx.url }).export(trace(5), Date.now() + 5000)
+    const r = await otlp({ url: rx.url }).export(trace(5), Date.now() + 5000)
     expect(r).toMatchObject({ exported: 3, dropped: 2, reason: 'invalid' })
   })
 
@@ -127,7 +127,7 @@ describe('createOtlpExporter', () => {
         .writeHead(200, { 'content-type': 'application/json' })
         .end('{"partialSuccess":{"rejectedSpans":"1"}}'),
     )
-    const r = await createOtlpExporter({ url: rx.url, encoding: 'json' }).export(trace(5), Date.now() + 5000)
+    const r = await otlp({ url: rx.url, encoding: 'json' }).export(trace(5), Date.now() + 5000)
     expect(r).toMatchObject({ exported: 4, dropped: 1 })
   })
 
@@ -140,19 +140,15 @@ describe('createOtlpExporter', () => {
 
   it('sends nothing for an empty batch', async () => {
     reset()
-    const r = await createOtlpExporter({ url: rx.url }).export(batchOf([]), Date.now() + 1000)
+    const r = await otlp({ url: rx.url }).export(batchOf([]), Date.now() + 1000)
     expect(r).toEqual({ exported: 0, dropped: 0, attempts: 0 })
     expect(rx.requests).toHaveLength(0)
   })
 
   it('rejects a relative URL, an unknown encoding or compression at configuration time', () => {
-    expect(() => createOtlpExporter({ url: '/v1/traces' })).toThrow(TracehopError)
-    expect(() => createOtlpExporter({ url: 'http://c/v1/traces', encoding: 'xml' as never })).toThrow(
-      /encoding/,
-    )
-    expect(() => createOtlpExporter({ url: 'http://c/v1/traces', compression: 'br' as never })).toThrow(
-      /compression/,
-    )
+    expect(() => otlp({ url: '/v1/traces' })).toThrow(TracehopError)
+    expect(() => otlp({ url: 'http://c/v1/traces', encoding: 'xml' as never })).toThrow(/encoding/)
+    expect(() => otlp({ url: 'http://c/v1/traces', compression: 'br' as never })).toThrow(/compression/)
   })
 })
 
@@ -161,11 +157,8 @@ describe('gzip compression', () => {
     it(`gzips ${encoding} bodies with Content-Encoding: gzip; gunzipped, the reference decoder reads every span`, async () => {
       reset()
       const batch = trace(40)
-      await createOtlpExporter({ url: rx.url, encoding }).export(batch, Date.now() + 5000)
-      await createOtlpExporter({ url: rx.url, encoding, compression: 'gzip' }).export(
-        batch,
-        Date.now() + 5000,
-      )
+      await otlp({ url: rx.url, encoding }).export(batch, Date.now() + 5000)
+      await otlp({ url: rx.url, encoding, compression: 'gzip' }).export(batch, Date.now() + 5000)
       const [plain, zipped] = rx.requests
       expect(plain?.headers['content-encoding']).toBeUndefined()
       expect(zipped?.headers['content-encoding']).toBe('gzip')
@@ -180,11 +173,8 @@ describe('gzip compression', () => {
   it('never claims an encoding it did not apply: a user Content-Encoding header is replaced', async () => {
     reset()
     const headers = { 'content-encoding': 'br' }
-    await createOtlpExporter({ url: rx.url, headers }).export(trace(2), Date.now() + 5000)
-    await createOtlpExporter({ url: rx.url, headers, compression: 'gzip' }).export(
-      trace(2),
-      Date.now() + 5000,
-    )
+    await otlp({ url: rx.url, headers }).export(trace(2), Date.now() + 5000)
+    await otlp({ url: rx.url, headers, compression: 'gzip' }).export(trace(2), Date.now() + 5000)
     const [plain, zipped] = rx.requests
     expect(plain?.headers['content-encoding']).toBeUndefined()
     expect(spansIn(plain!.body, plain!.headers['content-type'])).toBe(2)
@@ -197,10 +187,7 @@ describe('gzip compression', () => {
     const original = globalThis.CompressionStream
     Reflect.deleteProperty(globalThis, 'CompressionStream')
     try {
-      const r = await createOtlpExporter({ url: rx.url, compression: 'gzip' }).export(
-        trace(3),
-        Date.now() + 5000,
-      )
+      const r = await otlp({ url: rx.url, compression: 'gzip' }).export(trace(3), Date.now() + 5000)
       expect(r).toEqual({ exported: 3, dropped: 0, attempts: 1 })
     } finally {
       globalThis.CompressionStream = original
@@ -229,7 +216,7 @@ describe('1,000 scopes through one OTLP exporter', () => {
       arrived += spansIn(req.body, req.headers['content-type'])
       res.writeHead(200).end()
     })
-    const exporter = createOtlpExporter({ url: `${rx.url}/v1/traces` })
+    const exporter = otlp({ url: `${rx.url}/v1/traces` })
     const batches = scopes()
     const sent = batches.reduce((n, b) => n + b.spans.length, 0)
     let exported = 0
@@ -246,7 +233,7 @@ describe('1,000 scopes through one OTLP exporter', () => {
   })
 
   it('counts every span as dropped when the receiver is down, and nothing throws', async () => {
-    const exporter = createOtlpExporter({ url: `${await refusedUrl()}/v1/traces` })
+    const exporter = otlp({ url: `${await refusedUrl()}/v1/traces` })
     const batches = scopes()
     const sent = batches.reduce((n, b) => n + b.spans.length, 0)
     const deadline = Date.now() + 1500

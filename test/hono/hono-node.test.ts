@@ -4,13 +4,13 @@ import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import { describe, expect, it } from 'vitest'
 import { type TracehopVariables, tracehop } from '../../adapters/hono/index.js'
-import { createMemoryExporter, SpanKind, StatusCode, TracehopError } from '../../src/index.js'
+import { memoryExporter, SpanKind, StatusCode, TracehopError } from '../../src/index.js'
 
 function setup(): {
   app: Hono<{ Variables: TracehopVariables }>
-  memory: ReturnType<typeof createMemoryExporter>
+  memory: ReturnType<typeof memoryExporter>
 } {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const app = new Hono<{ Variables: TracehopVariables }>()
   app.use(tracehop({ service: 'node-api', exporters: [memory], flush: { windowMs: 0 } }))
   app.get('/users/:id', (c) => c.var.span.child('load', () => c.json({ id: c.req.param('id') })))

@@ -15,13 +15,7 @@ import { HTTPException } from 'hono/http-exception'
 import { stream, streamSSE, streamText } from 'hono/streaming'
 import { describe, expect, it } from 'vitest'
 import { type HonoConfig, type TracehopVariables, tracehop } from '../../adapters/hono/index.js'
-import {
-  createMemoryExporter,
-  type Exporter,
-  type MemoryExporter,
-  SpanKind,
-  StatusCode,
-} from '../../src/index.js'
+import { type Exporter, type MemoryExporter, memoryExporter, SpanKind, StatusCode } from '../../src/index.js'
 import type { SpanRecord } from '../../src/span-record.js'
 
 type App = Hono<{ Variables: TracehopVariables }>
@@ -31,7 +25,7 @@ function config(memory: MemoryExporter, extra?: Partial<HonoConfig>): HonoConfig
 }
 
 function setup(extra?: Partial<HonoConfig>): { app: App; memory: MemoryExporter } {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const app: App = new Hono<{ Variables: TracehopVariables }>()
   app.use(tracehop(config(memory, extra)))
   return { app, memory }
@@ -80,7 +74,7 @@ describe('tracehop() under Hono routing: http.route and the span name are the ro
   })
 
   it('basePath("/v1"): the template includes the base path', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const app = new Hono().basePath('/v1')
     app.use(tracehop(config(memory)))
     app.get('/users/:id', (c) => c.text(`user ${c.req.param('id')}`))
@@ -231,7 +225,7 @@ describe('tracehop() under Hono routing: http.route and the span name are the ro
   // BUG: same root cause under basePath(): `app.use(mw)` there registers as `/v1/*`, which
   // matchedRoute() does not recognise as "no route" (it only skips `*` and `/*`).
   it('basePath app: an unmatched path behind a plain app.use(mw) gets no http.route', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const app = new Hono().basePath('/v1')
     app.use(tracehop(config(memory)))
     app.use(async (c, next) => {
@@ -407,7 +401,7 @@ describe('tracehop() and the order of Hono middleware', () => {
   })
 
   it('an auth middleware registered before tracehop that answers early: tracehop never runs, no span', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const app = new Hono()
     app.use(async (c, next) => {
       if (c.req.header('authorization') === undefined) return c.text('unauthorized', 401)
@@ -423,7 +417,7 @@ describe('tracehop() and the order of Hono middleware', () => {
   })
 
   it('tracehop registered twice on one app: the second reuses the first span, one server span per request', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const app = new Hono()
     app.use(tracehop(config(memory)))
     app.use(tracehop(config(memory)))
@@ -439,7 +433,7 @@ describe('tracehop() and the order of Hono middleware', () => {
   // first in its own path) and each calls span.error(c.error): one thrown error, two `exception`
   // events on the one span. Expected: one exception event per thrown error.
   it('tracehop registered twice on one app: one thrown error is one exception event', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const app = new Hono()
     app.use(tracehop(config(memory)))
     app.use(tracehop(config(memory)))
@@ -455,8 +449,8 @@ describe('tracehop() and the order of Hono middleware', () => {
   })
 
   it('a sub-app with its own tracehop, attached with app.route(): one server span, exported by the outer config', async () => {
-    const outer = createMemoryExporter()
-    const inner = createMemoryExporter()
+    const outer = memoryExporter()
+    const inner = memoryExporter()
     const sub = new Hono<{ Variables: TracehopVariables }>()
     sub.use(tracehop(config(inner)))
     sub.get('/items/:id', (c) => c.text(`item ${c.req.param('id')}`))
@@ -474,8 +468,8 @@ describe('tracehop() and the order of Hono middleware', () => {
   // inner tracehop cannot find the outer span bound to the original request and starts a second,
   // unrelated trace: two SERVER spans with different trace ids for one HTTP request.
   it.fails('a Hono app with its own tracehop attached with app.mount(): one server span for one request', async () => {
-    const outer = createMemoryExporter()
-    const inner = createMemoryExporter()
+    const outer = memoryExporter()
+    const inner = memoryExporter()
     const legacy = new Hono<{ Variables: TracehopVariables }>()
     legacy.use(tracehop(config(inner)))
     legacy.get('/orders/:id', (c) => c.text(`order ${c.req.param('id')}`))
@@ -598,7 +592,7 @@ describe('tracehop() and c.executionCtx', () => {
   })
 
   it('with an executionCtx passed to app.fetch: the flush goes to its waitUntil and does not delay the response', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     // A real exporter that takes 150 ms per batch: awaiting the flush would hold the response that long.
     const slow: Exporter = {
       name: 'slow',

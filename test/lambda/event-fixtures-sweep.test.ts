@@ -18,8 +18,8 @@ import {
 } from '../../adapters/lambda/index.js'
 import {
   type AttributeValue,
-  createMemoryExporter,
   type InvalidInput,
+  memoryExporter,
   SpanKind,
   type SpanRecord,
   type Tracer,
@@ -758,7 +758,7 @@ interface Run {
 async function run(c: Case): Promise<Run> {
   const event = load(c.file)
   const context = lambdaContext(3000, addContext(event, c.carry))
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const seen: {
     tracer?: Tracer
     sameOrigin?: Record<string, string>
@@ -946,7 +946,7 @@ describe('the sweep fixtures with arbitrary values where the trace context goes'
   )
 
   it('never throw, return the handler result, and keep every exported tree well formed', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const handler = withTrace(
       async (e: any, ctx: LambdaContextLike) => {
         if (Array.isArray(e?.Records)) await forEachRecord(e, ctx, () => undefined)

@@ -2,7 +2,7 @@
 // Lambda context double, and environment helpers. The OTLP receiver is test/support's.
 import { readFileSync } from 'node:fs'
 import type { LambdaContextLike } from '../../adapters/lambda/index.js'
-import { createMemoryExporter, type MemoryExporter, type SpanRecord } from '../../src/index.js'
+import { type MemoryExporter, memoryExporter, type SpanRecord } from '../../src/index.js'
 
 // Resolve from this file, not the cwd.
 const FIXTURES = new URL('./fixtures/events/', import.meta.url)
@@ -44,7 +44,7 @@ export function memoryConfig(extra: Record<string, unknown> = {}): {
   memory: MemoryExporter
   config: { service: string; exporters: MemoryExporter[] } & Record<string, unknown>
 } {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   return { memory, config: { service: 'lambda-test', exporters: [memory], ...extra } }
 }
 

@@ -12,7 +12,7 @@ import {
   traceOf,
   withTrace,
 } from '../../adapters/lambda/index.js'
-import { createMemoryExporter } from '../../src/index.js'
+import { memoryExporter } from '../../src/index.js'
 import { lambdaContext, setEnv } from './helpers.js'
 
 interface XRayDocument {
@@ -87,7 +87,7 @@ async function waitForHandlerSubsegment(root: string): Promise<XRayDocument> {
 describe('Powertools tracer correlation', () => {
   it('middy: its handler subsegment is annotated with our ids; our span carries its X-Ray ids', async () => {
     const powertools = new Tracer()
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const handler = middy(async (_event: unknown, context: object) =>
       traceOf(context).child('search', () => 'docs'),
     )
@@ -116,7 +116,7 @@ describe('Powertools tracer correlation', () => {
 
   it('tracer.captureLambdaHandler() decorator around withTrace: the same, per invocation', async () => {
     const powertools = new Tracer()
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const descriptor = {
       value: withTrace(
         async (_event: unknown, context: object) => traceOf(context).spanId,
@@ -139,7 +139,7 @@ describe('Powertools tracer correlation', () => {
 
   it('without a Powertools handler subsegment: no annotation attempt, our span still gets the X-Ray trace id', async () => {
     const powertools = new Tracer()
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const warnings: unknown[] = []
     const warn = console.warn
     console.warn = (...args: unknown[]) => warnings.push(args)

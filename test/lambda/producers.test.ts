@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { traced, withTrace } from '../../adapters/lambda/index.js'
-import { createMemoryExporter, createTracer, SpanKind, StatusCode } from '../../src/index.js'
+import { createTracer, memoryExporter, SpanKind, StatusCode } from '../../src/index.js'
 import {
   type AwsEndpoint,
   CREDENTIALS,
@@ -48,7 +48,7 @@ afterAll(async () => {
 })
 
 function producerScope(config: Parameters<typeof createTracer>[0] = { service: 'producer' }) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({ exporters: [memory], flush: { windowMs: 0 }, ...config })
   return { tracer, memory, scope: tracer.start(undefined, { name: 'agent' }) }
 }

@@ -7,14 +7,14 @@ import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/c
 import { startFauxqs } from 'fauxqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forEachRecord, traced, traceOf, withTrace } from '../../adapters/lambda/index.js'
-import { createMemoryExporter, SpanKind, type SpanRecord } from '../../src/index.js'
+import { memoryExporter, SpanKind, type SpanRecord } from '../../src/index.js'
 import { CREDENTIALS, REGION, toLambdaSqsRecord } from './aws-endpoint.js'
 import { fixture, lambdaContext, TRACEPARENT } from './helpers.js'
 
 let fauxqs: Awaited<ReturnType<typeof startFauxqs>>
 let sqs: SQSClient
 let sns: SNSClient
-const memory = createMemoryExporter()
+const memory = memoryExporter()
 
 beforeAll(async () => {
   fauxqs = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' })

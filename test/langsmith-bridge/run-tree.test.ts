@@ -9,7 +9,7 @@ import { RunTree } from 'langsmith/run_trees'
 import { traceable } from 'langsmith/traceable'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runTree } from '../../adapters/langsmith/index.js'
-import { createLangSmithExporter } from '../../src/export/langsmith-exporter.js'
+import { langsmith } from '../../src/export/langsmith-exporter.js'
 import { createTracer, type TracerConfig } from '../../src/index.js'
 import {
   type LangSmithReceiver,
@@ -53,7 +53,7 @@ function sdkClient(source = 'sdk'): Client {
 function tracerFor(extra?: Partial<TracerConfig>) {
   return createTracer({
     service: 'orchestrator',
-    exporters: [createLangSmithExporter({ apiUrl: `${receiver.base}/tracehop`, apiKey: 'test-key' })],
+    exporters: [langsmith({ apiUrl: `${receiver.base}/tracehop`, apiKey: 'test-key' })],
     flush: { windowMs: 0 },
     ...extra,
   })

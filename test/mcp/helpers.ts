@@ -4,9 +4,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { traceOf } from '../../adapters/mcp/index.js'
 import {
-  createMemoryExporter,
   createTracer,
   type MemoryExporter,
+  memoryExporter,
   type SpanRecord,
   type Tracer,
 } from '../../src/index.js'
@@ -17,7 +17,7 @@ export interface Side {
 }
 
 export function side(service: string): Side {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   return { memory, tracer: createTracer({ service, exporters: [memory], flush: { windowMs: 0 } }) }
 }
 

@@ -9,9 +9,9 @@ import {
   traceMcpServer,
 } from '../../adapters/mcp/index.js'
 import {
-  createMemoryExporter,
   createTracer,
   type FlushReport,
+  memoryExporter,
   type Scope,
   SpanKind,
   StatusCode,
@@ -39,8 +39,8 @@ async function connect(
     server?: McpServerOptions
   } = {},
 ): Promise<Setup> {
-  const agentMemory = createMemoryExporter()
-  const toolsMemory = createMemoryExporter()
+  const agentMemory = memoryExporter()
+  const toolsMemory = memoryExporter()
   const agent = {
     memory: agentMemory,
     tracer: createTracer({

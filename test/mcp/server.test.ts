@@ -6,7 +6,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { describe, expect, it } from 'vitest'
 import { traceMcp, traceMcpServer, traceOf } from '../../adapters/mcp/index.js'
-import { createMemoryExporter, TracehopError } from '../../src/index.js'
+import { memoryExporter, TracehopError } from '../../src/index.js'
 import { byName, mcpServer, one, side, until } from './helpers.js'
 
 const INIT: JSONRPCMessage = {
@@ -63,7 +63,7 @@ describe('traceMcpServer', () => {
   })
 
   it('accepts a TracerConfig and reuses one tracer per config object', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const config = { service: 'configured-tools', exporters: [memory], flush: { windowMs: 0 } }
     const wrappedServers = []
     for (let i = 0; i < 2; i++) {

@@ -30,7 +30,7 @@ import {
   registerGlobal,
   tracehopPropagator,
 } from '../../adapters/otel/index.js'
-import { createMemoryExporter, createTracer, type SpanRecord } from '../../src/index.js'
+import { createTracer, memoryExporter, type SpanRecord } from '../../src/index.js'
 
 const REMOTE = {
   traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -86,7 +86,7 @@ function sdk(): { tracer: OtelTracer; exporter: InMemorySpanExporter } {
 }
 
 function ours(ratio = 1) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({
     service: 'contract',
     exporters: [memory],

@@ -12,10 +12,10 @@ import { MockLanguageModelV3 } from 'ai/test'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromOtelSpan, otelSpan, otelTracer } from '../../adapters/otel/index.js'
-import { createMemoryExporter, createTracer, type SpanRecord, StatusCode } from '../../src/index.js'
+import { createTracer, memoryExporter, type SpanRecord, StatusCode } from '../../src/index.js'
 
 function setup() {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({ service: 'otel-test', exporters: [memory], flush: { windowMs: 0 } })
   return { tracer, memory }
 }
@@ -331,7 +331,7 @@ describe('with a real OTel-instrumented library (ai generateText)', () => {
   })
 
   it('records a failed model call as an error span and keeps the trace', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({
       service: 'otel-test',
       exporters: [memory],

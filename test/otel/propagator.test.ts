@@ -9,7 +9,7 @@ import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { otelSpan, traceContextFromOtel, tracehopPropagator } from '../../adapters/otel/index.js'
-import { createMemoryExporter, createTracer } from '../../src/index.js'
+import { createTracer, memoryExporter } from '../../src/index.js'
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 
@@ -85,7 +85,7 @@ describe('tracehopPropagator', () => {
   })
 
   it('continues an extracted context in a tracehop scope, LangSmith parent included', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 's', exporters: [memory], flush: { windowMs: 0 } })
     const upstream = tracer.start()
     const headers = upstream.root.headers()

@@ -10,7 +10,7 @@ import {
   registerGlobal,
   withActiveSpan,
 } from '../../adapters/otel/index.js'
-import { createMemoryExporter, createTracer, type SpanRecord, TracehopError } from '../../src/index.js'
+import { createTracer, memoryExporter, type SpanRecord, TracehopError } from '../../src/index.js'
 
 function byName(spans: readonly SpanRecord[], name: string): SpanRecord {
   const s = spans.find((x) => x.name === name)
@@ -50,7 +50,7 @@ describe('registerGlobal', () => {
   it('with an AsyncLocalStorage context manager, the AI SDK nests doGenerate under generateText', async () => {
     registration = registerGlobal({ contextManager: { AsyncLocalStorage } })
     expect(registration).toMatchObject({ contextManager: true, tracerProvider: true, propagator: true })
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 's', exporters: [memory], flush: { windowMs: 0 } })
     const scope = tracer.start()
     await generateText({
@@ -67,7 +67,7 @@ describe('registerGlobal', () => {
 
   it('global tracers join the tracehop span made active with withActiveSpan, across awaits', async () => {
     registration = registerGlobal({ contextManager: { AsyncLocalStorage } })
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 's', exporters: [memory], flush: { windowMs: 0 } })
     const scope = tracer.start()
     await withActiveSpan(scope.root, async () => {
@@ -87,7 +87,7 @@ describe('registerGlobal', () => {
 
   it('concurrent scopes do not cross: each global span lands in the scope active where it started', async () => {
     registration = registerGlobal({ contextManager: { AsyncLocalStorage } })
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 's', exporters: [memory], flush: { windowMs: 0 } })
     const scopes = Array.from({ length: 8 }, () => tracer.start())
     await Promise.all(

@@ -26,7 +26,7 @@ import { once } from 'node:events'
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMemoryExporter, createTracer, type Tracer, type TracerConfig } from '../../src/index.js'
+import { createTracer, memoryExporter, type Tracer, type TracerConfig } from '../../src/index.js'
 import { formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import type { Baggage, BaggageMember } from '../../src/trace-context.js'
 
@@ -420,7 +420,7 @@ function members(n: number, prefix = 'k'): string[] {
 
 const baseConfig: TracerConfig = {
   service: 'w3c-baggage-sut',
-  exporters: [createMemoryExporter()],
+  exporters: [memoryExporter()],
   flush: { windowMs: 0 },
   log: () => {},
 }

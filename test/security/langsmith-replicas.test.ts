@@ -11,7 +11,7 @@ import {
 import { W3CBaggagePropagator } from '@opentelemetry/core'
 import { describe, expect, it } from 'vitest'
 import { otelSpan, tracehopPropagator } from '../../adapters/otel/index.js'
-import { createMemoryExporter, createTracer, type PropagationFormat } from '../../src/index.js'
+import { createTracer, memoryExporter, type PropagationFormat } from '../../src/index.js'
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 const REPLICAS = encodeURIComponent(
@@ -30,7 +30,7 @@ const CONFIGS: readonly { read?: PropagationFormat[]; write?: PropagationFormat[
 describe('langsmith-replicas is never forwarded', () => {
   for (const formats of CONFIGS) {
     it(`read ${formats.read ?? 'default'} / write ${formats.write ?? 'default'}`, async () => {
-      const memory = createMemoryExporter()
+      const memory = memoryExporter()
       const tracer = createTracer({
         service: 's',
         exporters: [memory],

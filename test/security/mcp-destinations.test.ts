@@ -7,7 +7,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type McpClientOptions, traceMcp, traceMcpServer, traceOf } from '../../adapters/mcp/index.js'
-import { createMemoryExporter, createTracer, TracehopError, type Tracer } from '../../src/index.js'
+import { createTracer, memoryExporter, TracehopError, type Tracer } from '../../src/index.js'
 import { side } from '../mcp/helpers.js'
 import { type McpHttpServer, startMcpHttpServer } from '../mcp/http-server.js'
 
@@ -38,7 +38,7 @@ interface Echo {
 function agentTracer(routes: { userTo: string; tenantTo: string }): Tracer {
   return createTracer({
     service: 'agent',
-    exporters: [createMemoryExporter()],
+    exporters: [memoryExporter()],
     flush: { windowMs: 0 },
     propagation: {
       write: ['w3c', 'baggage'],
@@ -153,7 +153,7 @@ describe('MCP _meta never carries langsmith-replicas', () => {
 
   it('a server reading it from an untraced client does not pass it on, in any read format', async () => {
     for (const read of [undefined, ['w3c', 'baggage'] as const]) {
-      const memory = createMemoryExporter()
+      const memory = memoryExporter()
       const tools = createTracer({
         service: 'tools',
         exporters: [memory],

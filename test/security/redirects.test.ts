@@ -2,7 +2,7 @@
 // no identity baggage unless that origin is allowed, and then only the baggage routed to it.
 // Real servers on 127.0.0.1: each port is its own origin. Node's own fetch underneath.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createMemoryExporter, createTracer, SpanKind, type TracerConfig } from '../../src/index.js'
+import { createTracer, memoryExporter, SpanKind, type TracerConfig } from '../../src/index.js'
 import { type HopServer, startHopServer, traceHeadersOf } from './helpers/hop-server.js'
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
@@ -23,7 +23,7 @@ beforeEach(() => {
 })
 
 function setup(config: Partial<TracerConfig> = {}) {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({
     service: 'agent',
     exporters: [memory],

@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type TracehopVariables, tracehop } from '../../adapters/hono/index.js'
 import { traceOf, withTrace } from '../../adapters/lambda/index.js'
-import { createMemoryExporter, type PropagationConfig } from '../../src/index.js'
+import { memoryExporter, type PropagationConfig } from '../../src/index.js'
 import { fixture, lambdaContext } from '../lambda/helpers.js'
 import { type HopServer, startHopServer, traceHeadersOf } from './helpers/hop-server.js'
 
@@ -31,9 +31,7 @@ beforeEach(() => {
 /** A Hono app on @hono/node-server whose `/call?to=` fetches `to` through `span.fetch`. */
 async function honoOnNode(propagation: PropagationConfig) {
   const app = new Hono<{ Variables: TracehopVariables }>()
-  app.use(
-    tracehop({ service: 'api', exporters: [createMemoryExporter()], flush: { windowMs: 0 }, propagation }),
-  )
+  app.use(tracehop({ service: 'api', exporters: [memoryExporter()], flush: { windowMs: 0 }, propagation }))
   app.get('/call', async (c) => {
     const res = await c.var.span.fetch(c.req.query('to')!)
     return c.text(String(res.status))
@@ -121,7 +119,7 @@ describe('Lambda behind ALB and API Gateway: the Host header does not make an or
           }),
         }
       },
-      { service: 'fn', exporters: [createMemoryExporter()], flush: { windowMs: 0 }, propagation },
+      { service: 'fn', exporters: [memoryExporter()], flush: { windowMs: 0 }, propagation },
     )
   }
 

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TracehopVariables, tracehop } from '../../adapters/hono/index.js'
 import { traceOf, withTrace } from '../../adapters/lambda/index.js'
 import {
-  createMemoryExporter,
   createTracer,
   DEFAULT_REDACTED_QUERY_PARAMS,
+  memoryExporter,
   TracehopError,
 } from '../../src/index.js'
 import { redactQuery, redactUrl, resolveRedaction } from '../../src/redact-url.js'
@@ -67,7 +67,7 @@ describe('redaction rules', () => {
 
 describe('span.fetch client spans', () => {
   it('record url.full without signed values; the server receives the real URL; the name is METHOD host', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const tracer = createTracer({ service: 'client', exporters: [memory], flush: { windowMs: 0 } })
     const scope = tracer.start(undefined, { name: 'job' })
     const before = upstream.received.length
@@ -87,7 +87,7 @@ describe('span.fetch client spans', () => {
 
 describe('Hono on Node', () => {
   it('server span: url.full and url.query redacted, config names included', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const app = new Hono<{ Variables: TracehopVariables }>()
     app.use(tracehop({ service: 'hono-node', exporters: [memory], redact: { queryParams: ['api_key'] } }))
     app.get('/files/:id', (c) => c.text('ok'))
@@ -105,7 +105,7 @@ describe('Hono on Node', () => {
 
 describe('Lambda', () => {
   it('an HTTP event with a signed query and a span.fetch keep no secret in any span', async () => {
-    const memory = createMemoryExporter()
+    const memory = memoryExporter()
     const event = fixture('apigw-http-no-auth.json')
     event.rawQueryString = 'sig=lambdasecret&page=1'
     event.queryStringParameters = { sig: 'lambdasecret', page: '1' }

@@ -27,10 +27,10 @@ const BUDGET_MS = 1_500 // the app tracer's flush budget: spans still open wait 
 // owns one file; esbuild resolves the imports from this directory.
 const APP = `
 import { traceOf, withTrace } from '../../adapters/vercel/index.js'
-import { createOtlpExporter } from '../../src/export/otlp-exporter.js'
+import { otlp } from '../../src/export/otlp-exporter.js'
 import { createTracer } from '../../src/index.js'
 
-const exporters = [createOtlpExporter({ url: __CONFIG__.otlpUrl, encoding: 'json' })]
+const exporters = [otlp({ url: __CONFIG__.otlpUrl, encoding: 'json' })]
 const flush = { windowMs: 5, budgetMs: ${BUDGET_MS} }
 const tracer = createTracer({ service: 'semantics', exporters, flush })
 // Ratio 0: only a followed (trusted) sampled flag, or an error, gets a trace exported.

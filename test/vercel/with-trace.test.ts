@@ -1,13 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findWaitUntil, traceOf, withTrace } from '../../adapters/vercel/index.js'
-import {
-  createMemoryExporter,
-  createTracer,
-  type Exporter,
-  StatusCode,
-  TracehopError,
-} from '../../src/index.js'
+import { createTracer, type Exporter, memoryExporter, StatusCode, TracehopError } from '../../src/index.js'
 
 type Ctx = { waitUntil(p: Promise<unknown>): void }
 
@@ -19,7 +13,7 @@ afterEach(() => {
 })
 
 function setup() {
-  const memory = createMemoryExporter()
+  const memory = memoryExporter()
   const tracer = createTracer({ service: 'vercel-unit', exporters: [memory], flush: { windowMs: 0 } })
   return { memory, tracer }
 }

@@ -3,13 +3,13 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { instrument, traced, traceOf } from '../../../adapters/cloudflare/index.js'
 import { tracehop } from '../../../adapters/hono/index.js'
-import { createMemoryExporter } from '../../../src/index.js'
+import { memoryExporter } from '../../../src/index.js'
 import { HOSTILE_THROWN } from '../../support/hostile-thrown.js'
 
 type Ctx = { waitUntil(promise: Promise<unknown>): void; passThroughOnException(): void }
 type Call = (...args: unknown[]) => unknown
 
-const config = { service: 'rethrow', exporters: [createMemoryExporter()] }
+const config = { service: 'rethrow', exporters: [memoryExporter()] }
 
 async function caught(run: () => unknown): Promise<{ threw: boolean; value: unknown }> {
   try {
