@@ -23,6 +23,6 @@ export {
   MESSAGE_TRACE_FIELD,
   WEBSOCKET_MESSAGES_HEADER,
 } from './websocket.js'
-export type { TracedWorkflowOptions, WorkflowLike, WorkflowStepLike } from './workflow.js'
-export { instrumentWorkflow, tracedWorkflow } from './workflow.js'
+export type { WorkflowLike, WorkflowStepLike } from './workflow.js'
+export { instrumentWorkflow } from './workflow.js'
 export type { AttachableWebSocket } from './ws-attachment.js'

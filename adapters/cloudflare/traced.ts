@@ -8,13 +8,15 @@ import {
   tracedFetch,
 } from '../../src/internal.js'
 import type { MessageSendRequestLike, QueueLike, QueueSendOptionsLike } from './types.js'
+import { tracedWorkflowBinding, type WorkflowLike } from './workflow.js'
 
 /** Options of {@link traced}. */
 export interface TracedOptions {
   /**
    * The binding's name in span names and attributes: the queue name (`send jobs`), the
-   * service (`POST orchestrator`, `orchestrator/plan`). Default: the URL host for `fetch`,
-   * the method name for RPC, `queue` for a queue.
+   * service (`POST orchestrator`, `orchestrator/plan`), the Workflow (`create agent-flow`).
+   * Default: the URL host for `fetch`, the method name for RPC, `queue` for a queue,
+   * `workflow` for a Workflow.
    */
   readonly name?: string
 }
@@ -191,12 +193,17 @@ class StubHandler implements ProxyHandler<object> {
  * - Queue (`env.JOBS`): `send`/`sendBatch` wrap each body in a small envelope
  *   `{ __tracehop: 1, ctx, body }` under a PRODUCER span; an `instrument()`ed consumer
  *   unwraps it, so handlers see the original body.
+ * - Workflow (`env.AGENT_FLOW`): `create`/`createBatch` get a PRODUCER span
+ *   `create <name>` and carry its context in each instance's params; an
+ *   `instrumentWorkflow()`ed class unwraps it, so `event.payload` is the original params
+ *   (`{}` when none were given, as the engine does). `get()` is the binding's own.
  *
  * @example
  * export default instrument({
  *   async fetch(request, env, ctx) {
  *     const span = traceOf(ctx)
  *     await traced(env.JOBS, span, { name: 'jobs' }).send({ doc: 42 })
+ *     await traced(env.AGENT_FLOW, span, { name: 'agent-flow' }).create({ params: { doc: 42 } })
  *     const plan = await traced(env.ORCHESTRATOR, span).plan('question') // RPC
  *     return traced(env.ORCHESTRATOR, span).fetch(request)
  *   },
@@ -207,16 +214,27 @@ export function traced<T extends object>(binding: T, span: Span, options?: Trace
     throw new TracehopError('traced(binding, span) needs a span, e.g. traced(env.JOBS, traceOf(ctx))')
   }
   if (binding === null || (typeof binding !== 'object' && typeof binding !== 'function')) {
-    throw new TracehopError('traced() needs a binding: a service binding, a Durable Object stub or a Queue')
+    throw new TracehopError(
+      'traced() needs a binding: a service binding, a Durable Object stub, a Queue or a Workflow',
+    )
   }
-  const b = binding as { fetch?: unknown; send?: unknown; sendBatch?: unknown }
+  const b = binding as {
+    fetch?: unknown
+    send?: unknown
+    sendBatch?: unknown
+    create?: unknown
+    get?: unknown
+  }
   const name = options?.name
   // Stubs first: an RPC stub also answers `send`/`sendBatch` (as RPC methods).
   if (typeof b.fetch === 'function') return new Proxy(binding, new StubHandler(span, name)) as T
   if (typeof b.send === 'function' && typeof b.sendBatch === 'function') {
     return new TracedQueue(binding as unknown as QueueLike<unknown>, span, name) as unknown as T
   }
+  if (typeof b.create === 'function' && typeof b.get === 'function') {
+    return tracedWorkflowBinding(binding as unknown as WorkflowLike, span, name) as unknown as T
+  }
   throw new TracehopError(
-    'traced() supports service bindings, Durable Object stubs and Queues; this binding has neither fetch() nor send()',
+    'traced() supports service bindings, Durable Object stubs, Queues and Workflows; this binding has neither fetch(), send() nor create()',
   )
 }

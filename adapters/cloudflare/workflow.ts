@@ -1,7 +1,7 @@
 /**
  * Cloudflare Workflows: an instance started from a traced scope continues its trace.
  *
- * `tracedWorkflow(env.FLOW, span).create({ params })` sends the params inside the message
+ * `traced(env.FLOW, span).create({ params })` sends the params inside the message
  * envelope of `src/envelope.ts` (`{ __tracehop: 1, ctx, body: params }`); an
  * `instrumentWorkflow()`ed class unwraps it before the user's `run(event, step)` sees
  * `event.payload`, runs under a span that continues the creator's trace, and gives each
@@ -33,12 +33,6 @@ export interface WorkflowLike {
   createBatch(batch: any): Promise<any>
 }
 
-/** Options of {@link tracedWorkflow}. */
-export interface TracedWorkflowOptions {
-  /** The Workflow's name in span names and attributes (`create agent-flow`). Default `workflow`. */
-  readonly name?: string
-}
-
 /** Wraps params for one instance; `undefined` becomes `{}`, as the engine defaults it. */
 function wrapParams(span: Span, options: unknown): Record<string, unknown> {
   const o = options !== null && typeof options === 'object' ? (options as { params?: unknown }) : {}
@@ -57,7 +51,7 @@ function idOf(x: unknown): string | undefined {
 }
 
 /**
- * The Workflow binding returned by {@link tracedWorkflow}: `create` and `createBatch`
+ * The Workflow binding `traced()` returns: `create` and `createBatch`
  * carry the context; `get` and `deleteBatch` are the binding's own.
  */
 class TracedWorkflow implements WorkflowLike {
@@ -132,36 +126,16 @@ class TracedWorkflow implements WorkflowLike {
 }
 
 /**
- * Wraps a Workflow binding so instances it creates continue the trace of `span`: a
- * PRODUCER span `create <name>` per `create()`/`createBatch()`, whose context rides in
- * each instance's params as `{ __tracehop: 1, ctx, body: params }`. An
- * `instrumentWorkflow()`ed class unwraps it, so `event.payload` is the original params
- * (`{}` when none were given, as the engine does). `get()` returns the binding's own
- * instance handle.
- *
- * @example
- * export default instrument({
- *   async fetch(request, env, ctx) {
- *     const instance = await tracedWorkflow(env.AGENT_FLOW, traceOf(ctx), { name: 'agent-flow' })
- *       .create({ params: { question: await request.text() } })
- *     return Response.json({ id: instance.id })
- *   },
- * }, (env) => ({ service: 'gateway', exporters: [otlp({ url: env.OTLP_URL })] }))
+ * @internal `traced(env.FLOW, span)` for a Workflow binding: a PRODUCER span
+ * `create <name>` per `create()`/`createBatch()`, the context riding in each instance's
+ * params as `{ __tracehop: 1, ctx, body: params }`.
  */
-export function tracedWorkflow<W extends WorkflowLike>(
+export function tracedWorkflowBinding<W extends WorkflowLike>(
   binding: W,
   span: Span,
-  options?: TracedWorkflowOptions,
+  name: string | undefined,
 ): W {
-  if (span === null || typeof span !== 'object' || typeof span.startChild !== 'function') {
-    throw new TracehopError(
-      'tracedWorkflow(binding, span) needs a span, e.g. tracedWorkflow(env.FLOW, traceOf(ctx))',
-    )
-  }
-  if (binding === null || typeof binding !== 'object' || typeof binding.create !== 'function') {
-    throw new TracehopError('tracedWorkflow() needs a Workflow binding: an object with create() and get()')
-  }
-  return new TracedWorkflow(binding, span, options?.name ?? 'workflow') as unknown as W
+  return new TracedWorkflow(binding, span, name ?? 'workflow') as unknown as W
 }
 
 interface Platform {
@@ -253,7 +227,7 @@ function runWorkflow(
 /**
  * Traces a Workflow class (`class X extends WorkflowEntrypoint`): each `run(event, step)`
  * invocation is a CONSUMER span `Class/run` that continues the trace of the span that
- * created the instance (through {@link tracedWorkflow}); `event.payload` is the original
+ * created the instance (through `traced(env.FLOW, span)`); `event.payload` is the original
  * params; `step.do` / `step.sleep` / `step.sleepUntil` / `step.waitForEvent` each get a
  * span under it, flushed as each step settles. Steps replayed from the store after a
  * restart are marked `cloudflare.workflow.step.replayed`, retried ones

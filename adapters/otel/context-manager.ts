@@ -17,9 +17,11 @@ export type AsyncLocalStorageClass = new <T>() => AsyncLocalStorageLike<T>
  * tracehop's one optional AsyncLocalStorage bridge: an OpenTelemetry `ContextManager` over
  * `AsyncLocalStorage`, for code that relies on the *active* context (instrumentations that
  * call `context.active()`), on runtimes that have it and only when you opt in through
- * `registerGlobal({ contextManager: true })`. Nothing else in tracehop uses it.
+ * `registerGlobal({ contextManager: true })`. Nothing else in tracehop uses it. Not
+ * `@opentelemetry/context-async-hooks`' `AsyncLocalStorageContextManager`: this one takes
+ * the `AsyncLocalStorage` class, so `src/` never imports `node:async_hooks`.
  */
-export class AsyncLocalStorageContextManager implements ContextManager {
+export class TracehopContextManager implements ContextManager {
   private readonly storage: AsyncLocalStorageLike<Context>
 
   constructor(AsyncLocalStorage: AsyncLocalStorageClass) {

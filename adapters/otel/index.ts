@@ -1,7 +1,7 @@
 // tracehop/otel: the OpenTelemetry API over tracehop scopes.
 
 export type { AsyncLocalStorageClass, AsyncLocalStorageLike } from './context-manager.js'
-export { AsyncLocalStorageContextManager } from './context-manager.js'
+export { TracehopContextManager } from './context-manager.js'
 export { fromOtelSpan, otelSpan, TracehopOtelSpan } from './otel-span.js'
 export type { PropagatorOptions } from './propagator.js'
 export { traceContextFromOtel, tracehopPropagator } from './propagator.js'

@@ -2,8 +2,8 @@ import { context, propagation, type TextMapPropagator, type TracerProvider, trac
 import type { Span } from '../../src/index.js'
 import {
   type AsyncLocalStorageClass,
-  AsyncLocalStorageContextManager,
   resolveAsyncLocalStorage,
+  TracehopContextManager,
 } from './context-manager.js'
 import { otelSpan } from './otel-span.js'
 import { tracehopPropagator } from './propagator.js'
@@ -75,9 +75,7 @@ export function registerGlobal(options?: RegisterOptions): Registration {
   const manager =
     cm === undefined || cm === false
       ? undefined
-      : new AsyncLocalStorageContextManager(
-          resolveAsyncLocalStorage(cm === true ? undefined : cm.AsyncLocalStorage),
-        )
+      : new TracehopContextManager(resolveAsyncLocalStorage(cm === true ? undefined : cm.AsyncLocalStorage))
   const provider = options?.tracerProvider === false ? undefined : tracehopTracerProvider()
   const propagator = options?.propagator === false ? undefined : (options?.propagator ?? tracehopPropagator())
   const registered = {

@@ -3,8 +3,8 @@
 // rules one by one, and "never throws" / "round-trips" as properties.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { traceOf } from '../../adapters/cloudflare/index.js'
-import { instrumentWorkflow, tracedWorkflow } from '../../adapters/cloudflare/workflow.js'
+import { traced, traceOf } from '../../adapters/cloudflare/index.js'
+import { instrumentWorkflow } from '../../adapters/cloudflare/workflow.js'
 import { durationMs } from '../../adapters/cloudflare/workflow-step.js'
 import { createTracer, memoryExporter, type SpanRecord, type TracerConfig } from '../../src/index.js'
 
@@ -97,7 +97,7 @@ function setup(
 
 const byName = (spans: readonly SpanRecord[], name: string) => spans.filter((s) => s.name === name)
 
-describe('tracedWorkflow + instrumentWorkflow (one process)', () => {
+describe('traced(workflow) + instrumentWorkflow (one process)', () => {
   it('carries the creator span to run(): the user sees the params, the run continues the trace under the create span', async () => {
     const gateway = createTracer({ service: 'gw' })
     const scope = gateway.start()
@@ -110,7 +110,7 @@ describe('tracedWorkflow + instrumentWorkflow (one process)', () => {
       },
       createBatch: async () => [],
     }
-    const instance = await tracedWorkflow(binding, scope.root, { name: 'agent' }).create({
+    const instance = await traced(binding, scope.root, { name: 'agent' }).create({
       id: 'i1',
       params: { q: 1 },
     })
@@ -146,7 +146,7 @@ describe('tracedWorkflow + instrumentWorkflow (one process)', () => {
         return []
       },
     }
-    const w = tracedWorkflow(binding, span)
+    const w = traced(binding, span)
     await w.createBatch([{ params: 1 }, { id: 'x' }])
     await w.createBatch({ instances: [{ params: 'a' }] })
     await w.createBatch({ count: 3, params: { q: 2 } })
@@ -274,7 +274,7 @@ describe('tracedWorkflow + instrumentWorkflow (one process)', () => {
           },
           createBatch: async () => [],
         }
-        await tracedWorkflow(binding, span).create({ params })
+        await traced(binding, span).create({ params })
         const { invoke, seen } = setup(async (e) => e.payload)
         await invoke(structuredClone(sent.params), new Store())
         expect(seen[0]).toEqual(params)

@@ -3,11 +3,7 @@
 import { WorkflowEntrypoint } from 'cloudflare:workers'
 import { instrument, traced, traceOf } from '../../../adapters/cloudflare/index.js'
 import { instrumentDurableObject } from '../../../adapters/cloudflare/websocket.js'
-import {
-  instrumentWorkflow,
-  tracedWorkflow,
-  type WorkflowLike,
-} from '../../../adapters/cloudflare/workflow.js'
+import { instrumentWorkflow, type WorkflowLike } from '../../../adapters/cloudflare/workflow.js'
 import { otlp } from '../../../src/index.js'
 import { type ChatEnv, chatRoom } from './chat-room.js'
 
@@ -110,7 +106,7 @@ export default instrument(
           return stub.fetch('http://do/probe')
         }
         case '/flow/start': {
-          const instance = await tracedWorkflow(env.FLOW, span, { name: 'agent-flow' }).create({
+          const instance = await traced(env.FLOW, span, { name: 'agent-flow' }).create({
             id: q.get('id') ?? undefined,
             params: { q: 'why is the sky blue' },
           })
@@ -122,7 +118,7 @@ export default instrument(
           return Response.json({ id: instance.id })
         }
         case '/echo/traced': {
-          const instance = await tracedWorkflow(env.ECHO, span, { name: 'echo' }).create({ id: q.get('id') })
+          const instance = await traced(env.ECHO, span, { name: 'echo' }).create({ id: q.get('id') })
           return Response.json({ id: instance.id, traceId: span.traceId })
         }
       }

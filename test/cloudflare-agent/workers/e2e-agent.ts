@@ -10,7 +10,6 @@ import {
   instrumentDurableObject,
   instrumentWorkflow,
   traced,
-  tracedWorkflow,
   traceOf,
   type WorkflowLike,
 } from '../../../adapters/cloudflare/index.js'
@@ -78,7 +77,7 @@ export default instrument(
         )
         for (const r of parallel) texts.push((r.content as { text: string }[])[0]?.text ?? '')
         await client.close()
-        const instance = await tracedWorkflow(env.FLOW, span, { name: 'research' }).create({
+        const instance = await traced(env.FLOW, span, { name: 'research' }).create({
           params: { hits: texts },
         })
         return Response.json({ traceId: span.traceId, spanId: span.spanId, instanceId: instance.id, texts })
