@@ -20,7 +20,7 @@
 import { type Attributes, type Span, SpanKind, StatusCode } from '../../src/index.js'
 import { clientErrorType } from '../../src/internal.js'
 import { EVENTBRIDGE_DETAIL_KEY } from './carriers.js'
-import { arnResource, asObject, asString } from './event-source.js'
+import { arnResource, asObject, asString } from './event-values.js'
 import {
   addContextAttributes,
   base64Utf8,

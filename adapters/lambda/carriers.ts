@@ -16,7 +16,7 @@
  * - `Lambda.Invoke`: `context.clientContext.custom` (the `ClientContext` JSON's `custom`).
  */
 import { type CarrierGetter, type HeaderRecord, recordCarrier } from '../../src/index.js'
-import { asObject, asString } from './event-source.js'
+import { asObject, asString } from './event-values.js'
 import { memberExtents, parseMember } from './json-members.js'
 
 type Obj = Record<string, unknown>

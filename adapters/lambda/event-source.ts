@@ -7,6 +7,7 @@
  * (`faas.trigger`: http, pubsub, datasource, timer, other).
  */
 import { type Attributes, SpanKind } from '../../src/index.js'
+import { arnResource, asObject, asString, type Obj } from './event-values.js'
 
 /** The event sources the adapter tells apart. `invoke` is a direct `Lambda.Invoke` (or any other shape). */
 export type EventSourceKind =
@@ -49,8 +50,6 @@ function originOf(host: string | undefined, scheme: string | undefined): string 
   return `${scheme === 'http' ? 'http' : 'https'}://${host.toLowerCase()}`
 }
 
-type Obj = Record<string, unknown>
-
 /**
  * One request header of an HTTP event, by lowercase name: `headers` (REST keeps the client's
  * casing) or the first of `multiValueHeaders` (ALB with multi-value headers has only those).
@@ -67,50 +66,6 @@ function headerOf(e: Obj, name: string): string | undefined {
     }
   }
   return undefined
-}
-
-/**
- * A plain (non-array) object, or undefined. Never throws on hostile input.
- *
- * @example
- * asObject(event.requestContext)?.['http'] // undefined for null, arrays and primitives
- */
-export function asObject(value: unknown): Obj | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : undefined
-}
-
-/**
- * A string, or undefined.
- *
- * @example
- * asString(record.messageId) ?? 'unknown'
- */
-export function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined
-}
-
-/**
- * `arn:aws:sqs:us-east-2:123456789012:my-queue` → `my-queue` (the last `:` segment).
- *
- * @example
- * arnResource('arn:aws:sqs:us-east-2:123456789012:my-queue') // 'my-queue'
- */
-export function arnResource(arn: string | undefined): string | undefined {
-  if (arn === undefined) return undefined
-  const i = arn.lastIndexOf(':')
-  return i >= 0 && i < arn.length - 1 ? arn.slice(i + 1) : undefined
-}
-
-/**
- * The account id: the fifth `:`-separated field of an ARN (OTel "Instrumenting AWS Lambda").
- *
- * @example
- * arnAccount('arn:aws:lambda:eu-west-1:123456789012:function:f') // '123456789012'
- */
-export function arnAccount(arn: string | undefined): string | undefined {
-  if (arn === undefined) return undefined
-  const parts = arn.split(':', 6)
-  return parts.length >= 5 && parts[4] !== '' ? parts[4] : undefined
 }
 
 /**
@@ -182,130 +137,141 @@ export function isHttpSource(source: EventSourceKind): boolean {
  */
 export function describeInvocation(event: unknown, functionName: string): InvocationShape {
   const source = detectSource(event)
-  const e = asObject(event) ?? {}
-  switch (source) {
-    case 'apigw-rest':
-    case 'alb': {
-      const method = asString(e['httpMethod']) ?? 'GET'
-      const rc = asObject(e['requestContext']) ?? {}
-      const route =
-        source === 'apigw-rest' ? (asString(e['resource']) ?? asString(rc['resourcePath'])) : undefined
-      const path = asString(e['path'])
-      const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
-      if (route !== undefined) attributes['http.route'] = route
-      if (path !== undefined) attributes['url.path'] = path
-      // REST: the API's own domain, which API Gateway routed the request by. The Host header
-      // (ALB, or a REST event without a domain) is whatever the client sent.
-      const domain = source === 'apigw-rest' ? asString(rc['domainName']) : undefined
-      const origin = originOf(domain, 'https')
-      const hostOrigin =
-        origin === undefined
-          ? originOf(headerOf(e, 'host'), source === 'alb' ? headerOf(e, 'x-forwarded-proto') : 'https')
-          : undefined
-      return {
-        source,
-        name: route !== undefined ? `${method} ${route}` : method,
-        kind: SpanKind.SERVER,
-        attributes,
-        records: undefined,
-        ...(origin !== undefined ? { origin } : {}),
-        ...(hostOrigin !== undefined ? { hostOrigin } : {}),
-      }
-    }
-    case 'apigw-websocket': {
-      const rc = asObject(e['requestContext']) ?? {}
-      const route = asString(rc['routeKey']) ?? asString(e['routeKey']) ?? '$default'
-      const eventType = asString(rc['eventType'])
-      const attributes: Attributes = {
-        // The CONNECT event is the client's HTTP upgrade request; the others are frames.
-        'faas.trigger': eventType === 'CONNECT' ? 'http' : 'other',
-        'network.protocol.name': 'websocket',
-      }
-      if (eventType !== undefined) attributes['aws.apigateway.websocket.event_type'] = eventType
-      const origin = originOf(asString(rc['domainName']), 'https')
-      return {
-        source,
-        name: `WEBSOCKET ${route}`,
-        kind: SpanKind.SERVER,
-        attributes,
-        records: undefined,
-        ...(origin !== undefined ? { origin } : {}),
-      }
-    }
-    case 'apigw-http':
-    case 'function-url': {
-      const rc = asObject(e['requestContext']) ?? {}
-      const http = asObject(rc['http']) ?? {}
-      const method = asString(http['method']) ?? 'GET'
-      const routeKey = asString(e['routeKey'])
-      // `POST /items/{id}` → route `/items/{id}`; `$default` has no route template.
-      const space = routeKey?.indexOf(' ') ?? -1
-      const route = routeKey !== undefined && space > 0 ? routeKey.slice(space + 1) : undefined
-      const path = asString(e['rawPath']) ?? asString(http['path'])
-      const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
-      if (route !== undefined) attributes['http.route'] = route
-      if (path !== undefined) attributes['url.path'] = path
-      const origin = originOf(asString(rc['domainName']), 'https')
-      return {
-        source,
-        name: route !== undefined ? `${method} ${route}` : method,
-        kind: SpanKind.SERVER,
-        attributes,
-        records: undefined,
-        ...(origin !== undefined ? { origin } : {}),
-      }
-    }
-    case 'sqs':
-    case 'sns': {
-      const records = e['Records'] as unknown[]
-      const destination = batchDestination(records, source)
-      const attributes: Attributes = {
-        'faas.trigger': 'pubsub',
-        'messaging.system': source === 'sqs' ? 'aws_sqs' : 'aws.sns',
-        'messaging.operation.type': 'process',
-        'messaging.batch.message_count': records.length,
-      }
-      if (destination !== undefined) attributes['messaging.destination.name'] = destination
-      return {
-        source,
-        name: `process ${destination ?? 'multiple_sources'}`,
-        kind: SpanKind.CONSUMER,
-        attributes,
-        records,
-      }
-    }
-    case 'kinesis':
-    case 'dynamodb':
-    case 's3': {
-      const records = e['Records'] as unknown[]
-      return {
-        source,
-        name: functionName,
-        kind: SpanKind.SERVER,
-        attributes: { 'faas.trigger': 'datasource' },
-        records,
-      }
-    }
-    case 'eventbridge':
-    case 'schedule': {
-      const attributes: Attributes = { 'faas.trigger': source === 'schedule' ? 'timer' : 'pubsub' }
-      const detailType = asString(e['detail-type'])
-      const src = asString(e['source'])
-      if (detailType !== undefined) attributes['aws.eventbridge.detail_type'] = detailType
-      if (src !== undefined) attributes['aws.eventbridge.source'] = src
-      const id = asString(e['id'])
-      if (id !== undefined) attributes['messaging.message.id'] = id
-      return { source, name: functionName, kind: SpanKind.SERVER, attributes, records: undefined }
-    }
-    default:
-      return {
-        source,
-        name: functionName,
-        kind: SpanKind.SERVER,
-        attributes: { 'faas.trigger': 'other' },
-        records: undefined,
-      }
+  const shape = DESCRIBE[source](asObject(event) ?? {}, functionName, source)
+  return { source, records: undefined, ...shape }
+}
+
+/** An invocation span minus its source (the table's key); `records` only for batches. */
+type Described = Omit<InvocationShape, 'source' | 'records'> & { readonly records?: readonly unknown[] }
+
+/** HTTP sources: `origin`/`hostOrigin` present only when known. */
+function httpShape(
+  name: string,
+  attributes: Attributes,
+  origin: string | undefined,
+  hostOrigin?: string,
+): Described {
+  return {
+    name,
+    kind: SpanKind.SERVER,
+    attributes,
+    ...(origin !== undefined ? { origin } : {}),
+    ...(hostOrigin !== undefined ? { hostOrigin } : {}),
   }
+}
+
+/** REST (payload 1.0) and ALB: `httpMethod`, `resource`, `path`. */
+function restOrAlb(e: Obj, _fn: string, source: EventSourceKind): Described {
+  const method = asString(e['httpMethod']) ?? 'GET'
+  const rc = asObject(e['requestContext']) ?? {}
+  const route =
+    source === 'apigw-rest' ? (asString(e['resource']) ?? asString(rc['resourcePath'])) : undefined
+  const path = asString(e['path'])
+  const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
+  if (route !== undefined) attributes['http.route'] = route
+  if (path !== undefined) attributes['url.path'] = path
+  // REST: the API's own domain, which API Gateway routed the request by. The Host header
+  // (ALB, or a REST event without a domain) is whatever the client sent.
+  const domain = source === 'apigw-rest' ? asString(rc['domainName']) : undefined
+  const origin = originOf(domain, 'https')
+  const hostOrigin =
+    origin === undefined
+      ? originOf(headerOf(e, 'host'), source === 'alb' ? headerOf(e, 'x-forwarded-proto') : 'https')
+      : undefined
+  return httpShape(route !== undefined ? `${method} ${route}` : method, attributes, origin, hostOrigin)
+}
+
+/** HTTP API (payload 2.0) and Function URLs: `requestContext.http`, `routeKey`. */
+function httpApi(e: Obj): Described {
+  const rc = asObject(e['requestContext']) ?? {}
+  const http = asObject(rc['http']) ?? {}
+  const method = asString(http['method']) ?? 'GET'
+  const routeKey = asString(e['routeKey'])
+  // `POST /items/{id}` → route `/items/{id}`; `$default` has no route template.
+  const space = routeKey?.indexOf(' ') ?? -1
+  const route = routeKey !== undefined && space > 0 ? routeKey.slice(space + 1) : undefined
+  const path = asString(e['rawPath']) ?? asString(http['path'])
+  const attributes: Attributes = { 'faas.trigger': 'http', 'http.request.method': method }
+  if (route !== undefined) attributes['http.route'] = route
+  if (path !== undefined) attributes['url.path'] = path
+  const name = route !== undefined ? `${method} ${route}` : method
+  return httpShape(name, attributes, originOf(asString(rc['domainName']), 'https'))
+}
+
+/** WebSocket APIs: one span per CONNECT, MESSAGE or DISCONNECT event. */
+function websocket(e: Obj): Described {
+  const rc = asObject(e['requestContext']) ?? {}
+  const route = asString(rc['routeKey']) ?? asString(e['routeKey']) ?? '$default'
+  const eventType = asString(rc['eventType'])
+  const attributes: Attributes = {
+    // The CONNECT event is the client's HTTP upgrade request; the others are frames.
+    'faas.trigger': eventType === 'CONNECT' ? 'http' : 'other',
+    'network.protocol.name': 'websocket',
+  }
+  if (eventType !== undefined) attributes['aws.apigateway.websocket.event_type'] = eventType
+  return httpShape(`WEBSOCKET ${route}`, attributes, originOf(asString(rc['domainName']), 'https'))
+}
+
+/** SQS and SNS batches: `process <queue|topic>`, kind CONSUMER. */
+function messagingBatch(e: Obj, _fn: string, source: EventSourceKind): Described {
+  const records = e['Records'] as unknown[]
+  const sqs = source === 'sqs'
+  const destination = batchDestination(records, sqs ? 'sqs' : 'sns')
+  const attributes: Attributes = {
+    'faas.trigger': 'pubsub',
+    'messaging.system': sqs ? 'aws_sqs' : 'aws.sns',
+    'messaging.operation.type': 'process',
+    'messaging.batch.message_count': records.length,
+  }
+  if (destination !== undefined) attributes['messaging.destination.name'] = destination
+  return {
+    name: `process ${destination ?? 'multiple_sources'}`,
+    kind: SpanKind.CONSUMER,
+    attributes,
+    records,
+  }
+}
+
+/** Kinesis, DynamoDB streams and S3 notifications: the function's name, records linked. */
+function datasourceBatch(e: Obj, functionName: string): Described {
+  const records = e['Records'] as unknown[]
+  return { name: functionName, kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'datasource' }, records }
+}
+
+/** EventBridge events and schedules. */
+function eventBridge(e: Obj, functionName: string, source: EventSourceKind): Described {
+  const attributes: Attributes = { 'faas.trigger': source === 'schedule' ? 'timer' : 'pubsub' }
+  const detailType = asString(e['detail-type'])
+  const src = asString(e['source'])
+  if (detailType !== undefined) attributes['aws.eventbridge.detail_type'] = detailType
+  if (src !== undefined) attributes['aws.eventbridge.source'] = src
+  const id = asString(e['id'])
+  if (id !== undefined) attributes['messaging.message.id'] = id
+  return { name: functionName, kind: SpanKind.SERVER, attributes }
+}
+
+/** A direct `Lambda.Invoke` or any shape not recognised. */
+function other(_e: Obj, functionName: string): Described {
+  return { name: functionName, kind: SpanKind.SERVER, attributes: { 'faas.trigger': 'other' } }
+}
+
+/** One entry per event source: how its invocation span is described. */
+const DESCRIBE: {
+  readonly [K in EventSourceKind]: (e: Obj, functionName: string, source: EventSourceKind) => Described
+} = {
+  'apigw-rest': restOrAlb,
+  alb: restOrAlb,
+  'apigw-http': httpApi,
+  'function-url': httpApi,
+  'apigw-websocket': websocket,
+  sqs: messagingBatch,
+  sns: messagingBatch,
+  kinesis: datasourceBatch,
+  dynamodb: datasourceBatch,
+  s3: datasourceBatch,
+  eventbridge: eventBridge,
+  schedule: eventBridge,
+  invoke: other,
 }
 
 /** The queue (SQS) or topic (SNS) every record came from, or undefined when they differ. */

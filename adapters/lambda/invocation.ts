@@ -19,13 +19,12 @@ import {
 import { bindSpan, parseXRay, xrayRootToTraceId } from '../../src/internal.js'
 import { clientContextCarrier, eventBridgeCarrier, httpEventCarrier } from './carriers.js'
 import {
-  arnAccount,
-  asObject,
   describeInvocation,
   type EventSourceKind,
   type InvocationShape,
   isHttpSource,
 } from './event-source.js'
+import { arnAccount, asObject } from './event-values.js'
 import { correlatePowertools } from './powertools.js'
 import { registerRecords, settleRecords } from './records.js'
 import { type Invocation, invocations } from './state.js'

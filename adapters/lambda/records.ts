@@ -16,7 +16,8 @@ import {
 } from '../../src/index.js'
 import { bindSpan } from '../../src/internal.js'
 import { recordCarrierOf } from './carriers.js'
-import { arnResource, asObject, asString, type EventSourceKind } from './event-source.js'
+import type { EventSourceKind } from './event-source.js'
+import { arnResource, asObject, asString } from './event-values.js'
 import { type Invocation, invocations, type RecordEntry, recordEntries } from './state.js'
 import type { BatchResponse, LambdaContextLike } from './types.js'
 
