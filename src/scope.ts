@@ -12,6 +12,7 @@ import type { Attributes, SpanKind, SpanRecord } from './span-record.js'
 import type { StatsRecorder } from './stats.js'
 import { TRACE_FLAG_RANDOM, type TraceContext, type TraceState, type XRayHeader } from './trace-context.js'
 import type { Tracer } from './tracer.js'
+import type { Writable } from './writable.js'
 
 // Ref: @cloudflare/workers-types ExecutionContext.waitUntil, Vercel's `waitUntil`.
 /** Keeps the runtime alive until `promise` settles, after the response has been sent. */
@@ -74,8 +75,6 @@ export interface FlushReport {
 
 /** The result an invocation ended with: a Response, a status code, or a thrown error. */
 export type InvocationResult = Response | { readonly status?: number; readonly error?: unknown } | undefined
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** What the follow-up exports of late spans add to a flush report. */
 type Tally = Writable<Pick<FlushReport, 'spans' | 'exported' | 'dropped' | 'forceEnded' | 'dropReason'>>

@@ -20,6 +20,7 @@ import type {
   StatusCode,
 } from './span-record.js'
 import type { TraceContext } from './trace-context.js'
+import type { Writable } from './writable.js'
 
 /** Options for a new span. */
 export interface SpanOptions {
@@ -43,8 +44,6 @@ export interface ParentInfo {
   readonly dottedOrder: string
   readonly startTime: number
 }
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] }
 
 // `StatusCode` and `SpanKind` values as literal constants, which bundlers inline (the
 // enum objects would be bundled and read by property); `satisfies` keeps them in step.

@@ -2,6 +2,7 @@ import type { CarrierGetter } from '../carrier.js'
 import { isValidHexId, spanIdFromRunId, uuidToHex } from '../ids.js'
 import type { SpanLink } from '../span-record.js'
 import type { Baggage, BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
+import type { Writable } from '../writable.js'
 import { BAGGAGE_HEADER, dropTally, parseBaggage, tallyDrop } from './baggage.js'
 import type { Ingress, PropagationHooks, ResolvedFormats } from './formats.js'
 import { readLangSmithBaggage } from './langsmith-baggage.js'
@@ -26,8 +27,6 @@ export interface Incoming {
 const NONE: Incoming = { links: [] }
 // `""`, `" , ,"`: a list with no members is allowed (W3C §3.3.1.1), not malformed.
 const BLANK_LIST = /^[ \t,]*$/
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] }
 
 /**
  * Reads a carrier. Precedence when several formats are present:
