@@ -1,4 +1,5 @@
 /** A method of a user's class, called with its own `this`. */
+// biome-ignore lint/suspicious/noExplicitAny: a method called with its own arguments; `unknown[]` would reject every typed handler (parameters are contravariant)
 export type Handler = (...args: any[]) => unknown
 
 /**

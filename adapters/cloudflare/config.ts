@@ -34,6 +34,7 @@ export type WorkerTracerConfig = TracerConfig & WorkerOptions
  * @example
  * const config: WorkerConfig<Env> = (env) => ({ service: 'gateway', exporters: [otlp({ url: env.OTLP_URL })] })
  */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export type WorkerConfig<Env = any> = WorkerTracerConfig | ((env: Env) => WorkerTracerConfig)
 
 /** @internal What a handler needs per invocation, resolved once per `env`. */

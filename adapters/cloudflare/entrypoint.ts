@@ -1,11 +1,10 @@
 import { SpanKind } from '../../src/index.js'
 import { bindSpan, endScope, settle, takeCallMarker } from '../../src/internal.js'
+import type { Handler } from './class-methods.js'
 import type { Resolver } from './config.js'
 import { runFetch, runScheduled, waitUntilOf } from './handlers.js'
 import { runQueue } from './queue-consumer.js'
 import type { EntrypointClass, MessageBatchLike, ScheduledControllerLike } from './types.js'
-
-type AnyFunction = (...args: any[]) => any
 
 interface Instance {
   readonly ctx?: unknown
@@ -36,14 +35,14 @@ const UNTRACED = new Set([
  */
 const running = new WeakSet<object>()
 
-function methodNames(proto: object | null): Map<string, AnyFunction> {
-  const out = new Map<string, AnyFunction>()
+function methodNames(proto: object | null): Map<string, Handler> {
+  const out = new Map<string, Handler>()
   // Walk up to (not into) Object.prototype; the platform bases declare no methods of their own.
   for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const name of Object.getOwnPropertyNames(p)) {
       if (out.has(name) || UNTRACED.has(name)) continue
       const d = Object.getOwnPropertyDescriptor(p, name)
-      if (d !== undefined && typeof d.value === 'function') out.set(name, d.value as AnyFunction)
+      if (d !== undefined && typeof d.value === 'function') out.set(name, d.value as Handler)
     }
   }
   return out
@@ -52,9 +51,9 @@ function methodNames(proto: object | null): Map<string, AnyFunction> {
 function rpcMethod(
   className: string,
   method: string,
-  original: AnyFunction,
+  original: Handler,
   resolve: Resolver<unknown>,
-): AnyFunction {
+): Handler {
   const spanName = `${className}/${method}`
   const wrapper = function (this: Instance, ...args: unknown[]): unknown {
     const marker = takeCallMarker(args)
@@ -100,10 +99,11 @@ export function instrumentClass<C extends EntrypointClass>(Base: C, resolve: Res
   const className = Base.name || 'Entrypoint'
   const Traced = {
     // A computed key keeps the class's own name (Durable Object bindings name the class).
+    // biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin rule: a class extended at runtime needs a `...args: any[]` constructor
     [className]: class extends (Base as unknown as new (...args: any[]) => Instance) {},
   }[className]!
   for (const [name, original] of methodNames(Base.prototype)) {
-    let wrapper: AnyFunction
+    let wrapper: Handler
     if (name === 'fetch') {
       wrapper = function fetch(this: Instance, request: Request, ...rest: unknown[]): Promise<Response> {
         return runFetch(resolve(this.env), request, this.ctx, original, this, [request, ...rest])

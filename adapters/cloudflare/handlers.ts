@@ -2,11 +2,10 @@ import { type Attributes, SpanKind, type WaitUntil } from '../../src/index.js'
 import { bindSpan } from '../../src/internal.js'
 import { setRoute } from '../http/server-span.js'
 import { endWithBody } from '../http/streamed-body.js'
+import type { Handler } from './class-methods.js'
 import type { Resolved } from './config.js'
 import type { ExecutionContextLike, ScheduledControllerLike } from './types.js'
 import { startWorkerScope } from './worker-scope.js'
-
-type AnyFunction = (...args: any[]) => any
 
 /** @internal `ctx.waitUntil`, called on its own `ctx` (a detached one throws "Illegal invocation"). */
 export function waitUntilOf(ctx: unknown): WaitUntil | undefined {
@@ -24,7 +23,7 @@ export async function runFetch(
   resolved: Resolved,
   request: Request,
   ctx: unknown,
-  fn: AnyFunction,
+  fn: Handler,
   thisArg: unknown,
   args: readonly unknown[],
 ): Promise<Response> {
@@ -46,7 +45,7 @@ export async function runFetch(
   }
   let response: Response
   try {
-    response = await Reflect.apply(fn, thisArg, args)
+    response = (await Reflect.apply(fn, thisArg, args)) as Response
   } catch (err) {
     void scope.end({ error: err })
     throw err
@@ -59,7 +58,7 @@ export async function runScheduled(
   resolved: Resolved,
   controller: ScheduledControllerLike,
   ctx: unknown,
-  fn: AnyFunction,
+  fn: Handler,
   thisArg: unknown,
   args: readonly unknown[],
 ): Promise<void> {

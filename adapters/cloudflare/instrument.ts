@@ -1,4 +1,5 @@
 import { TracehopError } from '../../src/index.js'
+import type { Handler } from './class-methods.js'
 import { createResolver, type WorkerConfig } from './config.js'
 import { instrumentClass } from './entrypoint.js'
 import { runFetch, runScheduled } from './handlers.js'
@@ -9,8 +10,6 @@ import type {
   MessageBatchLike,
   ScheduledControllerLike,
 } from './types.js'
-
-type AnyFunction = (...args: any[]) => any
 
 // Handlers a module Worker may export besides the traced ones: kept, bound to the handler.
 const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect'] as const
@@ -62,11 +61,14 @@ const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect
  * }
  * export default instrument(Orchestrator, { service: 'orchestrator' })
  */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function instrument<C extends EntrypointClass>(handler: C, config: WorkerConfig<any>): C
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function instrument<H extends ExportedHandlerLike<Env>, Env = any>(
   handler: H,
   config: WorkerConfig<Env>,
 ): H
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function instrument(handler: object, config: WorkerConfig<any>): object {
   if (typeof handler === 'function') {
     return instrumentClass(handler as EntrypointClass, createResolver(config))
@@ -118,7 +120,7 @@ export function instrument(handler: object, config: WorkerConfig<any>): object {
   for (const name of OTHER_HANDLERS) {
     const other = h[name]
     if (typeof other === 'function' && !Object.hasOwn(h, name)) {
-      out[name] = (...args: unknown[]) => Reflect.apply(other as AnyFunction, handler, args)
+      out[name] = (...args: unknown[]) => Reflect.apply(other as Handler, handler, args)
     }
   }
   return out

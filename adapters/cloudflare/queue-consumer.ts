@@ -7,11 +7,11 @@ import {
   type WaitUntil,
 } from '../../src/index.js'
 import { bindSpan, unwrapEnvelope } from '../../src/internal.js'
+import type { Handler } from './class-methods.js'
 import type { Resolved } from './config.js'
 import { waitUntilOf } from './handlers.js'
 import type { MessageBatchLike, MessageLike, QueueRetryOptionsLike } from './types.js'
 
-type AnyFunction = (...args: any[]) => any
 type Outcome = 'ack' | 'retry'
 
 // OTel messaging semconv has no registered value for Cloudflare Queues; this is the one
@@ -197,7 +197,7 @@ export async function runQueue(
   resolved: Resolved,
   batch: MessageBatchLike<unknown>,
   ctx: unknown,
-  fn: AnyFunction,
+  fn: Handler,
   thisArg: unknown,
   args: unknown[],
 ): Promise<void> {

@@ -98,9 +98,10 @@ export type ScheduledHandlerLike<Env> = (
  * is). Method syntax on purpose: a handler typed with the platform's richer
  * `ExecutionContext` or `MessageBatch<Body>` still fits.
  */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export interface ExportedHandlerLike<Env = any> {
   fetch?(request: Request, env: Env, ctx: ExecutionContextLike): Response | Promise<Response>
-  queue?(batch: MessageBatchLike<any>, env: Env, ctx: ExecutionContextLike): void | Promise<void>
+  queue?(batch: MessageBatchLike<unknown>, env: Env, ctx: ExecutionContextLike): void | Promise<void>
   scheduled?(controller: ScheduledControllerLike, env: Env, ctx: ExecutionContextLike): void | Promise<void>
 }
 
@@ -109,4 +110,5 @@ export interface ExportedHandlerLike<Env = any> {
  * A `WorkerEntrypoint` or `DurableObject` class: constructed with `(ctx, env)`, which the
  * platform base keeps as (protected) `this.ctx` and `this.env`.
  */
+// biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin rule: a class extended at runtime needs a `...args: any[]` constructor
 export type EntrypointClass = abstract new (...args: any[]) => object

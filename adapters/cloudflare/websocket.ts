@@ -49,8 +49,8 @@ export type WebSocketMessages = 'link' | 'continue'
 // Ref: @cloudflare/workers-types DurableObjectState (WebSocket Hibernation API).
 /** The part of a `DurableObjectState` the WebSocket tracing uses. */
 export interface DurableObjectStateLike {
-  acceptWebSocket(ws: any, tags?: string[]): void
-  getWebSockets(tag?: string): readonly any[]
+  acceptWebSocket(ws: unknown, tags?: string[]): void
+  getWebSockets(tag?: string): readonly unknown[]
   waitUntil?(promise: Promise<unknown>): void
 }
 
@@ -143,7 +143,8 @@ function adoptSockets(state: unknown): void {
   const s = state as DurableObjectStateLike
   if (typeof s.getWebSockets !== 'function') return
   try {
-    for (const ws of s.getWebSockets()) if (ws !== null && typeof ws === 'object') wrapSocket(ws)
+    for (const ws of s.getWebSockets())
+      if (ws !== null && typeof ws === 'object') wrapSocket(ws as AttachableWebSocket)
   } catch {
     // No hibernation API here (a plain object in a test, an older runtime): nothing to adopt.
   }
@@ -296,16 +297,19 @@ function runSocketEvent(
  *   exporters: [otlp({ url: env.OTLP_URL })],
  * }))
  */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function instrumentDurableObject<C extends EntrypointClass>(Base: C, config: WorkerConfig<any>): C {
   if (typeof Base !== 'function') {
     throw new TracehopError('instrumentDurableObject(Class, config) wraps a Durable Object class')
   }
   const resolve = createResolver(config)
+  // biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin rule: a class extended at runtime needs a `...args: any[]` constructor
   const Traced = instrumentClass(Base, resolve) as unknown as new (...args: any[]) => object
   const className = Base.name || 'DurableObject'
   const WithSockets = {
     // A computed key keeps the class's own name.
     [className]: class extends Traced {
+      // biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin rule: a class extended at runtime needs a `...args: any[]` constructor
       constructor(...args: any[]) {
         super(...args)
         platforms.set(this, { state: args[0], env: args[1] })

@@ -39,10 +39,10 @@ import { bindSpan, exceptionAttributes, type OnSettled, settle } from '../../src
 // Ref: @cloudflare/workers-types WorkflowStep
 /** The platform's `WorkflowStep` (an RPC stub in workerd), described structurally. */
 export interface WorkflowStepLike {
-  do(name: string, ...rest: any[]): Promise<any>
-  sleep(name: string, duration: any): Promise<void>
+  do(name: string, ...rest: unknown[]): Promise<unknown>
+  sleep(name: string, duration: unknown): Promise<void>
   sleepUntil(name: string, timestamp: Date | number): Promise<void>
-  waitForEvent(name: string, options: any): Promise<any>
+  waitForEvent(name: string, options: unknown): Promise<unknown>
 }
 
 /** @internal What the steps of one `run()` invocation share. */
@@ -116,7 +116,7 @@ export class TracedStep implements WorkflowStepLike {
     private readonly state: RunState,
   ) {}
 
-  do(name: string, ...rest: any[]): Promise<any> {
+  do(name: string, ...rest: unknown[]): Promise<unknown> {
     const at = typeof rest[0] === 'function' ? 0 : 1
     const callback = rest[at] as unknown
     // No callback: the platform rejects the call as it would without tracehop.
@@ -158,7 +158,7 @@ export class TracedStep implements WorkflowStepLike {
     return this.settle(() => this.step.do(name, ...args), finish)
   }
 
-  sleep(name: string, duration: any): Promise<void> {
+  sleep(name: string, duration: unknown): Promise<void> {
     return this.timed('sleep', name, durationMs(duration), () => this.step.sleep(name, duration))
   }
 
@@ -168,7 +168,7 @@ export class TracedStep implements WorkflowStepLike {
     return this.timed('sleepUntil', name, requested, () => this.step.sleepUntil(name, timestamp))
   }
 
-  waitForEvent(name: string, options: any): Promise<any> {
+  waitForEvent(name: string, options: unknown): Promise<unknown> {
     const attributes: Attributes = { 'cloudflare.workflow.step.type': 'waitForEvent' }
     try {
       const type = (options as { type?: unknown } | null | undefined)?.type

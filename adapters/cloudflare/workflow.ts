@@ -28,8 +28,11 @@ export type { WorkflowStepLike } from './workflow-step.js'
 // Ref: @cloudflare/workers-types Workflow
 /** A Workflow binding (`env.MY_WORKFLOW`). */
 export interface WorkflowLike {
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors the Workflow binding's own types, so code typed with it keeps its instance handles
   get(id: string): Promise<any>
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors the Workflow binding's own types, so code typed with it keeps its instance handles
   create(options?: any): Promise<any>
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors the Workflow binding's own types, so code typed with it keeps its instance handles
   createBatch(batch: any): Promise<any>
 }
 
@@ -61,18 +64,18 @@ class TracedWorkflow implements WorkflowLike {
     private readonly name: string,
   ) {}
 
-  get(id: string): Promise<any> {
+  get(id: string): Promise<unknown> {
     return this.binding.get(id)
   }
 
-  create(options?: any): Promise<any> {
+  create(options?: unknown): Promise<unknown> {
     const producer = this.startProducer(undefined)
     const id = idOf(options)
     if (id !== undefined) producer.set('cloudflare.workflow.instance_id', id)
     return this.send(producer, () => this.binding.create(wrapParams(producer, options)))
   }
 
-  createBatch(batch: any): Promise<any> {
+  createBatch(batch: unknown): Promise<unknown> {
     if (Array.isArray(batch)) {
       const producer = this.startProducer(batch.length)
       return this.send(producer, () =>
@@ -254,6 +257,7 @@ function runWorkflow(
  *   exporters: [otlp({ url: env.OTLP_URL })],
  * }))
  */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function instrumentWorkflow<C extends EntrypointClass>(Base: C, config: WorkerConfig<any>): C {
   if (typeof Base !== 'function')
     throw new TracehopError('instrumentWorkflow(Class, config) wraps a Workflow class')
@@ -265,7 +269,9 @@ export function instrumentWorkflow<C extends EntrypointClass>(Base: C, config: W
   const className = Base.name || 'Workflow'
   const Traced = {
     // A computed key keeps the class's own name (the wrangler config names the class).
+    // biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin rule: a class extended at runtime needs a `...args: any[]` constructor
     [className]: class extends (Base as unknown as new (...args: any[]) => object) {
+      // biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin rule: a class extended at runtime needs a `...args: any[]` constructor
       constructor(...args: any[]) {
         super(...args)
         platforms.set(this, { ctx: args[0], env: args[1] })

@@ -22,6 +22,7 @@ export interface TracehopVariables {
 }
 
 /** The middleware's configuration: a tracer config (plus `streaming`), or a function of `c.env`. */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export type HonoConfig<Env = any> = WorkerConfig<Env>
 
 interface ContextWithCtx {
@@ -113,6 +114,7 @@ function recordCaught(span: Span, c: Context): void {
  * app.get('/users/:id', (c) => c.var.span.child('load user', () => c.json(load(c.req.param('id')))))
  * export default app
  */
+// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function tracehop<Env = any>(
   config?: HonoConfig<Env>,
 ): MiddlewareHandler<{ Variables: TracehopVariables }> {

@@ -45,7 +45,7 @@ interface CommandLike {
 // Ref: @smithy/types Client
 /** Any AWS SDK v3 client (`SQSClient`, `SNSClient`, `EventBridgeClient`, `LambdaClient`, …, or the aggregated `SQS`). */
 export interface AwsClientLike {
-  send(command: any, ...rest: any[]): unknown
+  send(command: unknown, ...rest: unknown[]): unknown
 }
 
 // Ref: @smithy/types HandlerExecutionContext, InitializeHandlerArguments/Output

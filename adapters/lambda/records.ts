@@ -246,13 +246,14 @@ export function forEachRecord<R>(
 export function forEachRecord(
   event: unknown,
   context: LambdaContextLike | object,
+  // biome-ignore lint/suspicious/noExplicitAny: the untyped-event overload: the callback annotates its own record type
   fn: (record: any, span: Span) => unknown,
   options?: ForEachRecordOptions,
 ): Promise<BatchResponse>
 export async function forEachRecord(
   event: unknown,
   context: LambdaContextLike | object,
-  fn: (record: any, span: Span) => unknown,
+  fn: (record: unknown, span: Span) => unknown,
   options?: ForEachRecordOptions,
 ): Promise<BatchResponse> {
   const inv = context !== null && typeof context === 'object' ? invocations.get(context) : undefined

@@ -19,6 +19,7 @@ export interface LambdaContextLike {
 }
 
 /** A promise-returning (or value-returning) Lambda handler. Callback-style handlers are not wrapped. */
+// biome-ignore lint/suspicious/noExplicitAny: defaults mirror @types/aws-lambda's Handler<TEvent = any, TResult = any> and middy's Request
 export type LambdaHandler<E = any, R = any, C extends LambdaContextLike = LambdaContextLike> = (
   event: E,
   context: C,
@@ -32,6 +33,7 @@ export interface BatchResponse {
 
 // Ref: @middy/core Request
 /** What a middy middleware receives. */
+// biome-ignore lint/suspicious/noExplicitAny: defaults mirror @types/aws-lambda's Handler<TEvent = any, TResult = any> and middy's Request
 export interface MiddyRequestLike<E = any, R = any, C = any> {
   event: E
   context: C
@@ -42,6 +44,7 @@ export interface MiddyRequestLike<E = any, R = any, C = any> {
 
 // Ref: @middy/core MiddlewareObj
 /** A middy middleware object. */
+// biome-ignore lint/suspicious/noExplicitAny: defaults mirror @types/aws-lambda's Handler<TEvent = any, TResult = any> and middy's Request
 export interface MiddyMiddlewareLike<E = any, R = any, C = any> {
   before: (request: MiddyRequestLike<E, R, C>) => void
   after: (request: MiddyRequestLike<E, R, C>) => Promise<void>

@@ -45,6 +45,7 @@ export function withTrace<E, R, C extends LambdaContextLike = LambdaContextLike>
  */
 export async function runTraced<E, R, C extends LambdaContextLike>(
   invoker: Invoker,
+  // biome-ignore lint/suspicious/noExplicitAny: `this` is passed through untouched; the decorator's class type must fit
   handler: (this: any, event: E, context: C) => R | Promise<R>,
   self: unknown,
   event: E,
