@@ -116,9 +116,9 @@ describe('traced(): misuse is a configuration error', () => {
     )
   })
 
-  it('needs a service binding, Durable Object stub or Queue', () => {
+  it('needs a service binding, Durable Object stub, Queue or Workflow', () => {
     expect(() => traced({ get: () => undefined }, span)).toThrow(
-      /service bindings, Durable Object stubs and Queues/,
+      /service bindings, Durable Object stubs, Queues and Workflows/,
     )
   })
 
