@@ -59,6 +59,8 @@ const NONE_DROPPED: readonly number[] = Object.freeze([0, 0, 0])
 /**
  * A node of a scope's span tree. You hold it; children are created from it, so fan-out
  * (`Promise.all`, timers, callbacks) always gets the right parent, with no ambient context.
+ * Methods are one word naming what they change (`set`, `event`, `link`, `exception`, `error`,
+ * `status`, `end`); OpenTelemetry's names live on the span `tracehop/otel` hands out.
  *
  * @example
  * const answer = await span.child('plan', async (plan) => {
