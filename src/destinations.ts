@@ -25,13 +25,15 @@ export function normalizeRule(rule: DestinationRule): DestinationRule {
   }
 }
 
-/** True when `url` may receive trace headers under `policy`, for a scope whose own origin is `origin`. */
+/** True when `url` may receive trace headers under `policy`, for a scope whose own origin(s) are `origin`. */
 export function isAllowedDestination(
   url: URL,
   policy: DestinationPolicy,
-  origin: string | undefined,
+  origin: string | readonly string[] | undefined,
 ): boolean {
-  if (policy.sameOrigin && origin !== undefined && url.origin === origin) return true
+  if (policy.sameOrigin && origin !== undefined) {
+    if (typeof origin === 'string' ? url.origin === origin : origin.includes(url.origin)) return true
+  }
   for (const rule of policy.allow) {
     if (typeof rule === 'string') {
       if (rule === '*' || rule === url.origin) return true

@@ -26,8 +26,11 @@ export interface ScopeOptions {
   readonly startTime?: number
   /** Given: the flush is handed to it and `end()` does not delay the response. */
   readonly waitUntil?: WaitUntil
-  /** The incoming request's origin, allowed to receive trace headers (same-origin rule). */
-  readonly origin?: string
+  /**
+   * The service's own origin(s), allowed to receive trace headers (same-origin rule): the
+   * incoming request's origin by default; `[]` for none (a URL built from a client's Host header).
+   */
+  readonly origin?: string | readonly string[]
   /** Flush budget for this scope in ms (Lambda: remaining time minus a margin). */
   readonly flushBudgetMs?: number
   /** LangSmith run type of the root span. */
@@ -72,7 +75,7 @@ export class Scope {
   readonly traceState: TraceState | undefined
   /** @internal */ readonly traceStateHeader: string | undefined
   readonly root: Span
-  readonly origin: string | undefined
+  readonly origin: string | readonly string[] | undefined
   /** @internal */ readonly limits: Limits
   /** @internal */ readonly stats: StatsRecorder
   /** @internal LangSmith trace id (UUID) of every run in this scope. */
