@@ -95,14 +95,7 @@ let encoder: TextEncoder | undefined
 function byteLength(chunk: unknown): number {
   if (typeof chunk === 'string') return (encoder ??= new TextEncoder()).encode(chunk).length
   const n = (chunk as { byteLength?: unknown } | null)?.byteLength
-  if (typeof n === 'number') return n
-  try {
-    // The runtime writes any other value as JSON.
-    const json = JSON.stringify(chunk)
-    return json === undefined ? 0 : (encoder ??= new TextEncoder()).encode(json).length
-  } catch {
-    return 0
-  }
+  return typeof n === 'number' ? n : 0
 }
 
 /**

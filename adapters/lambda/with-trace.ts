@@ -1,5 +1,5 @@
 import { findSpan, type Span, spanOf, type Tracer } from '../../src/index.js'
-import { Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
+import { boundedBy, Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
 import { recordSpan } from './records.js'
 import {
   copyStreamingMarks,
@@ -97,27 +97,13 @@ export async function runStreaming<E, C extends LambdaContextLike>(
     throw error
   }
   // A handler may resolve before its pipeline has drained: the span covers the whole body.
-  await settledBy(watched.settled, invocation.hardDeadline - invocation.flushBudgetMs)
+  await boundedBy(watched.settled, invocation.hardDeadline - invocation.flushBudgetMs)
   watched.recordSoFar()
   await invoker.finish(invocation, statusResult(watched.status()), undefined, false)
 }
 
 function statusResult(status: number | undefined): { statusCode: number } | undefined {
   return status === undefined ? undefined : { statusCode: status }
-}
-
-/** Waits for `promise` until `deadline` (ms since epoch) at most. */
-function settledBy(promise: Promise<unknown>, deadline: number): Promise<void> {
-  const wait = deadline - Date.now()
-  if (wait === Number.POSITIVE_INFINITY) return promise.then(() => undefined)
-  if (!(wait > 0)) return Promise.resolve()
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, wait)
-    void promise.then(() => {
-      clearTimeout(timer)
-      resolve()
-    })
-  })
 }
 
 /**
