@@ -27,7 +27,7 @@ for (const doc of docs) {
     files.push(name)
   }
 }
-const entries = ['cloudflare', 'hono', 'lambda', 'vercel', 'otel', 'langsmith', 'mcp']
+const entries = ['cloudflare', 'hono', 'lambda', 'vercel', 'fetch', 'otel', 'langsmith', 'mcp']
 const paths = { tracehop: ['../../../src/index.ts'] }
 for (const e of entries) paths[`tracehop/${e}`] = [`../../../adapters/${e}/index.ts`]
 const base = JSON.parse(readFileSync(`${root}/tsconfig.json`, 'utf8'))

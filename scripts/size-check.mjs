@@ -54,6 +54,15 @@ const cases = [
         { service: 'orch', exporters: [otlp({ url: 'http://c/v1/traces' })] })`,
   },
   {
+    name: 'tracehop/fetch (Deno, Bun, Node, Netlify, Supabase) + OTLP',
+    budget: 18.3 * KB,
+    needs: ['index', 'fetch'],
+    code: `import { otlp } from './dist/index.js'
+      import { withTrace, traceOf } from './dist/fetch.js'
+      export default withTrace(async (req) => traceOf(req).fetch('https://up.example/'),
+        { service: 'edge', origin: 'https://api.example', exporters: [otlp({ url: 'http://c/v1/traces' })] })`,
+  },
+  {
     name: 'Lambda with tracehop/lambda + OTLP',
     budget: 23 * KB,
     needs: ['index', 'lambda'],

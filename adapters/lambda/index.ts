@@ -13,6 +13,8 @@ export { tracehopMiddleware } from './middy.js'
 export { ANNOTATION_SPAN_ID, ANNOTATION_TRACE_ID } from './powertools.js'
 export type { ForEachRecordOptions } from './records.js'
 export { forEachRecord, itemIdentifier } from './records.js'
+export type { ResponseStreamLike, StreamEnd, StreamifyOptions, StreamingHandler } from './response-stream.js'
+export { streamifyResponse } from './response-stream.js'
 export type {
   BatchResponse,
   LambdaContextLike,

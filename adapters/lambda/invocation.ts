@@ -312,8 +312,8 @@ function linkXRayEnvironment(root: Span, concurrent: boolean): void {
   }
 }
 
-/** Waits for `promise` until `deadline` (ms since epoch) at most. Never rejects. */
-function boundedBy(promise: Promise<unknown>, deadline: number): Promise<void> {
+/** @internal Waits for `promise` until `deadline` (ms since epoch) at most. Never rejects. */
+export function boundedBy(promise: Promise<unknown>, deadline: number): Promise<void> {
   const wait = deadline - Date.now()
   if (wait === Number.POSITIVE_INFINITY) return promise.then(noop, noop)
   if (!(wait > 0)) return Promise.resolve()
