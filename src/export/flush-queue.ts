@@ -117,18 +117,36 @@ export class FlushQueue {
     const counts = stats.exports
     const outcomes = await Promise.all(
       this.#exporters.map(async (exporter): Promise<DropReason | undefined> => {
-        counts.requests++
         let dropped = n
         let exported = 0
         let reason: DropReason = 'encode'
         let detail: string
+        // Requests are counted as they start, so the counts match what the receiver saw.
+        let metered = false
+        const meter = {
+          onRequest(retry: boolean): void {
+            metered = true
+            counts.requests++
+            if (retry) counts.retries++
+          },
+        }
         try {
-          const r = await exporter.export(batch, deadline)
-          counts.retries += Math.max(0, r.attempts - 1)
+          const r = await exporter.export(batch, deadline, meter)
+          if (!metered) {
+            // An exporter that does not report its requests: its attempts stand for them.
+            counts.requests += r.attempts
+            counts.retries += Math.max(0, r.attempts - 1)
+          }
           stats.spans.exported += exported = r.exported
           dropped = r.dropped
           if (!(dropped > 0)) return undefined
           reason = r.reason ?? 'network'
+          if (r.drops !== undefined && r.drops.length > 0) {
+            counts.failed++
+            for (const d of r.drops)
+              stats.countDropped(d.reason, d.count, exporter.name + (d.detail ? `: ${d.detail}` : ''))
+            return exported > 0 ? undefined : reason
+          }
           detail = r.detail ? `: ${r.detail}` : ''
         } catch (err) {
           // Exporters must not throw; one that does still cannot reach the user's handler.

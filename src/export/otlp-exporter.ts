@@ -4,7 +4,7 @@
  */
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
-import type { Exporter, ExportResult } from './exporter.js'
+import type { Exporter, ExportMeter, ExportResult } from './exporter.js'
 import { encodeOtlpJson } from './otlp-json.js'
 import { encodeOtlpProto } from './otlp-proto.js'
 import { type FetchLike, sendWithRetry } from './retry.js'
@@ -134,7 +134,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
   }
   return {
     name: 'otlp',
-    async export(batch: ExportBatch, deadline: number): Promise<ExportResult> {
+    async export(batch: ExportBatch, deadline: number, meter?: ExportMeter): Promise<ExportResult> {
       const n = batch.spans.length
       if (n === 0) return { exported: 0, dropped: 0, attempts: 0 }
       let body: string | Uint8Array
@@ -147,7 +147,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
       const r = await sendWithRetry(
         url,
         { method: 'POST', headers, body: body as BodyInit },
-        { ...retry, deadline },
+        { ...retry, deadline, ...(meter && { meter }) },
       )
       const attempts = r.attempts
       if (!r.ok) {

@@ -9,41 +9,14 @@ import {
   type Built,
   batchOf,
   childSpan,
+  type Part,
+  parseMultipart,
   type Receiver,
   type Recorded,
   refusedUrl,
   rootSpan,
   startReceiver,
 } from './helpers.js'
-
-interface Part {
-  readonly name: string
-  readonly contentType: string
-  readonly body: string
-}
-
-/** A small multipart/form-data reader that keeps each part's own Content-Type. */
-function parseMultipart(req: Recorded): Part[] {
-  const boundary = String(req.headers['content-type']).split('boundary=')[1]!
-  const parts: Part[] = []
-  for (const chunk of req.body.toString('utf8').split(`--${boundary}`).slice(1)) {
-    if (chunk.startsWith('--')) break
-    const split = chunk.indexOf('\r\n\r\n')
-    const head = chunk.slice(2, split)
-    const body = chunk.slice(split + 4, chunk.length - 2) // drop the CRLF before the next boundary
-    const headers = new Map(
-      head
-        .split('\r\n')
-        .map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
-    )
-    parts.push({
-      name: /name="([^"]+)"/.exec(headers.get('content-disposition') ?? '')![1]!,
-      contentType: headers.get('content-type') ?? '',
-      body,
-    })
-  }
-  return parts
-}
 
 function multipartParts(rx: Receiver): Part[] {
   return rx.requests.filter((r) => r.path === '/runs/multipart').flatMap(parseMultipart)
