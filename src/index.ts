@@ -3,6 +3,7 @@
 export type { BaggageConfig } from './baggage-policy.js'
 export type { CarrierGetter, CarrierInput, CarrierSetter, HeaderRecord } from './carrier.js'
 export { recordCarrier, recordSetter } from './carrier.js'
+export type { OnConfigError } from './config-error.js'
 export type { DestinationRule } from './destinations.js'
 export { TracehopError } from './errors.js'
 export type { ConsoleExporterOptions } from './export/console-exporter.js'

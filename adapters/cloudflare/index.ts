@@ -1,6 +1,6 @@
 // tracehop/cloudflare: Workers handlers, service bindings, Workers RPC, Durable Objects and Queues.
 
-export type { WorkerConfig, WorkerOptions, WorkerTracerConfig } from './config.js'
+export type { ConfigErrorOptions, WorkerConfig, WorkerOptions, WorkerTracerConfig } from './config.js'
 export { instrument } from './instrument.js'
 export type { StreamingMode } from './response.js'
 export { traceOf } from './trace-of.js'

@@ -5,6 +5,7 @@
  * where multipart is not available. Spans are finished, so each run is sent once, complete:
  * no patch.
  */
+import { checkNumber, describeValue, isLoopback, requireHttpUrl } from '../config-values.js'
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
 import { VERSION } from '../version.js'
@@ -13,7 +14,10 @@ import { type LangSmithRun, spanToRun, validateRun } from './langsmith-runs.js'
 import { type FetchLike, sendWithRetry } from './retry.js'
 
 export interface LangSmithExporterOptions {
-  /** `x-api-key`; omit only for a local receiver that needs none. */
+  /**
+   * `x-api-key`. Required (creating the exporter throws without it) unless `apiUrl` is a
+   * loopback address: `tracehop dev` and local receivers need none.
+   */
   readonly apiKey?: string
   /** Default `https://api.smith.langchain.com`. */
   readonly apiUrl?: string
@@ -108,14 +112,28 @@ function randomBoundary(): string {
  * })
  */
 export function createLangSmithExporter(options: LangSmithExporterOptions = {}): Exporter {
+  if (options === null || typeof options !== 'object') {
+    throw new TracehopError(`langsmith() takes options such as { apiKey }, got ${describeValue(options)}`)
+  }
+  const endpoint = requireHttpUrl(
+    'langsmith.apiUrl',
+    options.apiUrl ?? DEFAULT_LANGSMITH_API_URL,
+    DEFAULT_LANGSMITH_API_URL,
+  )
   let apiUrl = options.apiUrl ?? DEFAULT_LANGSMITH_API_URL
   while (apiUrl.endsWith('/')) apiUrl = apiUrl.slice(0, -1)
-  try {
-    new URL(apiUrl)
-  } catch {
+  if (options.apiKey !== undefined && typeof options.apiKey !== 'string') {
+    throw new TracehopError(`langsmith.apiKey: expected a string, got ${describeValue(options.apiKey)}`)
+  }
+  // LangSmith answers 401 to every request without a key: say so now, not per dropped batch.
+  // A loopback endpoint (`tracehop dev`, a local receiver) needs none.
+  if (!options.apiKey && !isLoopback(endpoint)) {
     throw new TracehopError(
-      `langsmith.apiUrl must be an absolute URL such as ${DEFAULT_LANGSMITH_API_URL}, got ${JSON.stringify(apiUrl)}`,
+      `langsmith.apiKey is ${options.apiKey === '' ? 'empty' : 'missing'}: LangSmith at ${endpoint.origin} rejects runs without one. Pass langsmith({ apiKey: env.LANGSMITH_API_KEY }) (only a loopback apiUrl such as http://127.0.0.1:1984 needs none).`,
     )
+  }
+  for (const key of ['timeoutMs', 'concurrency'] as const) {
+    if (options[key] !== undefined) checkNumber(`langsmith.${key}`, options[key], (n) => n >= 1, 'at least 1')
   }
   const headers: Record<string, string> = { 'User-Agent': `tracehop/${VERSION}` }
   if (options.apiKey) headers['x-api-key'] = options.apiKey

@@ -2,6 +2,7 @@
  * OTLP/HTTP trace exporter (OTLP spec, "OTLP/HTTP"): one POST per batch to a collector or
  * any OTLP backend, including LangSmith's OpenTelemetry endpoint.
  */
+import { checkNumber, describeValue, requireHttpUrl } from '../config-values.js'
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
 import type { Exporter, ExportMeter, ExportResult } from './exporter.js'
@@ -106,14 +107,15 @@ export function rejectedSpans(body: Uint8Array, contentType: string | null): num
  * })
  */
 export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
-  const { url, encoding = 'protobuf' } = options
-  try {
-    new URL(url)
-  } catch {
+  if (options === null || typeof options !== 'object') {
     throw new TracehopError(
-      `otlp.url must be an absolute URL such as http://127.0.0.1:4318/v1/traces, got ${JSON.stringify(url)}`,
+      `otlp() needs options such as { url: 'http://127.0.0.1:4318/v1/traces' }, got ${describeValue(options)}`,
     )
   }
+  const { url, encoding = 'protobuf' } = options
+  requireHttpUrl('otlp.url', url, 'http://127.0.0.1:4318/v1/traces')
+  if (options.timeoutMs !== undefined)
+    checkNumber('otlp.timeoutMs', options.timeoutMs, (n) => n > 0, 'above 0 (ms)')
   if (encoding !== 'json' && encoding !== 'protobuf') {
     throw new TracehopError(`otlp.encoding must be 'protobuf' or 'json', got ${JSON.stringify(encoding)}`)
   }
