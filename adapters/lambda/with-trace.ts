@@ -1,5 +1,5 @@
-import { findSpan, type Span, spanOf, type Tracer } from '../../src/index.js'
-import { Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
+import { findSpan, type Span, spanOf } from '../../src/index.js'
+import { Invoker, type LambdaConfigInput, type LambdaOptions } from './invocation.js'
 import { recordSpan } from './records.js'
 import { recordEntries } from './state.js'
 import type { LambdaContextLike } from './types.js'
@@ -27,7 +27,7 @@ const TRACE_OF_HINT =
  */
 export function withTrace<E, R, C extends LambdaContextLike = LambdaContextLike>(
   handler: (event: E, context: C) => R | Promise<R>,
-  config: LambdaConfig | Tracer,
+  config: LambdaConfigInput,
   options?: LambdaOptions,
 ): (event: E, context: C) => Promise<R> {
   const invoker = new Invoker(config, options)

@@ -1,3 +1,4 @@
+import { buildOrUntraced, checkOnConfigError, type OnConfigError } from '../../src/config-error.js'
 import {
   type Attributes,
   bindSpan,
@@ -25,6 +26,13 @@ export interface WithTraceOptions {
   readonly runType?: string
   /** Overrides the tracer's `propagation.ingress` for this route (public vs internal). */
   readonly ingress?: Ingress
+  /**
+   * When a configuration function (`withTrace(handler, () => config)`) throws, e.g. on a
+   * missing environment variable: `untraced` (default) serves requests untraced, logs once
+   * and counts `stats().configErrors`; `throw` fails the requests. An object configuration
+   * always throws when the module loads.
+   */
+  readonly onConfigError?: OnConfigError
 }
 
 const TRACE_OF_HINT =
@@ -50,11 +58,23 @@ const TRACE_OF_HINT =
  */
 export function withTrace<Req extends Request, A extends unknown[], R>(
   handler: (request: Req, ...rest: A) => R | Promise<R>,
-  config: TracerConfig | Tracer,
+  config: TracerConfig | Tracer | (() => TracerConfig),
   options?: WithTraceOptions,
 ): (request: Req, ...rest: A) => Promise<R> {
-  // Resolved once, when the module is loaded: a bad configuration fails the build, not a request.
-  const tracer = config instanceof Tracer ? config : createTracer(config)
+  // An object is resolved once, when the module is loaded: a bad configuration fails the
+  // build, not a request. A function is resolved at the first request, guarded: one that
+  // throws (a missing variable) serves requests untraced unless onConfigError is 'throw'.
+  let tracer: Tracer | undefined
+  let resolveTracer: (() => Tracer) | undefined
+  if (typeof config === 'function') {
+    const mode = checkOnConfigError(options?.onConfigError)
+    resolveTracer = () =>
+      buildOrUntraced(
+        () => createTracer(config()),
+        mode,
+        (t) => t,
+      )
+  } else tracer = config instanceof Tracer ? config : createTracer(config)
   const route = options?.route
   const runType = options?.runType
   const ingress = options?.ingress
@@ -77,6 +97,8 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
     if (route !== undefined) attributes['http.route'] = route
     const userAgent = request.headers.get('user-agent')
     if (userAgent !== null) attributes['user_agent.original'] = userAgent
+    // Not cached when it throws under 'throw': the next request tries again.
+    tracer ??= resolveTracer!()
     const scope = tracer.start(request, {
       name: serverSpanName(method, route),
       kind: SpanKind.SERVER,
