@@ -31,6 +31,19 @@ function untracedTracer(error: unknown): Tracer {
   const tracer = createTracer({
     service: 'unconfigured',
     sampling: { ratio: 0, keepErrors: false },
+    // Nothing is kept, so nothing reaches it; were anything to, it is counted, not lost.
+    exporters: [
+      {
+        name: 'unconfigured',
+        export: async (batch) => ({
+          exported: 0,
+          dropped: batch.spans.length,
+          reason: 'invalid',
+          detail: 'the tracer configuration failed',
+          attempts: 0,
+        }),
+      },
+    ],
     log: () => {},
   })
   tracer.statsRecorder.configErrors++
