@@ -12,22 +12,14 @@ import { TracehopError } from './errors.js'
  * describeValue(undefined) // 'undefined'
  */
 export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  switch (typeof value) {
-    case 'undefined':
-      return 'undefined'
-    case 'string':
-      return `string '${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return `${typeof value} ${String(value)}`
-    case 'function':
-      return 'a function'
-    default:
-      return 'an object'
-  }
+  const t = typeof value
+  if (t === 'string') return `string '${(value as string).slice(0, 60)}'`
+  if (t === 'number' || t === 'boolean' || t === 'bigint') return `${t} ${String(value)}`
+  return value === null || t === 'undefined'
+    ? String(value)
+    : Array.isArray(value)
+      ? 'an array'
+      : `a${t === 'object' ? 'n' : ''} ${t}`
 }
 
 /**

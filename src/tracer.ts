@@ -178,7 +178,7 @@ export class Tracer {
     if (exporters.length === 0 && !warnedNoExporters) {
       warnedNoExporters = true
       log(
-        `tracehop: service '${service}' has no exporters: spans are recorded and counted but sent nowhere. Add exporters: [otlp({ url })] or [langsmith({ apiKey })] (createMemoryExporter() in tests).`,
+        `tracehop: service '${service}' has no exporters: spans are counted but sent nowhere (add exporters: [otlp({ url })])`,
       )
     }
     this.hooks = {
