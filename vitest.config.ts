@@ -70,6 +70,14 @@ const RUNTIME = [
   'test/security/url-redaction-edge.test.ts',
   'test/security/url-redaction-workerd.test.ts',
   'test/security/url-redaction.test.ts',
+  'test/cloudflare/config-error.test.ts',
+  'test/export/faults.test.ts',
+  'test/export/langsmith-budget.test.ts',
+  'test/fetch/node-server.test.ts',
+  'test/fetch/runtimes.test.ts',
+  'test/lambda/streaming.test.ts',
+  'test/propagation/langsmith-w3c-hop.test.ts',
+  'test/vercel/config-error.test.ts',
 ]
 
 export default defineConfig({

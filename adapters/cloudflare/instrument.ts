@@ -1,5 +1,5 @@
 import { TracehopError } from '../../src/index.js'
-import { createResolver, type WorkerConfig } from './config.js'
+import { type ConfigErrorOptions, createResolver, type WorkerConfig } from './config.js'
 import { instrumentClass } from './entrypoint.js'
 import { runFetch, runScheduled } from './handlers.js'
 import { runQueue } from './queue-consumer.js'
@@ -33,7 +33,9 @@ const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect
  * Spans are flushed through `ctx.waitUntil` after the response: nothing awaits the
  * exporter first. The handler finds its span with `traceOf(ctx)` / `traceOf(request)` /
  * `traceOf(message)`; there is no ambient context. `config` may be a function of `env`,
- * resolved once per `env` (once per isolate).
+ * resolved once per `env` (once per isolate); if it throws (a missing secret), requests
+ * are served untraced and the error is logged once and counted in `stats().configErrors`,
+ * unless `options.onConfigError` is `'throw'`.
  *
  * @example
  * import { instrument, traceOf, traced } from 'tracehop/cloudflare'
@@ -62,21 +64,26 @@ const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect
  * }
  * export default instrument(Orchestrator, { service: 'orchestrator' })
  */
-export function instrument<C extends EntrypointClass>(handler: C, config: WorkerConfig<any>): C
+export function instrument<C extends EntrypointClass>(
+  handler: C,
+  config: WorkerConfig<any>,
+  options?: ConfigErrorOptions,
+): C
 export function instrument<H extends ExportedHandlerLike<Env>, Env = any>(
   handler: H,
   config: WorkerConfig<Env>,
+  options?: ConfigErrorOptions,
 ): H
-export function instrument(handler: object, config: WorkerConfig<any>): object {
+export function instrument(handler: object, config: WorkerConfig<any>, options?: ConfigErrorOptions): object {
   if (typeof handler === 'function') {
-    return instrumentClass(handler as EntrypointClass, createResolver(config))
+    return instrumentClass(handler as EntrypointClass, createResolver(config, options))
   }
   if (handler === null || typeof handler !== 'object') {
     throw new TracehopError(
       'instrument() wraps an exported handler ({ fetch, queue, … }) or an entrypoint class',
     )
   }
-  const resolve = createResolver(config)
+  const resolve = createResolver(config, options)
   const h = handler as ExportedHandlerLike<unknown> & Record<string, unknown>
   // A plain object: own members are copied; handlers found on a prototype (a class
   // instance) are wrapped or bound below.

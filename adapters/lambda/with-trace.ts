@@ -1,5 +1,5 @@
-import { findSpan, type Span, spanOf, type Tracer } from '../../src/index.js'
-import { boundedBy, Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
+import { findSpan, type Span, spanOf } from '../../src/index.js'
+import { boundedBy, Invoker, type LambdaConfigInput, type LambdaOptions } from './invocation.js'
 import { recordSpan } from './records.js'
 import {
   copyStreamingMarks,
@@ -34,7 +34,7 @@ const TRACE_OF_HINT =
  */
 export function withTrace<E, R, C extends LambdaContextLike = LambdaContextLike>(
   handler: (event: E, context: C) => R | Promise<R>,
-  config: LambdaConfig | Tracer,
+  config: LambdaConfigInput,
   options?: LambdaOptions,
 ): (event: E, context: C) => Promise<R>
 /**
@@ -52,12 +52,12 @@ export function withTrace<E, R, C extends LambdaContextLike = LambdaContextLike>
  */
 export function withTrace<E, C extends LambdaContextLike = LambdaContextLike>(
   handler: StreamingHandler<E, C>,
-  config: LambdaConfig | Tracer,
+  config: LambdaConfigInput,
   options?: LambdaOptions,
 ): StreamingHandler<E, C>
 export function withTrace(
   handler: (event: unknown, second: any, third?: any) => unknown,
-  config: LambdaConfig | Tracer,
+  config: LambdaConfigInput,
   options?: LambdaOptions,
 ): (event: unknown, second: any, third?: any) => Promise<unknown> {
   const invoker = new Invoker(config, options)

@@ -1,6 +1,6 @@
 import type { ExportBatch, Resource, SpanRecord } from '../span-record.js'
 import type { StatsRecorder } from '../stats.js'
-import type { DropReason, Exporter, ExportResult } from './exporter.js'
+import type { DropReason, Exporter, ExportMeter, ExportResult } from './exporter.js'
 
 export interface FlushQueueOptions {
   /**
@@ -184,17 +184,32 @@ export class FlushQueue {
     const deadline = batch.deadline
     // Exporters stop a little before the cut, so a well-behaved one reports its own outcome.
     const exportDeadline = deadline - Math.min(SETTLE_MARGIN_MS, Math.max(0, deadline - Date.now()) / 10)
+    const counts = this.#stats.exports
     this.#exporters.forEach((exporter, i) => {
-      this.#stats.exports.requests++
-      new Promise<ExportResult>((resolve) => resolve(exporter.export(record, exportDeadline))).then(
-        (result) => this.#settle(batch, i, result, undefined),
-        (err: unknown) => this.#settle(batch, i, undefined, err),
+      // Requests are counted as they start, so the counts match what the receiver saw.
+      const meter: ExportMeter & { used: boolean } = {
+        used: false,
+        onRequest(retry: boolean): void {
+          meter.used = true
+          counts.requests++
+          if (retry) counts.retries++
+        },
+      }
+      new Promise<ExportResult>((resolve) => resolve(exporter.export(record, exportDeadline, meter))).then(
+        (result) => this.#settle(batch, i, result, undefined, meter.used),
+        (err: unknown) => this.#settle(batch, i, undefined, err, meter.used),
       )
     })
   }
 
   /** Accounts for one exporter's outcome, unless the batch was cut first. */
-  #settle(batch: Batch, i: number, result: ExportResult | undefined, thrown: unknown): void {
+  #settle(
+    batch: Batch,
+    i: number,
+    result: ExportResult | undefined,
+    thrown: unknown,
+    metered: boolean,
+  ): void {
     if (batch.outcomes[i] !== PENDING) return
     const exporter = this.#exporters[i]!
     const stats = this.#stats
@@ -204,11 +219,24 @@ export class FlushQueue {
     let reason: DropReason = 'encode'
     let detail: string
     if (result !== undefined) {
-      stats.exports.retries += Math.max(0, result.attempts - 1)
+      if (!metered) {
+        // An exporter that does not report its requests: its attempts stand for them.
+        stats.exports.requests += result.attempts
+        stats.exports.retries += Math.max(0, result.attempts - 1)
+      }
       stats.spans.exported += exported = result.exported
       dropped = result.dropped
       reason = result.reason ?? 'network'
       detail = result.detail ? `: ${result.detail}` : ''
+      if (dropped > 0 && result.drops !== undefined && result.drops.length > 0) {
+        // Drops by reason (never attempted: budget; sent, unanswered: timeout).
+        stats.exports.failed++
+        for (const d of result.drops)
+          stats.countDropped(d.reason, d.count, exporter.name + (d.detail ? `: ${d.detail}` : ''))
+        batch.outcomes[i] = exported > 0 ? undefined : reason
+        if (batch.outcomes.every((o) => o !== PENDING)) this.#finish(batch)
+        return
+      }
     } else {
       // Exporters must not throw; one that does still cannot reach the user's handler.
       detail = ` threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`
