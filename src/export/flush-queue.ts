@@ -49,6 +49,8 @@ interface Batch {
   readonly outcomes: (DropReason | undefined | typeof PENDING)[]
   /** Resolvers of the scopes waiting for it, each created in that scope's own invocation. */
   readonly waiting: ((outcomes: Outcomes) => void)[]
+  /** Per exporter, once sent: whether it reported its requests through the meter. */
+  readonly metered: boolean[]
 }
 
 /**
@@ -169,6 +171,7 @@ export class FlushQueue {
       state: 'open',
       outcomes: this.#exporters.map(() => PENDING),
       waiting: [],
+      metered: this.#exporters.map(() => false),
     }
     this.#unsettled.add(batch)
     if (!alone) this.#open = batch
@@ -187,17 +190,16 @@ export class FlushQueue {
     const counts = this.#stats.exports
     this.#exporters.forEach((exporter, i) => {
       // Requests are counted as they start, so the counts match what the receiver saw.
-      const meter: ExportMeter & { used: boolean } = {
-        used: false,
+      const meter: ExportMeter = {
         onRequest(retry: boolean): void {
-          meter.used = true
+          batch.metered[i] = true
           counts.requests++
           if (retry) counts.retries++
         },
       }
       new Promise<ExportResult>((resolve) => resolve(exporter.export(record, exportDeadline, meter))).then(
-        (result) => this.#settle(batch, i, result, undefined, meter.used),
-        (err: unknown) => this.#settle(batch, i, undefined, err, meter.used),
+        (result) => this.#settle(batch, i, result, undefined, batch.metered[i] === true),
+        (err: unknown) => this.#settle(batch, i, undefined, err, batch.metered[i] === true),
       )
     })
   }
@@ -258,7 +260,11 @@ export class FlushQueue {
     this.#exporters.forEach((exporter, i) => {
       if (batch.outcomes[i] !== PENDING) return
       batch.outcomes[i] = reason
-      if (sent) this.#stats.exports.failed++
+      if (sent) {
+        this.#stats.exports.failed++
+        // An exporter that reports no requests and never settled: its one call was a request.
+        if (batch.metered[i] !== true) this.#stats.exports.requests++
+      }
       const detail =
         reason === 'no-wait-until'
           ? 'no waitUntil: the invocation ended before its export did'
