@@ -70,6 +70,8 @@ const RUNTIME = [
   'test/security/url-redaction-edge.test.ts',
   'test/security/url-redaction-workerd.test.ts',
   'test/security/url-redaction.test.ts',
+  // the docs' samples, run on their runtimes against local receivers
+  'test/docs/bridges-sample.test.ts',
 ]
 
 export default defineConfig({
