@@ -72,6 +72,7 @@ const RUNTIME = [
   'test/security/url-redaction.test.ts',
   // the docs' samples, run on their runtimes against local receivers
   'test/docs/bridges-sample.test.ts',
+  'test/docs/node-samples.test.ts',
 ]
 
 export default defineConfig({
