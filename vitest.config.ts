@@ -73,6 +73,7 @@ const RUNTIME = [
   // the docs' samples, run on their runtimes against local receivers
   'test/docs/bridges-sample.test.ts',
   'test/docs/node-samples.test.ts',
+  'test/docs/edge-samples.test.ts',
 ]
 
 export default defineConfig({

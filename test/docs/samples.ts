@@ -100,3 +100,30 @@ export async function importNodeSample<T = Record<string, unknown>>(
   Object.assign(globalThis, options.globals ?? {})
   return (await import(file)) as T
 }
+
+/**
+ * A sample as one classic script for Vercel's edge-runtime VM (tracehop from the sources,
+ * every other package bundled in), its exports on `globalThis[globalName]`.
+ */
+export async function bundleEdgeSample(
+  sample: DocSample,
+  options: { replace?: Replacements; globalName: string },
+): Promise<string> {
+  const result = await build({
+    entryPoints: [writeSample(sample, options.replace)],
+    bundle: true,
+    format: 'iife',
+    globalName: options.globalName,
+    platform: 'browser',
+    target: 'es2022',
+    alias: SOURCE_ALIASES,
+    write: false,
+    logLevel: 'silent',
+  })
+  return result.outputFiles[0]!.text
+}
+
+/** A sample as one ES module for workerd, `tracehop` from the sources (see workerd-bundle.ts). */
+export function bundleWorkerdSample(sample: DocSample, replace: Replacements = {}): Promise<string> {
+  return bundleForWorkerd(writeSample(sample, replace), { alias: SOURCE_ALIASES })
+}
