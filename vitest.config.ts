@@ -74,6 +74,7 @@ const RUNTIME = [
   'test/docs/bridges-sample.test.ts',
   'test/docs/node-samples.test.ts',
   'test/docs/edge-samples.test.ts',
+  'test/docs/workerd-samples.test.ts',
 ]
 
 export default defineConfig({

@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
+import { bundleForWorkerd } from '../support/workerd-bundle.js'
 
 export const root = fileURLToPath(new URL('../../', import.meta.url))
 // Inside the checkout, so the bundles resolve their packages from its node_modules.
