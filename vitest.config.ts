@@ -78,6 +78,11 @@ const RUNTIME = [
   'test/lambda/streaming.test.ts',
   'test/propagation/langsmith-w3c-hop.test.ts',
   'test/vercel/config-error.test.ts',
+  // the docs' samples, run on their runtimes against local receivers
+  'test/docs/bridges-sample.test.ts',
+  'test/docs/node-samples.test.ts',
+  'test/docs/edge-samples.test.ts',
+  'test/docs/workerd-samples.test.ts',
 ]
 
 export default defineConfig({

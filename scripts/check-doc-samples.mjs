@@ -1,5 +1,7 @@
 // Every ```ts sample in README.md and docs/*.md is type-checked against the sources, so
 // the docs cannot drift from the API. Samples import from 'tracehop' and 'tracehop/<entry>'.
+// They also run, on their runtimes with their output checked, in test/docs/ (the list of
+// which harness runs which sample, and why two do not, is test/docs/samples-coverage.test.ts).
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
