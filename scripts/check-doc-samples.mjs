@@ -41,6 +41,7 @@ writeFileSync(
       baseUrl: '.',
       paths,
       noUnusedLocals: false,
+      noUnusedParameters: false,
       types: ['node', '@cloudflare/workers-types'],
     },
     files,

@@ -181,7 +181,12 @@ for (const c of cases) {
   const size = (await gzipBytes(c.code)) - (c.baseline ? await gzipBytes(c.baseline) : 0)
   const ok = size <= c.budget
   if (!ok) failed = true
-  rows.push([c.name, `${(size / KB).toFixed(2)} KB`, `${(c.budget / KB).toFixed(1)} KB`, ok ? 'ok' : 'OVER BUDGET'])
+  rows.push([
+    c.name,
+    `${(size / KB).toFixed(2)} KB`,
+    `${(c.budget / KB).toFixed(1)} KB`,
+    ok ? 'ok' : 'OVER BUDGET',
+  ])
   if (c.peer !== undefined) {
     try {
       const peer = (await peerGzipBytes(c.peer)) - (c.baseline ? await gzipBytes(c.baseline) : 0)

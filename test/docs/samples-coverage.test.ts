@@ -33,9 +33,17 @@ const RUN: readonly Run[] = [
 const NEXT =
   "Next's `after` needs a Next request context: the same route and proxy shapes run in examples/next-agent under `next build && next start` (test/next/next-app.test.ts)"
 
+const FETCH_RUNTIMES =
+  'needs Deno, Bun or a platform global (EdgeRuntime, Netlify context): the same withTrace shapes run from the packed tarball in Deno 2 and Bun (test/fetch/runtimes.test.ts), on Node through @hono/node-server (test/fetch/node-server.test.ts), with Supabase and Netlify waitUntil stand-ins (test/fetch/with-trace.test.ts)'
+
 const NOT_RUN: readonly { doc: string; marker: string; why: string }[] = [
   { doc: 'docs/runtimes.md', marker: '// app/api/chat/[id]/route.ts', why: NEXT },
   { doc: 'docs/runtimes.md', marker: '// proxy.ts', why: NEXT },
+  { doc: 'docs/runtimes.md', marker: '`deno serve main.ts`', why: FETCH_RUNTIMES },
+  { doc: 'docs/runtimes.md', marker: 'EdgeRuntime.waitUntil: the response', why: FETCH_RUNTIMES },
+  { doc: 'docs/runtimes.md', marker: "service: 'netlify-edge'", why: FETCH_RUNTIMES },
+  { doc: 'docs/runtimes.md', marker: "service: 'bun-api'", why: FETCH_RUNTIMES },
+  { doc: 'docs/runtimes.md', marker: "service: 'node-api'", why: FETCH_RUNTIMES },
 ]
 
 function matching(sample: DocSample): string[] {
