@@ -8,6 +8,7 @@ const entries: Record<string, string> = {
   hono: 'adapters/hono/index.ts',
   lambda: 'adapters/lambda/index.ts',
   vercel: 'adapters/vercel/index.ts',
+  fetch: 'adapters/fetch/index.ts',
   otel: 'adapters/otel/index.ts',
   langsmith: 'adapters/langsmith/index.ts',
   mcp: 'adapters/mcp/index.ts',

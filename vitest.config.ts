@@ -70,6 +70,19 @@ const RUNTIME = [
   'test/security/url-redaction-edge.test.ts',
   'test/security/url-redaction-workerd.test.ts',
   'test/security/url-redaction.test.ts',
+  'test/cloudflare/config-error.test.ts',
+  'test/export/faults.test.ts',
+  'test/export/langsmith-budget.test.ts',
+  'test/fetch/node-server.test.ts',
+  'test/fetch/runtimes.test.ts',
+  'test/lambda/streaming.test.ts',
+  'test/propagation/langsmith-w3c-hop.test.ts',
+  'test/vercel/config-error.test.ts',
+  // the docs' samples, run on their runtimes against local receivers
+  'test/docs/bridges-sample.test.ts',
+  'test/docs/node-samples.test.ts',
+  'test/docs/edge-samples.test.ts',
+  'test/docs/workerd-samples.test.ts',
 ]
 
 export default defineConfig({

@@ -1,5 +1,7 @@
 // Every ```ts sample in README.md and docs/*.md is type-checked against the sources, so
 // the docs cannot drift from the API. Samples import from 'tracehop' and 'tracehop/<entry>'.
+// They also run, on their runtimes with their output checked, in test/docs/ (the list of
+// which harness runs which sample, and why two do not, is test/docs/samples-coverage.test.ts).
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -27,7 +29,7 @@ for (const doc of docs) {
     files.push(name)
   }
 }
-const entries = ['cloudflare', 'hono', 'lambda', 'vercel', 'otel', 'langsmith', 'mcp']
+const entries = ['cloudflare', 'hono', 'lambda', 'vercel', 'fetch', 'otel', 'langsmith', 'mcp']
 const paths = { tracehop: ['../../../src/index.ts'] }
 for (const e of entries) paths[`tracehop/${e}`] = [`../../../adapters/${e}/index.ts`]
 const base = JSON.parse(readFileSync(`${root}/tsconfig.json`, 'utf8'))
@@ -39,6 +41,7 @@ writeFileSync(
       baseUrl: '.',
       paths,
       noUnusedLocals: false,
+      noUnusedParameters: false,
       types: ['node', '@cloudflare/workers-types'],
     },
     files,

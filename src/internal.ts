@@ -2,6 +2,7 @@
 // besides the public `index`. Not a public subpath: nothing here is part of the API, and
 // a helper is added here only when an adapter needs it (enforced by biome.json).
 
+export { buildOrUntraced, checkOnConfigError } from './config-error.js'
 export {
   CALL_MARKER,
   ENVELOPE_KEY,

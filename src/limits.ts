@@ -1,3 +1,4 @@
+import { describeValue } from './config-values.js'
 import { TracehopError } from './errors.js'
 
 /** Bounds on what one scope may hold; whatever goes beyond is dropped and counted. */
@@ -35,7 +36,7 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
   const limits = { ...DEFAULT_LIMITS, ...partial }
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value < 0) {
-      throw new TracehopError(`limits.${key} must be a non-negative integer, got ${String(value)}`)
+      throw new TracehopError(`limits.${key} must be a non-negative integer, got ${describeValue(value)}`)
     }
   }
   return limits

@@ -308,7 +308,7 @@ export class Scope {
         ...this.langsmithView,
         dottedOrder: span.dottedOrder,
         runId: span.runId,
-        traceId: this.runTraceId,
+        traceId: span.runTraceId,
         startTime: span.startTime,
       },
     }

@@ -74,6 +74,11 @@ export interface SpanRecord {
   readonly dottedOrder: string
   /** The parent run id, when the parent is a LangSmith run (remote or local). */
   readonly parentRunId?: string
+  /**
+   * Set on a run that started a new LangSmith trace because its parent's dotted order was
+   * at the 1,000-segment limit: the run (and trace) it would have continued.
+   */
+  readonly langsmithContinues?: { readonly runId: string; readonly traceId: string }
   /** True when the parent lives in another service (this span is a local root). */
   readonly remoteParent: boolean
   /** LangSmith project / tags / metadata inherited from the trace, if any. */

@@ -4,7 +4,12 @@ import { isAllowedDestination } from './destinations.js'
 import { clientErrorType, exceptionAttributes } from './exception.js'
 import { runIdFor, runSpanId } from './ids.js'
 import { inject } from './propagation/inject.js'
-import { childDottedOrder, clampChildStartTime } from './propagation/langsmith-trace.js'
+import {
+  childDottedOrder,
+  clampChildStartTime,
+  dottedOrderDepth,
+  dottedOrderTraceId,
+} from './propagation/langsmith-trace.js'
 import { redactUrl } from './redact-url.js'
 import { followRedirects, stripTraceHeaders } from './redirect.js'
 import type { Scope } from './scope.js'
@@ -131,9 +136,18 @@ export class Span {
     return (this.#runId ??= runIdFor(this.startTime, this.spanId))
   }
 
-  /** The parent's LangSmith run id, when the parent is a run (local, or a remote LangSmith parent). */
+  /**
+   * The parent's LangSmith run id, when the parent is a run (local, or a remote LangSmith
+   * parent) and this run continues its LangSmith trace (not past the depth limit).
+   */
   get parentRunId(): string | undefined {
-    return this.#parent?.runId
+    const id = this.#parent?.runId
+    return id !== undefined && dottedOrderDepth(this.dottedOrder) > 1 ? id : undefined
+  }
+
+  /** The LangSmith trace id of this run: the first run of its dotted order. */
+  get runTraceId(): string {
+    return dottedOrderTraceId(this.dottedOrder)
   }
 
   /** This run's LangSmith dotted order (the parent's, then this span's stamp and run id). */
@@ -359,12 +373,17 @@ export class Span {
       droppedEvents,
       droppedLinks,
       runId: this.runId,
-      runTraceId: scope.runTraceId,
+      runTraceId: this.runTraceId,
       dottedOrder: this.dottedOrder,
       remoteParent: this === scope.root && scope.remoteParent,
     }
     if (this.parentSpanId !== undefined) r.parentSpanId = this.parentSpanId
-    if (this.parentRunId !== undefined) r.parentRunId = this.parentRunId
+    const parentRunId = this.#parent?.runId
+    if (parentRunId !== undefined) {
+      if (this.parentRunId !== undefined) r.parentRunId = parentRunId
+      else
+        r.langsmithContinues = { runId: parentRunId, traceId: dottedOrderTraceId(this.#parent!.dottedOrder) }
+    }
     if (scope.traceStateHeader !== undefined) r.traceState = scope.traceStateHeader
     if (ls?.project !== undefined) r.langsmithProject = ls.project
     if (ls?.tags !== undefined) r.langsmithTags = ls.tags

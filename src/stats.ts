@@ -53,6 +53,11 @@ export interface TracerStats {
   readonly invalid: Readonly<Partial<Record<InvalidInput, number>>>
   readonly limits: Readonly<Partial<Record<LimitHit, number>>>
   readonly exports: { readonly requests: number; readonly retries: number; readonly failed: number }
+  /**
+   * 1 when this tracer stands in for a configuration function that threw: requests are
+   * served untraced (adapters' `onConfigError: 'untraced'`, the default).
+   */
+  readonly configErrors: number
 }
 
 type Count<K extends string> = Partial<Record<K, number>>
@@ -64,6 +69,7 @@ export class StatsRecorder {
   readonly invalid: Count<InvalidInput> = {}
   readonly limits: Count<LimitHit> = {}
   readonly exports = { requests: 0, retries: 0, failed: 0 }
+  configErrors = 0
   readonly #logged = new Set<string>()
   readonly #log: (line: string) => void
 
@@ -97,7 +103,7 @@ export class StatsRecorder {
   }
 
   snapshot(): TracerStats {
-    const { scopes, spans, invalid, limits, exports } = this
-    return structuredClone({ scopes, spans, invalid, limits, exports })
+    const { scopes, spans, invalid, limits, exports, configErrors } = this
+    return structuredClone({ scopes, spans, invalid, limits, exports, configErrors })
   }
 }

@@ -1,5 +1,6 @@
 import { type BaggageConfig, type BaggagePolicy, resolveBaggagePolicy } from './baggage-policy.js'
 import { type CarrierInput, toCarrier } from './carrier.js'
+import { checkNumber, describeValue } from './config-values.js'
 import { type DestinationPolicy, type DestinationRule, normalizeRule } from './destinations.js'
 import { TracehopError } from './errors.js'
 import type { Exporter } from './export/exporter.js'
@@ -21,6 +22,8 @@ import type { Attributes } from './span-record.js'
 import { StatsRecorder, type TracerStats } from './stats.js'
 import type { TraceContext } from './trace-context.js'
 import { VERSION } from './version.js'
+
+let warnedNoExporters = false
 
 /** Where trace context is read from and written to, and who may receive it. */
 export interface PropagationConfig {
@@ -162,7 +165,9 @@ export class Tracer {
       throw new TracehopError('createTracer needs a config object')
     const { service, exporters = [] } = config
     if (typeof service !== 'string' || service.trim() === '') {
-      throw new TracehopError('config.service must be a non-empty string (it becomes service.name)')
+      throw new TracehopError(
+        `config.service must be a non-empty string (it becomes service.name), got ${describeValue(service)}`,
+      )
     }
     const p = config.propagation ?? {}
     const ingress = p.ingress ?? 'trusted'
@@ -172,12 +177,24 @@ export class Tracer {
       )
     }
     const flush = config.flush ?? {}
-    const budgetMs = flush.budgetMs
-    if (budgetMs !== undefined && !(budgetMs > 0))
-      throw new TracehopError(`flush.budgetMs must be positive, got ${String(budgetMs)}`)
+    // Undefined: the default depends on whether the response waits (see flush below).
+    const budgetMs =
+      flush.budgetMs === undefined
+        ? undefined
+        : checkNumber('flush.budgetMs', flush.budgetMs, (n) => n > 0, 'above 0 (ms)')
+    for (const key of ['windowMs', 'maxBatchSpans', 'maxQueuedSpans'] as const) {
+      if (flush[key] !== undefined) checkNumber(`flush.${key}`, flush[key], (n) => n >= 0, 'at least 0')
+    }
+    if (!Array.isArray(exporters)) {
+      throw new TracehopError(
+        `config.exporters: expected an array such as [otlp({ url })], got ${describeValue(exporters)}`,
+      )
+    }
     for (const e of exporters) {
       if (typeof e?.export !== 'function') {
-        throw new TracehopError('every entry of config.exporters must be an exporter, e.g. otlp({ url })')
+        throw new TracehopError(
+          `every entry of config.exporters must be an exporter, e.g. otlp({ url }), got ${describeValue(e)}${typeof e === 'function' ? ' (call it: otlp({ url }), not otlp)' : ''}`,
+        )
       }
     }
     const resolved: ResolvedConfig = {
@@ -207,8 +224,16 @@ export class Tracer {
     this.config = resolved
     this.#fetch = config.fetch
     // `console.warn` by default: the one line per distinct export problem.
-    const stats = new StatsRecorder(config.log ?? ((line: string) => console.warn(line)))
+    const log = config.log ?? ((line: string) => console.warn(line))
+    const stats = new StatsRecorder(log)
     this.statsRecorder = stats
+    // A silent tracer is the most common "I see no spans": said once per process.
+    if (exporters.length === 0 && !warnedNoExporters) {
+      warnedNoExporters = true
+      log(
+        `tracehop: service '${service}' has no exporters: spans are counted but sent nowhere (add exporters: [otlp({ url })])`,
+      )
+    }
     this.hooks = {
       onInvalid: (what) => stats.countInvalid(what),
       onLimit: (what) => stats.countLimit(what),

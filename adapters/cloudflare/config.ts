@@ -1,4 +1,11 @@
-import { createTracer, TracehopError, type Tracer, type TracerConfig } from '../../src/index.js'
+import {
+  createTracer,
+  type OnConfigError,
+  TracehopError,
+  type Tracer,
+  type TracerConfig,
+} from '../../src/index.js'
+import { buildOrUntraced, checkOnConfigError } from '../../src/internal.js'
 import type { StreamingMode } from '../http/streamed-body.js'
 
 /** Options of the Workers adapter, on top of the tracer's configuration. */
@@ -49,6 +56,19 @@ export interface Resolved {
 /** @internal */
 export type Resolver<Env> = (env: Env) => Resolved
 
+/**
+ * What `instrument()` and the Hono middleware do when a configuration function throws:
+ * `untraced` (default) serves requests untraced and logs the error once; `throw` fails them.
+ * An object configuration is checked when the module loads and always throws.
+ */
+export interface ConfigErrorOptions {
+  readonly onConfigError?: OnConfigError
+}
+
+function untracedResolved(tracer: Tracer): Resolved {
+  return { tracer, streaming: 'auto', route: undefined, coldStart: true }
+}
+
 function resolveOnce(config: WorkerTracerConfig): Resolved {
   if (config === null || typeof config !== 'object') {
     throw new TracehopError('the config function must return a tracer config, e.g. { service: "gateway" }')
@@ -71,17 +91,22 @@ function resolveOnce(config: WorkerTracerConfig): Resolved {
  * configuration mistake throws at module load; a function is resolved on first use of
  * each `env` object and cached in a WeakMap (no module-global per-request state).
  */
-export function createResolver<Env>(config: WorkerConfig<Env>): Resolver<Env> {
+export function createResolver<Env>(config: WorkerConfig<Env>, options?: ConfigErrorOptions): Resolver<Env> {
   if (typeof config === 'function') {
+    const mode = checkOnConfigError(options?.onConfigError)
     const byEnv = new WeakMap<object, Resolved>()
     let noEnv: Resolved | undefined
+    // A function that throws (a missing secret in `env`) must not fail every request:
+    // by default the tracer stands aside (logged once per env, counted in configErrors).
+    const resolveEnv = (env: Env): Resolved =>
+      buildOrUntraced(() => resolveOnce(config(env)), mode, untracedResolved)
     return function resolveTracer(env: Env): Resolved {
       if (env === null || (typeof env !== 'object' && typeof env !== 'function')) {
-        return (noEnv ??= resolveOnce(config(env)))
+        return (noEnv ??= resolveEnv(env))
       }
       let r = byEnv.get(env)
       if (r === undefined) {
-        r = resolveOnce(config(env))
+        r = resolveEnv(env)
         byEnv.set(env, r)
       }
       return r

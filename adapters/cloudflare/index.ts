@@ -1,7 +1,7 @@
 // tracehop/cloudflare: Workers handlers, service bindings, Workers RPC, Durable Objects and Queues.
 
 export type { StreamingMode } from '../http/streamed-body.js'
-export type { WorkerConfig, WorkerOptions, WorkerTracerConfig } from './config.js'
+export type { ConfigErrorOptions, WorkerConfig, WorkerOptions, WorkerTracerConfig } from './config.js'
 export { instrument } from './instrument.js'
 export { traceOf } from './trace-of.js'
 export type { TracedOptions } from './traced.js'

@@ -1,6 +1,6 @@
 import { TracehopError } from '../../src/index.js'
 import type { Handler } from './class-methods.js'
-import { createResolver, type WorkerConfig } from './config.js'
+import { type ConfigErrorOptions, createResolver, type WorkerConfig } from './config.js'
 import { instrumentClass } from './entrypoint.js'
 import { runFetch, runScheduled } from './handlers.js'
 import { runQueue } from './queue-consumer.js'
@@ -32,7 +32,9 @@ const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect
  * Spans are flushed through `ctx.waitUntil` after the response: nothing awaits the
  * exporter first. The handler finds its span with `traceOf(ctx)` / `traceOf(request)` /
  * `traceOf(message)`; there is no ambient context. `config` may be a function of `env`,
- * resolved once per `env` (once per isolate).
+ * resolved once per `env` (once per isolate); if it throws (a missing secret), requests
+ * are served untraced and the error is logged once and counted in `stats().configErrors`,
+ * unless `options.onConfigError` is `'throw'`.
  *
  * @example
  * import { instrument, traceOf, traced } from 'tracehop/cloudflare'
@@ -61,24 +63,29 @@ const OTHER_HANDLERS = ['email', 'tail', 'trace', 'tailStream', 'test', 'connect
  * }
  * export default instrument(Orchestrator, { service: 'orchestrator' })
  */
-// biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
-export function instrument<C extends EntrypointClass>(handler: C, config: WorkerConfig<any>): C
+export function instrument<C extends EntrypointClass>(
+  handler: C,
+  // biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
+  config: WorkerConfig<any>,
+  options?: ConfigErrorOptions,
+): C
 // biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function instrument<H extends ExportedHandlerLike<Env>, Env = any>(
   handler: H,
   config: WorkerConfig<Env>,
+  options?: ConfigErrorOptions,
 ): H
 // biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
-export function instrument(handler: object, config: WorkerConfig<any>): object {
+export function instrument(handler: object, config: WorkerConfig<any>, options?: ConfigErrorOptions): object {
   if (typeof handler === 'function') {
-    return instrumentClass(handler as EntrypointClass, createResolver(config))
+    return instrumentClass(handler as EntrypointClass, createResolver(config, options))
   }
   if (handler === null || typeof handler !== 'object') {
     throw new TracehopError(
       'instrument() wraps an exported handler ({ fetch, queue, … }) or an entrypoint class',
     )
   }
-  const resolve = createResolver(config)
+  const resolve = createResolver(config, options)
   const h = handler as ExportedHandlerLike<unknown> & Record<string, unknown>
   // A plain object: own members are copied; handlers found on a prototype (a class
   // instance) are wrapped or bound below.

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { type Scope, type Span, TracehopError, type WaitUntil } from '../../src/index.js'
 import { findSpan } from '../../src/internal.js'
-import { createResolver, type WorkerConfig } from '../cloudflare/config.js'
+import { type ConfigErrorOptions, createResolver, type WorkerConfig } from '../cloudflare/config.js'
 import { startWorkerScope } from '../cloudflare/worker-scope.js'
 import { serverSpanName, setRoute } from '../http/server-span.js'
 import { endWithBody } from '../http/streamed-body.js'
@@ -117,8 +117,9 @@ function recordCaught(span: Span, c: Context): void {
 // biome-ignore lint/suspicious/noExplicitAny: user-facing default: `env` is the user's own type (Hono and workers-types default Env to any too)
 export function tracehop<Env = any>(
   config?: HonoConfig<Env>,
+  options?: ConfigErrorOptions,
 ): MiddlewareHandler<{ Variables: TracehopVariables }> {
-  const resolve = config === undefined ? undefined : createResolver(config)
+  const resolve = config === undefined ? undefined : createResolver(config, options)
   return async function tracehopMiddleware(c, next): Promise<void> {
     const raw = c.req.raw
     const method = raw.method

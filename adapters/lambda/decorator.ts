@@ -1,5 +1,4 @@
-import type { Tracer } from '../../src/index.js'
-import { Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
+import { Invoker, type LambdaConfigInput, type LambdaOptions } from './invocation.js'
 import type { LambdaContextLike } from './types.js'
 import { runTraced } from './with-trace.js'
 
@@ -21,7 +20,7 @@ import { runTraced } from './with-trace.js'
  * export const handler = lambda.handler.bind(lambda)
  */
 export function traceLambdaHandler(
-  config: LambdaConfig | Tracer,
+  config: LambdaConfigInput,
   options?: LambdaOptions,
 ): <This, E, R, C extends LambdaContextLike>(
   method: (this: This, event: E, context: C) => Promise<R>,

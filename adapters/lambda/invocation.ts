@@ -3,6 +3,7 @@
  * event source has, and end it with a flush that is over before the Lambda deadline.
  * `withTrace`, the class-method decorator and the middy middleware all run through this.
  */
+
 import {
   type Attributes,
   type CarrierGetter,
@@ -10,13 +11,20 @@ import {
   type FlushReport,
   type Ingress,
   type InvocationResult,
+  type OnConfigError,
   type Span,
   SpanKind,
   TracehopError,
   Tracer,
   type TracerConfig,
 } from '../../src/index.js'
-import { bindSpan, parseXRay, xrayRootToTraceId } from '../../src/internal.js'
+import {
+  bindSpan,
+  buildOrUntraced,
+  checkOnConfigError,
+  parseXRay,
+  xrayRootToTraceId,
+} from '../../src/internal.js'
 import { clientContextCarrier, eventBridgeCarrier, httpEventCarrier } from './carriers.js'
 import {
   describeInvocation,
@@ -50,10 +58,20 @@ export interface LambdaOptions {
   readonly ingress?: Ingress
   /** The invocation span's name; default per event source (`POST /items/{id}`, `process my-queue`, the function name). */
   readonly name?: string
+  /**
+   * When a configuration function (`withTrace(handler, () => config)`) throws, e.g. on a
+   * missing environment variable: `untraced` (default) serves invocations untraced, logs
+   * once and counts `stats().configErrors`; `throw` rethrows at module load. An object
+   * configuration always throws when it is wrong.
+   */
+  readonly onConfigError?: OnConfigError
 }
 
 /** A tracer configuration with the Lambda options beside it. */
 export type LambdaConfig = TracerConfig & LambdaOptions
+
+/** A configuration, a tracer, or a function that builds the configuration (from `process.env`). */
+export type LambdaConfigInput = LambdaConfig | Tracer | (() => LambdaConfig)
 
 const DEFAULT_MARGIN_MS = 250
 
@@ -104,7 +122,23 @@ export class Invoker {
     readonly concurrent: boolean
   }
 
-  constructor(config: LambdaConfig | Tracer, options: LambdaOptions | undefined) {
+  constructor(input: LambdaConfigInput, options: LambdaOptions | undefined) {
+    let config: LambdaConfig | Tracer
+    let built: Tracer | undefined
+    if (typeof input === 'function') {
+      // Built now, inside the guard: a missing environment variable must not fail every
+      // invocation (module load would throw, and Lambda would retry the init each time).
+      const r = buildOrUntraced(
+        () => {
+          const c = input()
+          return { config: c as LambdaConfig | Tracer, tracer: createLambdaTracer(c) }
+        },
+        checkOnConfigError(options?.onConfigError),
+        (tracer) => ({ config: tracer, tracer }),
+      )
+      config = r.config
+      built = r.tracer
+    } else config = input
     const fromConfig: LambdaOptions = config instanceof Tracer ? {} : config
     const o: LambdaOptions = { ...fromConfig, ...options }
     const margin = o.flushMarginMs ?? DEFAULT_MARGIN_MS
@@ -115,7 +149,7 @@ export class Invoker {
       throw new TracehopError('powertools must be a Tracer from @aws-lambda-powertools/tracer')
     }
     // Resolved once, when the module loads: a bad configuration fails the deployment, not a request.
-    this.tracer = config instanceof Tracer ? config : createLambdaTracer(config)
+    this.tracer = built ?? (config instanceof Tracer ? config : createLambdaTracer(config))
     this.powertools = o.powertools
     this.marginMs = margin
     this.runType = o.runType
@@ -310,8 +344,8 @@ function linkXRayEnvironment(root: Span, concurrent: boolean): void {
   }
 }
 
-/** Waits for `promise` until `deadline` (ms since epoch) at most. Never rejects. */
-function boundedBy(promise: Promise<unknown>, deadline: number): Promise<void> {
+/** @internal Waits for `promise` until `deadline` (ms since epoch) at most. Never rejects. */
+export function boundedBy(promise: Promise<unknown>, deadline: number): Promise<void> {
   const wait = deadline - Date.now()
   if (wait === Number.POSITIVE_INFINITY) return promise.then(noop, noop)
   if (!(wait > 0)) return Promise.resolve()

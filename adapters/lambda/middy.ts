@@ -1,5 +1,4 @@
-import type { Tracer } from '../../src/index.js'
-import { Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
+import { Invoker, type LambdaConfigInput, type LambdaOptions } from './invocation.js'
 import { invocations } from './state.js'
 import type { MiddyMiddlewareLike, MiddyRequestLike } from './types.js'
 
@@ -17,10 +16,7 @@ import type { MiddyMiddlewareLike, MiddyRequestLike } from './types.js'
  * export const handler = middy(async (event, context) => traceOf(context).child('work', () => work(event)))
  *   .use(tracehopMiddleware({ service: 'retrieval', exporters: [otlp({ url: process.env.OTLP_URL! })] }))
  */
-export function tracehopMiddleware(
-  config: LambdaConfig | Tracer,
-  options?: LambdaOptions,
-): MiddyMiddlewareLike {
+export function tracehopMiddleware(config: LambdaConfigInput, options?: LambdaOptions): MiddyMiddlewareLike {
   const invoker = new Invoker(config, options)
   return {
     before: function tracehopBefore(request: MiddyRequestLike): void {

@@ -1,7 +1,14 @@
-import type { Span, Tracer } from '../../src/index.js'
+import type { Span } from '../../src/index.js'
 import { findSpan, spanOf } from '../../src/internal.js'
-import { Invoker, type LambdaConfig, type LambdaOptions } from './invocation.js'
+import { boundedBy, Invoker, type LambdaConfigInput, type LambdaOptions } from './invocation.js'
 import { recordSpan } from './records.js'
+import {
+  copyStreamingMarks,
+  isResponseStream,
+  type ResponseStreamLike,
+  type StreamingHandler,
+  watchResponseStream,
+} from './response-stream.js'
 import { recordEntries } from './state.js'
 import type { LambdaContextLike } from './types.js'
 
@@ -28,13 +35,79 @@ const TRACE_OF_HINT =
  */
 export function withTrace<E, R, C extends LambdaContextLike = LambdaContextLike>(
   handler: (event: E, context: C) => R | Promise<R>,
-  config: LambdaConfig | Tracer,
+  config: LambdaConfigInput,
   options?: LambdaOptions,
-): (event: E, context: C) => Promise<R> {
+): (event: E, context: C) => Promise<R>
+/**
+ * A streaming handler (`awslambda.streamifyResponse`, or {@link streamifyResponse}): the
+ * invocation span stays open until the response stream has finished, failed or been
+ * aborted, records `http.response.body.size` and the first byte (event
+ * `http.response.body.first_byte`, `tracehop.response.first_byte_ms`), takes its status
+ * from `HttpResponseStream.from(stream, { statusCode })`, and the flush runs after the
+ * stream ends and before the invocation completes, within the same budget.
+ *
+ * @example
+ * export const handler = awslambda.streamifyResponse(withTrace(async (event, responseStream, context) => {
+ *   await pipeline(answer(event, traceOf(context)), responseStream)
+ * }, { service: 'chat', exporters: [otlp({ url: process.env.OTLP_URL! })] }))
+ */
+export function withTrace<E, C extends LambdaContextLike = LambdaContextLike>(
+  handler: StreamingHandler<E, C>,
+  config: LambdaConfigInput,
+  options?: LambdaOptions,
+): StreamingHandler<E, C>
+export function withTrace(
+  // biome-ignore lint/suspicious/noExplicitAny: the signature behind the overloads: `second`/`third` are the context or the response stream, told apart at run time
+  handler: (event: unknown, second: any, third?: any) => unknown,
+  config: LambdaConfigInput,
+  options?: LambdaOptions,
+  // biome-ignore lint/suspicious/noExplicitAny: the signature behind the overloads: `second`/`third` are the context or the response stream, told apart at run time
+): (event: unknown, second: any, third?: any) => Promise<unknown> {
   const invoker = new Invoker(config, options)
-  return function tracedLambdaHandler(this: unknown, event: E, context: C): Promise<R> {
-    return runTraced(invoker, handler, this, event, context)
+  // biome-ignore lint/suspicious/noExplicitAny: the signature behind the overloads: `second`/`third` are the context or the response stream, told apart at run time
+  const traced = function tracedLambdaHandler(this: unknown, event: unknown, second: any, third?: any) {
+    // The runtime calls a streaming handler as (event, responseStream, context).
+    if (isResponseStream(second) && third !== null && typeof third === 'object') {
+      return runStreaming(invoker, handler as StreamingHandler, this, event, second, third)
+    }
+    return runTraced(invoker, handler, this, event, second)
   }
+  // Wrapped after streamifyResponse: the runtime must still see a streaming handler.
+  copyStreamingMarks(handler, traced)
+  return traced
+}
+
+/**
+ * @internal Runs one streaming invocation: the span ends when the response stream does
+ * (bounded so the flush still fits before the deadline), then the flush, then the
+ * handler's promise settles and the runtime completes the invocation.
+ */
+export async function runStreaming<E, C extends LambdaContextLike>(
+  invoker: Invoker,
+  handler: StreamingHandler<E, C>,
+  self: unknown,
+  event: E,
+  responseStream: ResponseStreamLike,
+  context: C,
+): Promise<void> {
+  const invocation = invoker.begin(event, context)
+  const watched = watchResponseStream(responseStream, invocation.scope.root, Date.now())
+  try {
+    await handler.call(self, event, responseStream, context)
+  } catch (error) {
+    // The runtime ends the stream with the error trailers once we rethrow: flush first.
+    watched.recordSoFar()
+    await invoker.finish(invocation, statusResult(watched.status()), error, true)
+    throw error
+  }
+  // A handler may resolve before its pipeline has drained: the span covers the whole body.
+  await boundedBy(watched.settled, invocation.hardDeadline - invocation.flushBudgetMs)
+  watched.recordSoFar()
+  await invoker.finish(invocation, statusResult(watched.status()), undefined, false)
+}
+
+function statusResult(status: number | undefined): { statusCode: number } | undefined {
+  return status === undefined ? undefined : { statusCode: status }
 }
 
 /**

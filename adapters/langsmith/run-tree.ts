@@ -91,7 +91,7 @@ export function runTree(span: Span, options?: RunTreeOptions): RunTree {
   const config: RunTreeConfig = {
     name: span.name,
     id: span.runId,
-    trace_id: scope.runTraceId,
+    trace_id: span.runTraceId,
     dotted_order: span.dottedOrder,
     start_time: span.startTime,
     run_type: typeof runType === 'string' ? runType : 'chain',

@@ -11,8 +11,7 @@ import {
   type SpanKind,
   StatusCode,
 } from '../../src/index.js'
-import type { StatsRecorder } from '../../src/internal.js'
-import { inject } from '../../src/internal.js'
+import { inject, type StatsRecorder } from '../../src/internal.js'
 import type { JsonRpcId, JsonRpcMessage } from './transport.js'
 
 /** A JSON object; the few fields read here are named so they read as properties. */

@@ -1,12 +1,13 @@
 import {
   createTracer,
   type Ingress,
+  type OnConfigError,
   type Span,
   Tracer,
   type TracerConfig,
   type WaitUntil,
 } from '../../src/index.js'
-import { spanOf } from '../../src/internal.js'
+import { buildOrUntraced, checkOnConfigError, spanOf } from '../../src/internal.js'
 import { startServerScope } from '../http/server-span.js'
 import { endWithBody } from '../http/streamed-body.js'
 import { findWaitUntil } from './wait-until.js'
@@ -34,6 +35,13 @@ export interface WithTraceOptions {
    * export const GET = withTrace(handler, config, { route: '/api/chat/[id]', after })
    */
   readonly after?: (task: Promise<unknown>) => void
+  /**
+   * When a configuration function (`withTrace(handler, () => config)`) throws, e.g. on a
+   * missing environment variable: `untraced` (default) serves requests untraced, logs once
+   * and counts `stats().configErrors`; `throw` fails the requests. An object configuration
+   * always throws when the module loads.
+   */
+  readonly onConfigError?: OnConfigError
 }
 
 const TRACE_OF_HINT =
@@ -59,11 +67,23 @@ const TRACE_OF_HINT =
  */
 export function withTrace<Req extends Request, A extends unknown[], R>(
   handler: (request: Req, ...rest: A) => R | Promise<R>,
-  config: TracerConfig | Tracer,
+  config: TracerConfig | Tracer | (() => TracerConfig),
   options?: WithTraceOptions,
 ): (request: Req, ...rest: A) => Promise<R> {
-  // Resolved once, when the module is loaded: a bad configuration fails the build, not a request.
-  const tracer = config instanceof Tracer ? config : createTracer(config)
+  // An object is resolved once, when the module is loaded: a bad configuration fails the
+  // build, not a request. A function is resolved at the first request, guarded: one that
+  // throws (a missing variable) serves requests untraced unless onConfigError is 'throw'.
+  let tracer: Tracer | undefined
+  let resolveTracer: (() => Tracer) | undefined
+  if (typeof config === 'function') {
+    const mode = checkOnConfigError(options?.onConfigError)
+    resolveTracer = () =>
+      buildOrUntraced(
+        () => createTracer(config()),
+        mode,
+        (t) => t,
+      )
+  } else tracer = config instanceof Tracer ? config : createTracer(config)
   const route = options?.route
   const runType = options?.runType
   const ingress = options?.ingress
@@ -74,6 +94,8 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
     )
   }
   return async function tracedVercelHandler(request: Req, ...rest: A): Promise<R> {
+    // Not cached when it throws under 'throw': the next request tries again.
+    tracer ??= resolveTracer!()
     const waitUntil = (after !== undefined ? afterAsWaitUntil(after) : undefined) ?? findWaitUntil(rest[0])
     const method = request.method
     const scope = startServerScope(tracer, request, {

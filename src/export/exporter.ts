@@ -14,6 +14,13 @@ export type DropReason =
   | 'invalid'
   | 'encode'
 
+/** Spans dropped for one reason. */
+export interface DropCount {
+  readonly reason: DropReason
+  readonly count: number
+  readonly detail?: string
+}
+
 /** The outcome of one `export()`: every span is either exported or dropped with a reason. */
 export interface ExportResult {
   readonly exported: number
@@ -21,8 +28,23 @@ export interface ExportResult {
   readonly reason?: DropReason
   /** Human-readable detail for the one log line a dropped batch gets. */
   readonly detail?: string
-  /** Attempts made (1 = no retry). */
+  /**
+   * Drops by reason, when one export dropped spans for several (a request that timed out,
+   * others never attempted): the counts add up to `dropped`. Without it, all `dropped`
+   * count under `reason`.
+   */
+  readonly drops?: readonly DropCount[]
+  /** HTTP requests started, retries included (0: none; 1: one request, no retry). */
   readonly attempts: number
+}
+
+/**
+ * Told about every HTTP request as it starts, so `stats().exports` counts what the
+ * receiver sees: `retry` is true for a repeat of a request that failed, false for a first
+ * attempt (a batch split into several requests makes several first attempts).
+ */
+export interface ExportMeter {
+  onRequest(retry: boolean): void
 }
 
 /**
@@ -34,5 +56,6 @@ export interface ExportResult {
  */
 export interface Exporter {
   readonly name: string
-  export(batch: ExportBatch, deadline: number): Promise<ExportResult>
+  /** `meter`, when given, is told of each request as it starts (exporters that make none ignore it). */
+  export(batch: ExportBatch, deadline: number, meter?: ExportMeter): Promise<ExportResult>
 }

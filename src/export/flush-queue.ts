@@ -1,6 +1,6 @@
 import type { ExportBatch, Resource, SpanRecord } from '../span-record.js'
 import type { StatsRecorder } from '../stats.js'
-import type { DropReason, Exporter, ExportResult } from './exporter.js'
+import type { DropReason, Exporter, ExportMeter, ExportResult } from './exporter.js'
 
 export interface FlushQueueOptions {
   /**
@@ -49,6 +49,8 @@ interface Batch {
   readonly outcomes: (DropReason | undefined | typeof PENDING)[]
   /** Resolvers of the scopes waiting for it, each created in that scope's own invocation. */
   readonly waiting: ((outcomes: Outcomes) => void)[]
+  /** Per exporter, once sent: whether it reported its requests through the meter. */
+  readonly metered: boolean[]
 }
 
 /**
@@ -169,6 +171,7 @@ export class FlushQueue {
       state: 'open',
       outcomes: this.#exporters.map(() => PENDING),
       waiting: [],
+      metered: this.#exporters.map(() => false),
     }
     this.#unsettled.add(batch)
     if (!alone) this.#open = batch
@@ -184,17 +187,31 @@ export class FlushQueue {
     const deadline = batch.deadline
     // Exporters stop a little before the cut, so a well-behaved one reports its own outcome.
     const exportDeadline = deadline - Math.min(SETTLE_MARGIN_MS, Math.max(0, deadline - Date.now()) / 10)
+    const counts = this.#stats.exports
     this.#exporters.forEach((exporter, i) => {
-      this.#stats.exports.requests++
-      new Promise<ExportResult>((resolve) => resolve(exporter.export(record, exportDeadline))).then(
-        (result) => this.#settle(batch, i, result, undefined),
-        (err: unknown) => this.#settle(batch, i, undefined, err),
+      // Requests are counted as they start, so the counts match what the receiver saw.
+      const meter: ExportMeter = {
+        onRequest(retry: boolean): void {
+          batch.metered[i] = true
+          counts.requests++
+          if (retry) counts.retries++
+        },
+      }
+      new Promise<ExportResult>((resolve) => resolve(exporter.export(record, exportDeadline, meter))).then(
+        (result) => this.#settle(batch, i, result, undefined, batch.metered[i] === true),
+        (err: unknown) => this.#settle(batch, i, undefined, err, batch.metered[i] === true),
       )
     })
   }
 
   /** Accounts for one exporter's outcome, unless the batch was cut first. */
-  #settle(batch: Batch, i: number, result: ExportResult | undefined, thrown: unknown): void {
+  #settle(
+    batch: Batch,
+    i: number,
+    result: ExportResult | undefined,
+    thrown: unknown,
+    metered: boolean,
+  ): void {
     if (batch.outcomes[i] !== PENDING) return
     const exporter = this.#exporters[i]!
     const stats = this.#stats
@@ -204,11 +221,24 @@ export class FlushQueue {
     let reason: DropReason = 'encode'
     let detail: string
     if (result !== undefined) {
-      stats.exports.retries += Math.max(0, result.attempts - 1)
+      if (!metered) {
+        // An exporter that does not report its requests: its attempts stand for them.
+        stats.exports.requests += result.attempts
+        stats.exports.retries += Math.max(0, result.attempts - 1)
+      }
       stats.spans.exported += exported = result.exported
       dropped = result.dropped
       reason = result.reason ?? 'network'
       detail = result.detail ? `: ${result.detail}` : ''
+      if (dropped > 0 && result.drops !== undefined && result.drops.length > 0) {
+        // Drops by reason (never attempted: budget; sent, unanswered: timeout).
+        stats.exports.failed++
+        for (const d of result.drops)
+          stats.countDropped(d.reason, d.count, exporter.name + (d.detail ? `: ${d.detail}` : ''))
+        batch.outcomes[i] = exported > 0 ? undefined : reason
+        if (batch.outcomes.every((o) => o !== PENDING)) this.#finish(batch)
+        return
+      }
     } else {
       // Exporters must not throw; one that does still cannot reach the user's handler.
       detail = ` threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`
@@ -230,7 +260,11 @@ export class FlushQueue {
     this.#exporters.forEach((exporter, i) => {
       if (batch.outcomes[i] !== PENDING) return
       batch.outcomes[i] = reason
-      if (sent) this.#stats.exports.failed++
+      if (sent) {
+        this.#stats.exports.failed++
+        // An exporter that reports no requests and never settled: its one call was a request.
+        if (batch.metered[i] !== true) this.#stats.exports.requests++
+      }
       const detail =
         reason === 'no-wait-until'
           ? 'no waitUntil: the invocation ended before its export did'

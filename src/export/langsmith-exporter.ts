@@ -5,15 +5,19 @@
  * where multipart is not available. Spans are finished, so each run is sent once, complete:
  * no patch.
  */
+import { checkNumber, describeValue, isLoopback, requireHttpUrl } from '../config-values.js'
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
 import { VERSION } from '../version.js'
-import type { DropReason, Exporter, ExportResult } from './exporter.js'
+import type { DropReason, Exporter, ExportMeter, ExportResult } from './exporter.js'
 import { type LangSmithRun, spanToRun, validateRun } from './langsmith-runs.js'
 import { type FetchLike, sendWithRetry } from './retry.js'
 
 export interface LangSmithExporterOptions {
-  /** `x-api-key`; omit only for a local receiver that needs none. */
+  /**
+   * `x-api-key`. Required (creating the exporter throws without it) unless `apiUrl` is a
+   * loopback address: `tracehop dev` and local receivers need none.
+   */
   readonly apiKey?: string
   /** Default `https://api.smith.langchain.com`. */
   readonly apiUrl?: string
@@ -24,6 +28,8 @@ export interface LangSmithExporterOptions {
   readonly fetch?: FetchLike
   /** Timeout per attempt (ms); the flush deadline still bounds the whole export. Default 10 000. */
   readonly timeoutMs?: number
+  /** Requests in flight at once when a batch needs several (100 runs each). Default 5, as the SDK's Client. */
+  readonly concurrency?: number
 }
 
 export const DEFAULT_LANGSMITH_API_URL = 'https://api.smith.langchain.com'
@@ -38,6 +44,8 @@ interface IngestConfig {
 // DEFAULT_UNCOMPRESSED_BATCH_SIZE_LIMIT_BYTES, DEFAULT_BATCH_SIZE_LIMIT).
 const DEFAULTS: IngestConfig = { multipart: true, maxBytes: 24 * 1024 * 1024, maxRuns: 100 }
 const INFO_TIMEOUT_MS = 2_000
+// lib/client.js `traceBatchConcurrency`.
+const DEFAULT_CONCURRENCY = 5
 // Multipart is not there (older self-hosted servers, proxies): use /runs/batch.
 const NO_MULTIPART: ReadonlySet<number> = new Set([404, 405, 415])
 const PART_FIELDS = ['inputs', 'outputs', 'events', 'extra', 'error'] as const
@@ -104,19 +112,34 @@ function randomBoundary(): string {
  * })
  */
 export function langsmith(options: LangSmithExporterOptions = {}): Exporter {
+  if (options === null || typeof options !== 'object') {
+    throw new TracehopError(`langsmith() takes options such as { apiKey }, got ${describeValue(options)}`)
+  }
+  const endpoint = requireHttpUrl(
+    'langsmith.apiUrl',
+    options.apiUrl ?? DEFAULT_LANGSMITH_API_URL,
+    DEFAULT_LANGSMITH_API_URL,
+  )
   let apiUrl = options.apiUrl ?? DEFAULT_LANGSMITH_API_URL
   while (apiUrl.endsWith('/')) apiUrl = apiUrl.slice(0, -1)
-  try {
-    new URL(apiUrl)
-  } catch {
+  if (options.apiKey !== undefined && typeof options.apiKey !== 'string') {
+    throw new TracehopError(`langsmith.apiKey: expected a string, got ${describeValue(options.apiKey)}`)
+  }
+  // LangSmith answers 401 to every request without a key: say so now, not per dropped batch.
+  // A loopback endpoint (`tracehop dev`, a local receiver) needs none.
+  if (!options.apiKey && !isLoopback(endpoint)) {
     throw new TracehopError(
-      `langsmith.apiUrl must be an absolute URL such as ${DEFAULT_LANGSMITH_API_URL}, got ${JSON.stringify(apiUrl)}`,
+      `langsmith.apiKey is ${options.apiKey === '' ? 'empty' : 'missing'}: LangSmith at ${endpoint.origin} rejects runs without one. Pass langsmith({ apiKey: env.LANGSMITH_API_KEY }) (only a loopback apiUrl such as http://127.0.0.1:1984 needs none).`,
     )
+  }
+  for (const key of ['timeoutMs', 'concurrency'] as const) {
+    if (options[key] !== undefined) checkNumber(`langsmith.${key}`, options[key], (n) => n >= 1, 'at least 1')
   }
   const headers: Record<string, string> = { 'User-Agent': `tracehop/${VERSION}` }
   if (options.apiKey) headers['x-api-key'] = options.apiKey
   if (options.workspaceId) headers['x-tenant-id'] = options.workspaceId
   const fetchFn = options.fetch ?? platformFetch
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   const timeout = options.timeoutMs !== undefined ? { attemptTimeoutMs: options.timeoutMs } : {}
   let info: Promise<IngestConfig> | undefined
   let multipartOff = false
@@ -141,25 +164,24 @@ export function langsmith(options: LangSmithExporterOptions = {}): Exporter {
   }
 
   async function send(
-    runs: readonly LangSmithRun[],
-    parts: readonly Uint8Array[],
-    size: number,
-    boundary: string,
+    c: Chunk,
     cfg: IngestConfig,
     deadline: number,
+    meter: ExportMeter | undefined,
   ): Promise<{ ok: boolean; attempts: number; reason?: DropReason; detail?: string }> {
     let attempts = 0
+    const metered = meter ? { meter } : {}
     if (cfg.multipart && !multipartOff) {
-      const end = encoder.encode(`--${boundary}--\r\n`)
-      const body = concat([...parts, end], size + end.length)
+      const end = encoder.encode(`--${c.boundary}--\r\n`)
+      const body = concat([...c.parts, end], c.size + end.length)
       const r = await sendWithRetry(
         `${apiUrl}/runs/multipart`,
         {
           method: 'POST',
-          headers: { ...headers, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+          headers: { ...headers, 'Content-Type': `multipart/form-data; boundary=${c.boundary}` },
           body: body as BodyInit,
         },
-        { fetch: fetchFn, deadline, ...timeout },
+        { fetch: fetchFn, deadline, ...timeout, ...metered },
       )
       if (r.ok || r.status === undefined || !NO_MULTIPART.has(r.status)) return r
       multipartOff = true
@@ -170,84 +192,112 @@ export function langsmith(options: LangSmithExporterOptions = {}): Exporter {
       {
         method: 'POST',
         headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ post: runs, patch: [] }),
+        body: JSON.stringify({ post: c.runs, patch: [] }),
       },
-      { fetch: fetchFn, deadline, ...timeout },
+      { fetch: fetchFn, deadline, ...timeout, ...metered },
     )
     return { ...r, attempts: attempts + r.attempts }
   }
 
   return {
     name: 'langsmith',
-    async export(batch: ExportBatch, deadline: number): Promise<ExportResult> {
+    async export(batch: ExportBatch, deadline: number, meter?: ExportMeter): Promise<ExportResult> {
       const n = batch.spans.length
       if (n === 0) return { exported: 0, dropped: 0, attempts: 0 }
+      const tally = new DropTally()
       let exported = 0
-      let dropped = 0
       let attempts = 0
-      let reason: DropReason | undefined
-      let detail: string | undefined
+      const runs: LangSmithRun[] = []
+      let chunks: Chunk[] = []
       try {
-        const runs: LangSmithRun[] = []
         for (const span of batch.spans) {
           const run = spanToRun(span, batch.resource, options.project)
           const why = validateRun(run)
           if (why === undefined) runs.push(run)
-          else {
-            dropped++
-            reason ??= 'invalid'
-            detail ??= `run ${run.id} (${span.name}): ${why}`
-          }
+          else tally.add('invalid', 1, `run ${run.id} (${span.name}): ${why}`)
         }
         if (runs.length > 0) {
-          const cfg = await (info ??= loadInfo(deadline))
-          const boundary = randomBoundary()
-          // Requests within the server's limits: at most maxRuns runs and maxBytes each.
-          let chunkRuns: LangSmithRun[] = []
-          let chunkParts: Uint8Array[] = []
-          let chunkSize = 0
-          const flush = async (): Promise<void> => {
-            if (chunkRuns.length === 0) return
-            const r = await send(chunkRuns, chunkParts, chunkSize, boundary, cfg, deadline)
+          // /info may take at most a quarter of the budget left: the runs need the rest.
+          const cfg = await (info ??= loadInfo(Date.now() + (deadline - Date.now()) / 4))
+          chunks = toChunks(runs, cfg, randomBoundary())
+          const sendChunk = async (c: Chunk): Promise<void> => {
+            const r = await send(c, cfg, deadline, meter)
             attempts += r.attempts
-            if (r.ok) exported += chunkRuns.length
-            else {
-              dropped += chunkRuns.length
-              // A failed send says more than an invalid run did.
-              if (reason === undefined || reason === 'invalid') {
-                reason = r.reason ?? 'network'
-                detail = r.detail
-              }
-            }
-            chunkRuns = []
-            chunkParts = []
-            chunkSize = 0
+            if (r.ok) exported += c.runs.length
+            // A chunk the budget left no time for was never attempted: `budget`, not its neighbours' reason.
+            else tally.add(r.reason ?? 'network', c.runs.length, r.detail)
           }
-          for (const run of runs) {
-            const parts = runParts(run, boundary)
-            let size = 0
-            for (const p of parts) size += p.length
-            if (chunkRuns.length >= cfg.maxRuns || (chunkRuns.length > 0 && chunkSize + size > cfg.maxBytes))
-              await flush()
-            chunkRuns.push(run)
-            for (const p of parts) chunkParts.push(p)
-            chunkSize += size
+          // Like the SDK's Client (traceBatchConcurrency 5): a few requests at once, so one
+          // slow response does not leave the other chunks waiting past the budget.
+          let next = 0
+          const worker = async (): Promise<void> => {
+            while (next < chunks.length) await sendChunk(chunks[next++]!)
           }
-          await flush()
+          await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker))
         }
       } catch (err) {
-        // Serializing a run failed (e.g. a value JSON cannot encode): nothing more was sent.
-        dropped = n - exported
-        reason = 'encode'
-        detail = err instanceof Error ? err.message : String(err)
+        // Serializing a run failed (e.g. a value JSON cannot encode): runs not yet settled are dropped.
+        const settled = tally.dropped + exported
+        tally.add('encode', n - settled, err instanceof Error ? err.message : String(err))
       }
-      return {
-        exported,
-        dropped,
-        attempts,
-        ...(reason !== undefined ? { reason } : {}),
-        ...(detail !== undefined ? { detail } : {}),
-      }
+      return { exported, attempts, ...tally.result() }
     },
+  }
+}
+
+interface Chunk {
+  readonly runs: LangSmithRun[]
+  readonly parts: Uint8Array[]
+  size: number
+  readonly boundary: string
+}
+
+/** Requests within the server's limits: at most `maxRuns` runs and `maxBytes` each. */
+function toChunks(runs: readonly LangSmithRun[], cfg: IngestConfig, boundary: string): Chunk[] {
+  const chunks: Chunk[] = []
+  let c: Chunk | undefined
+  for (const run of runs) {
+    const parts = runParts(run, boundary)
+    let size = 0
+    for (const p of parts) size += p.length
+    if (
+      c === undefined ||
+      c.runs.length >= cfg.maxRuns ||
+      (c.runs.length > 0 && c.size + size > cfg.maxBytes)
+    ) {
+      c = { runs: [], parts: [], size: 0, boundary }
+      chunks.push(c)
+    }
+    c.runs.push(run)
+    for (const p of parts) c.parts.push(p)
+    c.size += size
+  }
+  return chunks
+}
+
+/** Dropped spans by reason, in the order the reasons first came up. */
+class DropTally {
+  readonly #drops: { reason: DropReason; count: number; detail?: string }[] = []
+  dropped = 0
+
+  add(reason: DropReason, count: number, detail: string | undefined): void {
+    if (!(count > 0)) return
+    this.dropped += count
+    const d = this.#drops.find((x) => x.reason === reason)
+    if (d) d.count += count
+    else this.#drops.push(detail === undefined ? { reason, count } : { reason, count, detail })
+  }
+
+  result(): Pick<ExportResult, 'dropped' | 'reason' | 'detail' | 'drops'> {
+    const drops = this.#drops
+    if (drops.length === 0) return { dropped: 0 }
+    // The headline reason: a failed send says more than an invalid run did.
+    const main = drops.find((d) => d.reason !== 'invalid') ?? drops[0]!
+    return {
+      dropped: this.dropped,
+      reason: main.reason,
+      ...(main.detail !== undefined && { detail: main.detail }),
+      ...(drops.length > 1 && { drops }),
+    }
   }
 }

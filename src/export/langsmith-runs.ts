@@ -203,6 +203,12 @@ export function spanToRun(span: SpanRecord, resource: Resource, project?: string
   const metadata: Record<string, unknown> = { ...span.langsmithMetadata }
   const service = resource.attributes['service.name']
   if (service !== undefined) metadata['service.name'] = service
+  const continues = span.langsmithContinues
+  if (continues !== undefined) {
+    // A new LangSmith trace at the depth limit: where the run would have been.
+    metadata['tracehop.continues_run_id'] = continues.runId
+    metadata['tracehop.continues_trace_id'] = continues.traceId
+  }
   for (const k in a) {
     const v = a[k]
     if (v === undefined || CONSUMED.has(k)) continue

@@ -2,9 +2,10 @@
  * OTLP/HTTP trace exporter (OTLP spec, "OTLP/HTTP"): one POST per batch to a collector or
  * any OTLP backend, including LangSmith's OpenTelemetry endpoint.
  */
+import { checkNumber, describeValue, requireHttpUrl } from '../config-values.js'
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
-import type { Exporter, ExportResult } from './exporter.js'
+import type { Exporter, ExportMeter, ExportResult } from './exporter.js'
 import { encodeOtlpJson } from './otlp-json.js'
 import { encodeOtlpProto } from './otlp-proto.js'
 import { type FetchLike, sendWithRetry } from './retry.js'
@@ -108,14 +109,15 @@ export function rejectedSpans(body: Uint8Array, contentType: string | null): num
  * })
  */
 export function otlp(options: OtlpExporterOptions): Exporter {
-  const { url, encoding = 'protobuf' } = options
-  try {
-    new URL(url)
-  } catch {
+  if (options === null || typeof options !== 'object') {
     throw new TracehopError(
-      `otlp.url must be an absolute URL such as http://127.0.0.1:4318/v1/traces, got ${JSON.stringify(url)}`,
+      `otlp() needs options such as { url: 'http://127.0.0.1:4318/v1/traces' }, got ${describeValue(options)}`,
     )
   }
+  const { url, encoding = 'protobuf' } = options
+  requireHttpUrl('otlp.url', url, 'http://127.0.0.1:4318/v1/traces')
+  if (options.timeoutMs !== undefined)
+    checkNumber('otlp.timeoutMs', options.timeoutMs, (n) => n > 0, 'above 0 (ms)')
   if (encoding !== 'json' && encoding !== 'protobuf') {
     throw new TracehopError(`otlp.encoding must be 'protobuf' or 'json', got ${JSON.stringify(encoding)}`)
   }
@@ -136,7 +138,7 @@ export function otlp(options: OtlpExporterOptions): Exporter {
   }
   return {
     name: 'otlp',
-    async export(batch: ExportBatch, deadline: number): Promise<ExportResult> {
+    async export(batch: ExportBatch, deadline: number, meter?: ExportMeter): Promise<ExportResult> {
       const n = batch.spans.length
       if (n === 0) return { exported: 0, dropped: 0, attempts: 0 }
       let body: string | Uint8Array
@@ -149,7 +151,7 @@ export function otlp(options: OtlpExporterOptions): Exporter {
       const r = await sendWithRetry(
         url,
         { method: 'POST', headers, body: body as BodyInit },
-        { ...retry, deadline },
+        { ...retry, deadline, ...(meter && { meter }) },
       )
       const attempts = r.attempts
       if (!r.ok) {

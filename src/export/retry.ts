@@ -4,7 +4,7 @@
  * exponentially with full jitter, and `Retry-After` is honoured when it fits the budget.
  * It never throws: the outcome says what happened and why.
  */
-import type { DropReason } from './exporter.js'
+import type { DropReason, ExportMeter } from './exporter.js'
 
 /** The shape of `fetch` the exporters need; any WHATWG fetch fits. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -25,6 +25,8 @@ export interface RetryOptions {
   readonly maxDelayMs?: number
   /** Source of jitter in [0, 1); `Math.random` unless a test pins it. */
   readonly random?: () => number
+  /** Told as each attempt starts (`retry`: not the first), for `stats().exports`. */
+  readonly meter?: ExportMeter
 }
 
 export interface SendResult {
@@ -93,6 +95,7 @@ export async function sendWithRetry(url: string, init: RequestInit, opts: RetryO
     baseDelayMs = 100,
     maxDelayMs = 2_000,
     random = Math.random,
+    meter,
   } = opts
   let attempts = 0
   let status: number | undefined
@@ -103,6 +106,7 @@ export async function sendWithRetry(url: string, init: RequestInit, opts: RetryO
       const remaining = deadline - Date.now()
       if (remaining < MIN_ATTEMPT_MS) break
       attempts++
+      meter?.onRequest(attempts > 1)
       const limit = Math.min(remaining, attemptTimeoutMs)
       const controller = new AbortController()
       let timer: ReturnType<typeof setTimeout> | undefined

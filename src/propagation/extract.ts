@@ -30,8 +30,9 @@ const BLANK_LIST = /^[ \t,]*$/
 
 /**
  * Reads a carrier. Precedence when several formats are present:
- * 1. W3C `traceparent` (a `langsmith-trace` with the same trace id is attached to it; one
- *    with another trace id is ignored and counted as `mismatch`);
+ * 1. W3C `traceparent` (a `langsmith-trace` consistent with it is attached to it: the same
+ *    trace id, or a last run whose span id is the `traceparent`'s parent id; any other is
+ *    ignored and counted as `mismatch`);
  * 2. `langsmith-trace` alone (its sampling is decided here, from its trace id);
  * 3. X-Ray with both `Parent` and `Sampled`; a Root-only X-Ray header is correlation only.
  * Malformed input never throws: it is counted through `onInvalid` and ignored; baggage
@@ -91,7 +92,11 @@ export function extract(
         else if (rawState.length > TRACESTATE_MAX_INPUT || !BLANK_LIST.test(rawState)) onInvalid('tracestate')
       }
       if (langsmith !== undefined) {
-        if (uuidToHex(langsmith.traceId) === tp.traceId) parent.langsmith = langsmith
+        // Consistent with the W3C parent: the same trace, or the very span it names (a run
+        // id's last 16 hex digits are its span id). The second is a LangSmith trace started
+        // by a service that continued a W3C-only caller's trace.
+        if (uuidToHex(langsmith.traceId) === tp.traceId || spanIdFromRunId(langsmith.runId) === tp.spanId)
+          parent.langsmith = langsmith
         else onInvalid('mismatch')
       }
     }

@@ -187,6 +187,11 @@ export function formatDottedOrderStamp(timeMs: number): string {
  * (stamp of `timeMs` + `runId`); just the segment for a root run (no or empty parent).
  * `timeMs` should already be clamped with {@link clampChildStartTime}.
  *
+ * At the depth limit ({@link LANGSMITH_TRACE_MAX_SEGMENTS}, a parent that already has
+ * 1,000 segments) the run starts a new LangSmith trace, as the SDKs' `reroot` does (its
+ * dotted order is its own segment, its trace id its own id): tracehop never writes a
+ * `langsmith-trace` it would refuse to read. The W3C trace is unchanged.
+ *
  * @example
  * ```ts
  * childDottedOrder(undefined, t, id) // `${formatDottedOrderStamp(t)}${id}`
@@ -199,7 +204,24 @@ export function childDottedOrder(
   runId: string,
 ): string {
   const segment = formatDottedOrderStamp(timeMs) + runId
-  return parentDottedOrder ? `${parentDottedOrder}.${segment}` : segment
+  if (!parentDottedOrder || dottedOrderDepth(parentDottedOrder) >= LANGSMITH_TRACE_MAX_SEGMENTS)
+    return segment
+  return `${parentDottedOrder}.${segment}`
+}
+
+/**
+ * Segments in a dotted order this library wrote or parsed (every segment is 58 characters).
+ *
+ * @example
+ * dottedOrderDepth(`${a}.${b}`) // 2
+ */
+export function dottedOrderDepth(dottedOrder: string): number {
+  return Math.ceil((dottedOrder.length + 1) / (SEGMENT_LENGTH + 1))
+}
+
+/** The trace id of a dotted order: its first segment's run id. */
+export function dottedOrderTraceId(dottedOrder: string): string {
+  return dottedOrder.slice(STAMP_LENGTH, SEGMENT_LENGTH)
 }
 
 /**

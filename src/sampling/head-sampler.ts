@@ -1,3 +1,4 @@
+import { checkNumber } from '../config-values.js'
 import { TracehopError } from '../errors.js'
 import {
   deleteTracestateMember,
@@ -40,10 +41,7 @@ export interface ResolvedSampling {
 }
 
 export function resolveSampling(config: SamplingConfig | undefined): ResolvedSampling {
-  const ratio = config?.ratio ?? 1
-  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) {
-    throw new TracehopError(`sampling.ratio must be within [0, 1], got ${String(ratio)}`)
-  }
+  const ratio = checkNumber('sampling.ratio', config?.ratio ?? 1, (n) => n >= 0 && n <= 1, 'within [0, 1]')
   const algorithm = config?.algorithm ?? 'opentelemetry'
   if (algorithm !== 'opentelemetry' && typeof (algorithm as SamplingRule).sampled !== 'function') {
     throw new TracehopError(

@@ -2,6 +2,7 @@
 // test/support/readable-span.ts to build the OpenTelemetry SDK's view of the same spans.
 import { hexToUuid, newRunIdentity, randomSpanId, uuidv7Hex } from '../../src/ids.js'
 import type { Attributes, ExportBatch, SpanRecord } from '../../src/span-record.js'
+import type { Recorded } from '../support/http-receiver.js'
 import type { TimedRecord } from '../support/readable-span.js'
 
 /** `YYYYMMDDTHHMMSSffffffZ<uuid>` for a time given in whole µs. */
@@ -162,4 +163,33 @@ export function realisticTrace(count: number, startUs = BASE_US): Built[] {
     )
   }
   return out
+}
+
+export interface Part {
+  readonly name: string
+  readonly contentType: string
+  readonly body: string
+}
+
+/** A small multipart/form-data reader that keeps each part's own Content-Type. */
+export function parseMultipart(req: Recorded): Part[] {
+  const boundary = String(req.headers['content-type']).split('boundary=')[1]!
+  const parts: Part[] = []
+  for (const chunk of req.body.toString('utf8').split(`--${boundary}`).slice(1)) {
+    if (chunk.startsWith('--')) break
+    const split = chunk.indexOf('\r\n\r\n')
+    const head = chunk.slice(2, split)
+    const body = chunk.slice(split + 4, chunk.length - 2) // drop the CRLF before the next boundary
+    const headers = new Map(
+      head
+        .split('\r\n')
+        .map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    )
+    parts.push({
+      name: /name="([^"]+)"/.exec(headers.get('content-disposition') ?? '')![1]!,
+      contentType: headers.get('content-type') ?? '',
+      body,
+    })
+  }
+  return parts
 }

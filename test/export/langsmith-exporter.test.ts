@@ -6,36 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { langsmith } from '../../src/export/langsmith-exporter.js'
 import type { SpanRecord } from '../../src/span-record.js'
 import { type Receiver, type Recorded, refusedUrl, startReceiver } from '../support/http-receiver.js'
-import { type Built, batchOf, childSpan, rootSpan } from './helpers.js'
-
-interface Part {
-  readonly name: string
-  readonly contentType: string
-  readonly body: string
-}
-
-/** A small multipart/form-data reader that keeps each part's own Content-Type. */
-function parseMultipart(req: Recorded): Part[] {
-  const boundary = String(req.headers['content-type']).split('boundary=')[1]!
-  const parts: Part[] = []
-  for (const chunk of req.body.toString('utf8').split(`--${boundary}`).slice(1)) {
-    if (chunk.startsWith('--')) break
-    const split = chunk.indexOf('\r\n\r\n')
-    const head = chunk.slice(2, split)
-    const body = chunk.slice(split + 4, chunk.length - 2) // drop the CRLF before the next boundary
-    const headers = new Map(
-      head
-        .split('\r\n')
-        .map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
-    )
-    parts.push({
-      name: /name="([^"]+)"/.exec(headers.get('content-disposition') ?? '')![1]!,
-      contentType: headers.get('content-type') ?? '',
-      body,
-    })
-  }
-  return parts
-}
+import { type Built, batchOf, childSpan, type Part, parseMultipart, rootSpan } from './helpers.js'
 
 function multipartParts(rx: Receiver): Part[] {
   return rx.requests.filter((r) => r.path === '/runs/multipart').flatMap(parseMultipart)

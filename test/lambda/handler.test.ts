@@ -12,6 +12,7 @@ import {
   createTracer,
   type Exporter,
   type ExportResult,
+  otlp,
   SpanKind,
   StatusCode,
   TracehopError,
@@ -332,5 +333,48 @@ describe('tracehopMiddleware (middy)', () => {
     const out = await handler(event, lambdaContext() as never)
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0].messageId }] })
     expect(memory.spans()).toHaveLength(3)
+  })
+})
+
+describe('withTrace(handler, () => config): a configuration function that throws', () => {
+  const fromEnv = () => ({
+    service: 'retrieval',
+    exporters: [otlp({ url: process.env['TRACEHOP_TEST_MISSING_OTLP_URL'] as string })],
+  })
+
+  it('serves invocations untraced, logs the error once and counts it', async () => {
+    const errors: string[] = []
+    const original = console.error
+    console.error = (line: string) => errors.push(line)
+    try {
+      const handler = withTrace(async (_event: object, context: object) => {
+        await traceOf(context).child('work', () => {})
+        return traceOf(context).scope.tracer.stats()
+      }, fromEnv)
+      for (let i = 0; i < 3; i++) {
+        const stats = await handler({}, lambdaContext())
+        expect(stats.configErrors).toBe(1)
+        expect(stats.scopes.sampled).toBe(0)
+      }
+    } finally {
+      console.error = original
+    }
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(
+      /served untraced.*otlp\.url: expected a URL string, .*got undefined|served untraced.*otlp\.url/,
+    )
+  })
+
+  it("onConfigError: 'throw' keeps the strict behaviour: the wrap throws", () => {
+    expect(() => withTrace(async () => 1, fromEnv, { onConfigError: 'throw' })).toThrow(/otlp\.url/)
+  })
+
+  it('a function that returns a valid configuration traces as an object would', async () => {
+    const { memory, config } = memoryConfig()
+    await withTrace(
+      async () => 'ok',
+      () => config,
+    )({}, lambdaContext())
+    expect(memory.spans()).toHaveLength(1)
   })
 })

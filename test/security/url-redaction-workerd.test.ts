@@ -62,7 +62,7 @@ describe.each(['instrument', 'hono'])('secrets in URLs (%s in workerd)', (worker
     expect(String(client.attributes['url.full'])).toMatch(
       /\/up\?X-Amz-Signature=REDACTED&token=REDACTED&keep=1$/,
     )
-    const exported = JSON.stringify(spans)
+    const exported = JSON.stringify(spans, (_, v) => (typeof v === 'bigint' ? String(v) : v))
     for (const secret of SECRETS) expect(exported).not.toContain(secret)
     // Redaction is for the record only: the request itself is unchanged.
     expect(upstream.received.slice(before)).toEqual(['/up?X-Amz-Signature=upsecret&token=uptoken&keep=1'])
