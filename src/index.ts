@@ -21,14 +21,13 @@ export type { Incoming } from './propagation/extract.js'
 export type { Ingress, PropagationFormat } from './propagation/formats.js'
 export type { RedactConfig } from './redact-url.js'
 export { DEFAULT_REDACTED_QUERY_PARAMS } from './redact-url.js'
-export { bindSpan, findSpan, spanOf } from './registry.js'
 export type { SamplingAlgorithm, SamplingConfig, SamplingRule } from './sampling/head-sampler.js'
 export { isHeadSampled } from './sampling/is-head-sampled.js'
 export { langsmithSampling } from './sampling/langsmith-rule.js'
 export type { FlushReport, InvocationResult, ScopeOptions, WaitUntil } from './scope.js'
 export { Scope } from './scope.js'
 export type { SpanOptions } from './span.js'
-export { Span, tracedFetch } from './span.js'
+export { Span } from './span.js'
 export type {
   Attributes,
   AttributeValue,
