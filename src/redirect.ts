@@ -58,15 +58,17 @@ export function stripTraceHeaders(headers: Headers): void {
  * header; any other method's opaque redirect is returned as it is, since sending it again
  * would repeat its effect.
  */
-export async function followRedirects(first: Request, send: SendHop): Promise<Response> {
+export async function followRedirects(first: Request, replayable: boolean, send: SendHop): Promise<Response> {
   // The caller's headers, before `send` adds trace headers to the first hop.
   let headers = new Headers(first.headers)
   let method = first.method
   let url = new URL(first.url)
   const signal = first.signal
   const cf = (first as { cf?: unknown }).cf
-  // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes.
-  let spare = first.body !== null ? first.clone() : undefined
+  // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes. None
+  // for a stream body: fetch cannot resend one either, and the copy would hold all of it.
+  let spare = first.body !== null && replayable ? first.clone() : undefined
+  const streamed = first.body !== null && !replayable
   let body: ArrayBuffer | null = null
   let request = new Request(first, { redirect: 'manual' })
   try {
@@ -107,6 +109,8 @@ export async function followRedirects(first: Request, send: SendHop): Promise<Re
       } else if (spare !== undefined) {
         body = await spare.arrayBuffer()
         spare = undefined
+      } else if (streamed) {
+        throw new TypeError('fetch failed: a redirect asked to send a streamed request body again')
       }
       if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
       url = next

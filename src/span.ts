@@ -402,7 +402,10 @@ export async function tracedFetch(
   const request = new Request(input, init)
   // A binding is ours whatever it redirects to; `manual` and `error` never reach another origin.
   if (target !== undefined || request.redirect !== 'follow') return sendHop(parent, request, target, 0, true)
-  return followRedirects(request, (hop, resendCount, trace) =>
+  // Only a body fetch could send twice is kept for a 307/308: a stream is read once, so a
+  // spare copy of it would buffer the whole upload (fetch itself fails such a redirect).
+  const replayable = request.body === null || isReplayableBody(init?.body)
+  return followRedirects(request, replayable, (hop, resendCount, trace) =>
     sendHop(parent, hop, undefined, resendCount, trace),
   )
 }
@@ -466,4 +469,16 @@ function toUrl(destination: string | URL): URL | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A body `fetch` keeps as bytes (so a 307/308 can send it again), not a one-time stream. */
+function isReplayableBody(body: BodyInit | null | undefined): boolean {
+  return (
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    (typeof Blob === 'function' && body instanceof Blob) ||
+    (typeof FormData === 'function' && body instanceof FormData) ||
+    (typeof URLSearchParams === 'function' && body instanceof URLSearchParams)
+  )
 }
