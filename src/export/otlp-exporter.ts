@@ -54,6 +54,42 @@ async function gzip(body: string | Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer())
 }
 
+// RFC 9110 §5.1 field-name token; a field value (§5.5) is bytes without CR, LF or NUL,
+// trimmed of spaces and tabs, as the Fetch spec's `Headers` does.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const HEADER_VALUE = /^[^\r\n\0\u0100-\uffff]*$/
+const EDGE_WHITESPACE = /^[\t ]+|[\t ]+$/g
+
+/**
+ * The request headers as a plain record with lower-case names: no `Headers` object at
+ * creation, because touching that global makes Node load its whole `fetch` stack (undici,
+ * ~20 ms of a Lambda cold start) before anything is exported. Names and values are checked
+ * here, as `new Headers` would, so a bad one still fails at creation and not at every export.
+ *
+ * @example
+ * requestHeaders({ 'Content-Type': 'text/plain', 'X-Team': 'a' }, 'application/json', false)
+ * // { 'x-team': 'a', 'content-type': 'application/json' }
+ */
+export function requestHeaders(
+  extra: Readonly<Record<string, string>> | undefined,
+  contentType: string,
+  gzipped: boolean,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, raw] of Object.entries(extra ?? {})) {
+    const value = String(raw).replace(EDGE_WHITESPACE, '')
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
+      throw new TracehopError(`otlp.headers has an invalid header: ${JSON.stringify(name)}`)
+    }
+    const key = name.toLowerCase()
+    out[key] = key in out ? `${out[key]}, ${value}` : value
+  }
+  out['content-type'] = contentType
+  if (gzipped) out['content-encoding'] = 'gzip'
+  else delete out['content-encoding']
+  return out
+}
+
 /**
  * `ExportTraceServiceResponse.partial_success.rejected_spans` (OTLP spec, "Partial
  * Success"): the spans a 200 response says it dropped. 0 when absent or unreadable.
@@ -125,10 +161,11 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
   }
   const gzipped = compression === 'gzip' && typeof globalThis.CompressionStream === 'function'
   const json = encoding === 'json'
-  const headers = new Headers(options.headers)
-  headers.set('content-type', json ? 'application/json' : 'application/x-protobuf')
-  if (gzipped) headers.set('content-encoding', 'gzip')
-  else headers.delete('content-encoding')
+  const headers = requestHeaders(
+    options.headers,
+    json ? 'application/json' : 'application/x-protobuf',
+    gzipped,
+  )
   const retry = {
     fetch: options.fetch ?? platformFetch,
     retryable: otlpRetryable,
