@@ -245,12 +245,7 @@ export class Tracer {
     const incoming = this.extract(carrier, options?.ingress)
     // A Request's URL is whatever Host the client sent, unless an adapter says the platform
     // vouches for it (`origin`): same origin only with `trustHostHeader`.
-    if (
-      options?.origin === undefined &&
-      options?.hostOrigin === undefined &&
-      typeof Request === 'function' &&
-      carrier instanceof Request
-    ) {
+    if (options?.origin === undefined && options?.hostOrigin === undefined && isRequest(carrier)) {
       const hostOrigin = originOf(carrier.url)
       if (hostOrigin !== undefined) return new Scope(this, incoming, { ...options, hostOrigin })
     }
@@ -327,4 +322,16 @@ function originOf(url: string): string | undefined {
  */
 export function createTracer(config: TracerConfig): Tracer {
   return new Tracer(config)
+}
+
+/**
+ * A `Request`, checked by shape first: reading the `Request` global in Node loads its whole
+ * `fetch` stack (undici, ~20 ms), which a Lambda event's header record must not pay for.
+ */
+function isRequest(x: unknown): x is Request {
+  return (
+    typeof (x as { url?: unknown } | null | undefined)?.url === 'string' &&
+    typeof Request === 'function' &&
+    x instanceof Request
+  )
 }

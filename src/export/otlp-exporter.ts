@@ -4,6 +4,7 @@
  */
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
+import { exportFetch } from './export-fetch.js'
 import type { Exporter, ExportResult } from './exporter.js'
 import { encodeOtlpJson } from './otlp-json.js'
 import { encodeOtlpProto } from './otlp-proto.js'
@@ -23,7 +24,10 @@ export interface OtlpExporterOptions {
   readonly headers?: Readonly<Record<string, string>>
   /** Timeout per attempt (ms); the flush deadline still bounds the whole export. Default 10 000. */
   readonly timeoutMs?: number
-  /** The `fetch` to send with; the platform's by default. */
+  /**
+   * The `fetch` to send with. Default: the platform's, resolved at call time (on Lambda,
+   * tracehop/lambda's `node:http` transport, unless `globalThis.fetch` was replaced).
+   */
   readonly fetch?: FetchLike
   /**
    * `gzip` compresses each request body (`Content-Encoding: gzip`, which every OTLP/HTTP
@@ -37,11 +41,6 @@ export interface OtlpExporterOptions {
 // OTLP spec, "Failures": only these are retryable; all other 4xx/5xx MUST NOT be retried.
 function otlpRetryable(status: number): boolean {
   return status === 429 || status === 502 || status === 503 || status === 504
-}
-
-/** Resolves the global at call time: never a `fetch` detached from its realm. */
-function platformFetch(input: string, init: RequestInit): Promise<Response> {
-  return fetch(input, init)
 }
 
 const decoder = /* @__PURE__ */ new TextDecoder()
@@ -167,7 +166,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): Exporter {
     gzipped,
   )
   const retry = {
-    fetch: options.fetch ?? platformFetch,
+    fetch: options.fetch ?? exportFetch,
     retryable: otlpRetryable,
     ...(options.timeoutMs !== undefined && { attemptTimeoutMs: options.timeoutMs }),
   }

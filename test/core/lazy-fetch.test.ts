@@ -63,6 +63,13 @@ describe('no fetch stack before the first export', () => {
     ).toBe(false)
   })
 
+  it('starting a scope from a header record loads no fetch', () => {
+    expect(
+      loadsFetch(`index.createTracer({ service: 'a' }).start(
+        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, { name: 'GET /' })`),
+    ).toBe(false)
+  })
+
   it('the probe sees fetch load when it is touched (the test can fail)', () => {
     expect(loadsFetch('new Headers()')).toBe(true)
   })
