@@ -14,6 +14,7 @@ import { randomSpanId, randomTraceId } from '../../src/ids.js'
 import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import { formatTraceparent, parseTraceparent, TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
 import { formatTracestate, parseTracestate, TRACESTATE_HEADER } from '../../src/propagation/tracestate.js'
+import { tracehopPropagator } from '../../adapters/otel/propagator.js'
 import { compare } from '../harness.js'
 
 const N = 256 // a power of two: the index wraps with a mask
@@ -94,6 +95,22 @@ export async function run(): Promise<void> {
   compare({
     name: 'traceparent + tracestate (3 members): extract + inject',
     ours: { label: 'tracehop parse+format traceparent/tracestate', fn: oursTrace },
+    theirs: [{ label: '@opentelemetry/core W3CTraceContextPropagator', fn: otelTrace }],
+  })
+
+  // The OTel bridge: tracehop's TextMapPropagator as an OTel SDK calls it, against OTel's own,
+  // through the same OTel API context, getter and setter (W3C only on both sides).
+  const bridge = tracehopPropagator({ formats: ['w3c'] })
+  const bridgeTrace = (): Headers => {
+    const out: Headers = {}
+    const ctx = bridge.extract(ROOT_CONTEXT, traceHeaders[i++ & MASK]!, defaultTextMapGetter)
+    bridge.inject(ctx, out, defaultTextMapSetter)
+    return out
+  }
+  checkSame(bridgeTrace, otelTrace, () => i--)
+  compare({
+    name: 'OTel TextMapPropagator, traceparent + tracestate (3 members): extract + inject',
+    ours: { label: 'tracehop/otel tracehopPropagator()', fn: bridgeTrace },
     theirs: [{ label: '@opentelemetry/core W3CTraceContextPropagator', fn: otelTrace }],
   })
 
