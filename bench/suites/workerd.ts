@@ -301,7 +301,11 @@ export async function run(): Promise<void> {
     })
   })
   const [upstreamUrl, receiverUrl] = await Promise.all([listen(upstream), listen(receiver)])
-  const entries = Object.entries(ALL_VARIANTS)
+  // BENCH_WORKERD_VARIANTS=bare,tracehop,tracehopBaseline: a subset (bare always first).
+  const only = process.env['BENCH_WORKERD_VARIANTS']?.split(',')
+  const entries = Object.entries(ALL_VARIANTS).filter(
+    ([name]) => name === 'bare' || !only || only.includes(name),
+  )
   const scripts = await Promise.all(entries.map(([, v]) => bundle(v.source, v.nodeCompat, false, v.root)))
   const mf = new Miniflare({
     workers: entries.map(([name, v], i) => ({
