@@ -10,12 +10,12 @@
  */
 import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT } from '@opentelemetry/api'
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
+import { tracehopPropagator } from '../../adapters/otel/propagator.js'
 import { randomSpanId, randomTraceId } from '../../src/ids.js'
 import { createTracer } from '../../src/index.js'
 import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import { formatTraceparent, parseTraceparent, TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
 import { formatTracestate, parseTracestate, TRACESTATE_HEADER } from '../../src/propagation/tracestate.js'
-import { tracehopPropagator } from '../../adapters/otel/propagator.js'
 import { compare } from '../harness.js'
 
 const N = 256 // a power of two: the index wraps with a mask

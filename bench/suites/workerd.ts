@@ -6,7 +6,7 @@
  * Then bundle size: each Worker bundled the same way (esbuild, minified, gzip), reported as
  * bytes added over the bare Worker.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
@@ -23,7 +23,7 @@ function repoRoot(): string {
 }
 
 // The user's code is the same in every variant: one outgoing fetch, a small response.
-const BARE = `
+export const BARE = `
 export default {
   async fetch(request, env) {
     const r = await fetch(env.UPSTREAM)
@@ -33,7 +33,7 @@ export default {
 }
 `
 
-const TRACEHOP = `
+export const TRACEHOP = `
 import { otlp } from './src/index.ts'
 import { instrument, traceOf } from './adapters/cloudflare/index.ts'
 export default instrument(
@@ -71,7 +71,7 @@ export default {
 `
 
 // otel-cf-workers instruments the global fetch itself (and injects traceparent).
-const OTEL_CF = `
+export const OTEL_CF = `
 import { instrument } from '@microlabs/otel-cf-workers'
 export default instrument(
   {
@@ -149,7 +149,7 @@ const ALL_VARIANTS: Record<string, Variant> = BASELINE_ROOT
   : VARIANTS
 
 /** Bundles a Worker source for workerd with the tests' options (test/support/workerd-bundle.ts). */
-async function bundle(
+export async function bundle(
   source: string,
   nodeCompat: boolean,
   minify: boolean,
@@ -204,7 +204,7 @@ export async function measureWorkerSizes(): Promise<SizeRow[]> {
   return sized.map((s) => ({ ...s, addedGzipBytes: s.gzipBytes - bare }))
 }
 
-function listen(server: Server): Promise<string> {
+export function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
       resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
@@ -212,21 +212,41 @@ function listen(server: Server): Promise<string> {
   )
 }
 
-/** CPU time (user + system, ms) of the workerd processes started by this process. */
-function workerdCpuMs(): number {
+/**
+ * CPU time (ms) of the workerd processes started by this process: the sum of their threads'
+ * run time from /proc/<pid>/task/<tid>/schedstat (nanoseconds), or user + system from
+ * /proc/<pid>/stat (10 ms ticks) where schedstat is not there.
+ */
+export function workerdCpuMs(): number {
   let total = 0
   const ticks = 100 // USER_HZ on Linux
   for (const pid of readChildren(process.pid)) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       if (!stat.includes('(workerd)')) continue
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks
+      const ns = threadsRunTimeNs(pid)
+      if (ns !== undefined) total += ns / 1e6
+      else {
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        total += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks
+      }
     } catch {
       // The process ended or /proc is not there: CPU is then not reported.
     }
   }
   return total
+}
+
+function threadsRunTimeNs(pid: number): number | undefined {
+  try {
+    let ns = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    }
+    return Number.isFinite(ns) ? ns : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function readChildren(ppid: number): number[] {
