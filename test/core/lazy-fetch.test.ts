@@ -70,6 +70,13 @@ describe('no fetch stack before the first export', () => {
     ).toBe(false)
   })
 
+  it('starting a scope from a carrier getter (as the Lambda adapter reads an event) loads no fetch', () => {
+    expect(
+      loadsFetch(`const h = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
+      index.createTracer({ service: 'a' }).start({ get: (name) => h[name] }, { name: 'GET /' })`),
+    ).toBe(false)
+  })
+
   it('the probe sees fetch load when it is touched (the test can fail)', () => {
     expect(loadsFetch('new Headers()')).toBe(true)
   })

@@ -173,7 +173,9 @@ describe('a cold start on Lambda', () => {
 const { withTrace } = await import('./lambda.js')
 const handler = withTrace(async () => ({ statusCode: 200 }), { service: 'fn', log: () => {},
   exporters: [otlp({ url: ${JSON.stringify(`${rx.url}/v1/traces`)} })] })
-await handler({}, { awsRequestId: 'r', getRemainingTimeInMillis: () => 5000 })
+await handler({ version: '2.0', rawPath: '/r', headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  requestContext: { http: { method: 'POST', path: '/r' }, domainName: 'a.example.com' } },
+  { awsRequestId: 'r', getRemainingTimeInMillis: () => 5000 })
 process.stdout.write(String(process.moduleLoadList.some((m) => m.includes('undici'))))`,
     )
     // Run asynchronously: the receiver lives in this process and must answer.
