@@ -59,8 +59,6 @@ export function stripTraceHeaders(headers: Headers): void {
  * would repeat its effect.
  */
 export async function followRedirects(first: Request, replayable: boolean, send: SendHop): Promise<Response> {
-  // The caller's headers, before `send` adds trace headers to the first hop.
-  let headers = new Headers(first.headers)
   let method = first.method
   let url = new URL(first.url)
   const signal = first.signal
@@ -68,15 +66,21 @@ export async function followRedirects(first: Request, replayable: boolean, send:
   // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes. None
   // for a stream body: fetch cannot resend one either, and the copy would hold all of it.
   let spare = first.body !== null && replayable ? first.clone() : undefined
-  const streamed = first.body !== null && !replayable
+  let streamed = first.body !== null && !replayable
   let body: ArrayBuffer | null = null
-  let request = new Request(first, { redirect: 'manual' })
+  // `first` comes with `redirect: 'manual'` from the traced fetch, which builds one request
+  // instead of two.
+  let request = first.redirect === 'manual' ? first : new Request(first, { redirect: 'manual' })
   try {
     for (let count = 0; ; count++) {
       const response = await send(request, count, true)
       if (response.type === 'opaqueredirect') {
         if (method !== 'GET' && method !== 'HEAD') return response
-        return send(new Request(url, { method, headers, redirect: 'follow', signal }), count + 1, false)
+        return send(
+          new Request(url, { method, headers: callerHeaders(request), redirect: 'follow', signal }),
+          count + 1,
+          false,
+        )
       }
       const location = isRedirectStatus(response.status) ? response.headers.get('location') : null
       if (location === null) {
@@ -96,13 +100,15 @@ export async function followRedirects(first: Request, replayable: boolean, send:
       // The redirect's own body is never read: release the connection.
       response.body?.cancel().catch(noop)
       const status = response.status
-      headers = new Headers(headers)
+      // Copied only when a redirect comes (most requests have none).
+      const headers = callerHeaders(request)
       if (
         (status === 303 && method !== 'GET' && method !== 'HEAD') ||
         ((status === 301 || status === 302) && method === 'POST')
       ) {
         method = 'GET'
         body = null
+        streamed = false
         spare?.body?.cancel().catch(noop)
         spare = undefined
         for (const name of BODY_HEADERS) headers.delete(name)
@@ -123,6 +129,17 @@ export async function followRedirects(first: Request, replayable: boolean, send:
     // The copy of a body no redirect asked for again: released.
     spare?.body?.cancel().catch(noop)
   }
+}
+
+/**
+ * The caller's headers for the next hop: the hop just sent less every trace header `send`
+ * added (a redirect hop starts without them, and the caller's own copies made for the first
+ * URL are not the next one's). A copy: the sent request's headers are left as they were.
+ */
+function callerHeaders(sent: Request): Headers {
+  const headers = new Headers(sent.headers)
+  stripTraceHeaders(headers)
+  return headers
 }
 
 /** `response.redirected`, as `fetch` sets it after following (where the runtime lets us). */

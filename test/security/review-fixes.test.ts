@@ -58,7 +58,12 @@ describe('MCP _meta from a late span', () => {
     const scope = tracer.start({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
     await scope.end() // awaited flush done: a child now is late
     const late = scope.root.startChild('tools/call search')
-    const message = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { _meta: { progressToken: 7 } } }
+    const message = {
+      jsonrpc: '2.0' as const,
+      id: 1,
+      method: 'tools/call',
+      params: { _meta: { progressToken: 7 } },
+    }
     const sent = withContext(message, late, null) as { params: { _meta: Record<string, unknown> } }
     expect(sent.params._meta).toEqual({ progressToken: 7 })
   })
