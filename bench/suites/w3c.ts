@@ -117,7 +117,11 @@ export async function run(): Promise<void> {
 
   // The native public path, no span: tracer.extract from the request's headers, tracer.inject
   // into a fresh record (a relay passing the trace on), W3C formats as OTel's.
-  const tracer = createTracer({ service: 'bench', propagation: { read: ['w3c'], write: ['w3c'] } })
+  const tracer = createTracer({
+    service: 'bench',
+    propagation: { read: ['w3c'], write: ['w3c'] },
+    log: () => {},
+  })
   const nativeTrace = (): Headers => {
     const out: Headers = {}
     const { parent } = tracer.extract(traceHeaders[i++ & MASK]!)
