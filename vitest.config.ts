@@ -48,6 +48,7 @@ const RUNTIME = [
   'test/export/otlp-exporter.test.ts',
   'test/export/retry.test.ts',
   'test/lambda/export.test.ts',
+  'test/lambda/node-fetch.test.ts',
   'test/langsmith-bridge/run-tree.test.ts',
   'test/mcp/mcp-semconv.test.ts',
   'test/mcp/streamable-http.test.ts',

@@ -8,7 +8,18 @@ import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const only = process.argv.slice(2)
-const order = ['w3c', 'langsmith', 'sampler', 'core', 'export', 'bridges', 'lambda', 'cold-start', 'workerd']
+const order = [
+  'w3c',
+  'langsmith',
+  'sampler',
+  'core',
+  'export',
+  'bridges',
+  'lambda',
+  'cold-start',
+  'workerd',
+  'worker-startup',
+]
 const suites = readdirSync(`${root}/bench/suites`)
   .filter((f) => f.endsWith('.ts'))
   .map((f) => f.slice(0, -3))

@@ -123,6 +123,7 @@ function attributesBytes(attrs: Attributes): number {
 export function spanBytes(span: CollectedSpan): number {
   let n = 4 * OBJECT_BYTES + 2 * (span.traceId.length + span.spanId.length + span.name.length)
   n += 2 * (span.service.length + (span.status.message?.length ?? 0) + (span.scope?.length ?? 0))
+  n += 2 * ((span.runId?.length ?? 0) + (span.runType?.length ?? 0))
   n += attributesBytes(span.attributes) + attributesBytes(span.resource)
   for (const e of span.events) n += OBJECT_BYTES + 2 * e.name.length + attributesBytes(e.attributes)
   for (const l of span.links) n += OBJECT_BYTES + 64 + attributesBytes(l.attributes)

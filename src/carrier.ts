@@ -24,12 +24,14 @@ export type HeaderRecord = Readonly<Record<string, string | readonly string[] | 
 export type CarrierInput = Headers | HeaderRecord | CarrierGetter | { readonly headers: Headers }
 
 /**
- * A `get` method first: a plain record never reaches the `Headers` global, whose first read
- * in Node loads undici (~20 ms, a Lambda cold start's worth, for an event's header record).
+ * The shape first (a `get` method, the `Headers` tag): neither a plain record nor a carrier
+ * getter (the Lambda adapter's) reaches the `Headers` global, whose first read in Node loads
+ * undici (~20 ms, a Lambda cold start's worth).
  */
 function isHeaders(x: unknown): x is Headers {
   return (
     typeof (x as Headers | undefined)?.get === 'function' &&
+    Object.prototype.toString.call(x) === '[object Headers]' &&
     typeof Headers !== 'undefined' &&
     x instanceof Headers
   )

@@ -62,7 +62,9 @@ export function isAllowedDestination(
       if (key !== '' && rule === key) return true
     } else if (rule instanceof RegExp) {
       rule.lastIndex = 0
-      if (rule.test(url.href)) return true
+      // Without userinfo: `https://api.allowed.com@evil.example/` must not match a rule
+      // written for api.allowed.com (workerd accepts such URLs in a redirect).
+      if (rule.test(hrefWithoutUserinfo(url))) return true
     } else {
       try {
         if (rule(url)) return true
@@ -72,4 +74,9 @@ export function isAllowedDestination(
     }
   }
   return false
+}
+
+function hrefWithoutUserinfo(url: URL): string {
+  if (url.username === '' && url.password === '') return url.href
+  return `${url.protocol}//${url.host}${url.pathname}${url.search}${url.hash}`
 }

@@ -198,11 +198,13 @@ export function takeCallMarker(args: unknown[]): TakenMarker {
 const INVALID_MARKER: TakenMarker = { found: false, valid: false }
 
 /**
- * A context record: a plain object of 1 to 6 string values under the names tracehop writes
+ * A context record: a plain object of up to 6 string values under the names tracehop writes
+ * (none when the producing span propagates nothing: a late span, `propagation.write: []`)
  * (read case-insensitively, as header names are), each at most 64 KiB. Sizes are checked
  * before anything is parsed. Can throw on a Proxy: callers catch.
  *
  * @example
+ * readContext({}) // {}: an envelope of ours with no context; its body is still unwrapped
  * readContext({ traceparent: '00-…-01' }) // { traceparent: '00-…-01' }
  * readContext({ traceparent: '00-…-01', user: 'x' }) // undefined
  */
@@ -211,7 +213,7 @@ export function readContext(ctx: unknown): Record<string, string> | undefined {
   const proto = Object.getPrototypeOf(ctx)
   if (proto !== Object.prototype && proto !== null) return undefined
   const keys = Object.keys(ctx)
-  if (keys.length === 0 || keys.length > CTX_KEYS.size) return undefined
+  if (keys.length > CTX_KEYS.size) return undefined
   const out: Record<string, string> = {}
   for (const key of keys) {
     const name = key.toLowerCase()

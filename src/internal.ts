@@ -13,6 +13,8 @@ export {
   wrapEnvelope,
 } from './envelope.js'
 export { clientErrorType, exceptionAttributes } from './exception.js'
+export { installExportFetch } from './export/export-fetch.js'
+export type { FetchLike } from './export/retry.js'
 export { BAGGAGE_HEADER, formatBaggage, parseBaggage } from './propagation/baggage.js'
 export { extract } from './propagation/extract.js'
 export type { PropagationHooks, ResolvedFormats } from './propagation/formats.js'
@@ -21,7 +23,14 @@ export { inject } from './propagation/inject.js'
 export { LANGSMITH_REPLICAS_KEY } from './propagation/langsmith-baggage.js'
 export { LANGSMITH_TRACE_HEADER } from './propagation/langsmith-trace.js'
 export { TRACEPARENT_HEADER } from './propagation/traceparent.js'
-export { formatTracestate, parseTracestate, TRACESTATE_HEADER } from './propagation/tracestate.js'
+export {
+  deleteTracestateMember,
+  formatTracestate,
+  getTracestateMember,
+  parseTracestate,
+  setTracestateMember,
+  TRACESTATE_HEADER,
+} from './propagation/tracestate.js'
 export { parseXRay, XRAY_HEADER, xrayRootToTraceId } from './propagation/xray.js'
 export { redactQuery, redactUrl } from './redact-url.js'
 export { bindSpan, findSpan, spanOf } from './registry.js'

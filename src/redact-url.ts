@@ -110,10 +110,16 @@ export function redactQuery(query: string, redaction: ResolvedRedaction): string
   const n = query.length
   let out = ''
   let copied = 0 // query[0, copied) is in `out`
+  // The next `=` is found again only once the scan has passed it: one pass over the query
+  // however many `&` come before an `=` (`?&&&…&a=1` is linear, not quadratic).
+  let eq = -1
   for (let start = 0; start <= n; ) {
     let end = query.indexOf('&', start)
     if (end === -1) end = n
-    const eq = query.indexOf('=', start)
+    if (eq !== -2 && eq < start) {
+      eq = query.indexOf('=', start)
+      if (eq === -1) eq = -2 // none left
+    }
     if (eq > start && eq < end && isSensitive(query, start, eq, redaction)) {
       out += `${query.slice(copied, eq + 1)}${REDACTED}`
       copied = end

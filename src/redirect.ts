@@ -58,23 +58,29 @@ export function stripTraceHeaders(headers: Headers): void {
  * header; any other method's opaque redirect is returned as it is, since sending it again
  * would repeat its effect.
  */
-export async function followRedirects(first: Request, send: SendHop): Promise<Response> {
-  // The caller's headers, before `send` adds trace headers to the first hop.
-  let headers = new Headers(first.headers)
+export async function followRedirects(first: Request, replayable: boolean, send: SendHop): Promise<Response> {
   let method = first.method
   let url = new URL(first.url)
   const signal = first.signal
   const cf = (first as { cf?: unknown }).cf
-  // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes.
-  let spare = first.body !== null ? first.clone() : undefined
+  // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes. None
+  // for a stream body: fetch cannot resend one either, and the copy would hold all of it.
+  let spare = first.body !== null && replayable ? first.clone() : undefined
+  let streamed = first.body !== null && !replayable
   let body: ArrayBuffer | null = null
-  let request = new Request(first, { redirect: 'manual' })
+  // `first` comes with `redirect: 'manual'` from the traced fetch, which builds one request
+  // instead of two.
+  let request = first.redirect === 'manual' ? first : new Request(first, { redirect: 'manual' })
   try {
     for (let count = 0; ; count++) {
       const response = await send(request, count, true)
       if (response.type === 'opaqueredirect') {
         if (method !== 'GET' && method !== 'HEAD') return response
-        return send(new Request(url, { method, headers, redirect: 'follow', signal }), count + 1, false)
+        return send(
+          new Request(url, { method, headers: callerHeaders(request), redirect: 'follow', signal }),
+          count + 1,
+          false,
+        )
       }
       const location = isRedirectStatus(response.status) ? response.headers.get('location') : null
       if (location === null) {
@@ -94,19 +100,23 @@ export async function followRedirects(first: Request, send: SendHop): Promise<Re
       // The redirect's own body is never read: release the connection.
       response.body?.cancel().catch(noop)
       const status = response.status
-      headers = new Headers(headers)
+      // Copied only when a redirect comes (most requests have none).
+      const headers = callerHeaders(request)
       if (
         (status === 303 && method !== 'GET' && method !== 'HEAD') ||
         ((status === 301 || status === 302) && method === 'POST')
       ) {
         method = 'GET'
         body = null
+        streamed = false
         spare?.body?.cancel().catch(noop)
         spare = undefined
         for (const name of BODY_HEADERS) headers.delete(name)
       } else if (spare !== undefined) {
         body = await spare.arrayBuffer()
         spare = undefined
+      } else if (streamed) {
+        throw new TypeError('fetch failed: a redirect asked to send a streamed request body again')
       }
       if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
       url = next
@@ -119,6 +129,17 @@ export async function followRedirects(first: Request, send: SendHop): Promise<Re
     // The copy of a body no redirect asked for again: released.
     spare?.body?.cancel().catch(noop)
   }
+}
+
+/**
+ * The caller's headers for the next hop: the hop just sent less every trace header `send`
+ * added (a redirect hop starts without them, and the caller's own copies made for the first
+ * URL are not the next one's). A copy: the sent request's headers are left as they were.
+ */
+function callerHeaders(sent: Request): Headers {
+  const headers = new Headers(sent.headers)
+  stripTraceHeaders(headers)
+  return headers
 }
 
 /** `response.redirected`, as `fetch` sets it after following (where the runtime lets us). */

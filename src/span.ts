@@ -406,12 +406,32 @@ export async function tracedFetch(
     | { fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>; name: string }
     | undefined,
 ): Promise<Response> {
-  const request = new Request(input, init)
+  const redirect = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow')
   // A binding is ours whatever it redirects to; `manual` and `error` never reach another origin.
-  if (target !== undefined || request.redirect !== 'follow') return sendHop(parent, request, target, 0, true)
-  return followRedirects(request, (hop, resendCount, trace) =>
+  if (target !== undefined || redirect !== 'follow') {
+    return sendHop(parent, new Request(input, init), target, 0, true)
+  }
+  const first = manualRequest(input, init)
+  // Only a body fetch could send twice is kept for a 307/308: a stream is read once, so a
+  // spare copy of it would buffer the whole upload (fetch itself fails such a redirect).
+  // (A Request given whole may hold a string body fetch could resend: it is kept as before.)
+  const body = init?.body
+  const replayable =
+    first.body === null || (body === undefined || body === null ? true : isReplayableBody(body))
+  return followRedirects(first, replayable, (hop, resendCount, trace) =>
     sendHop(parent, hop, undefined, resendCount, trace),
   )
+}
+
+const MANUAL: RequestInit = { redirect: 'manual' }
+
+/** The caller's request with `redirect: 'manual'`, built once when `init` is a plain object. */
+function manualRequest(input: RequestInfo | URL, init: RequestInit | undefined): Request {
+  if (init === undefined) return new Request(input, MANUAL)
+  const proto = Object.getPrototypeOf(init)
+  if (proto === Object.prototype || proto === null) return new Request(input, { ...init, redirect: 'manual' })
+  // An init that is not a plain object (its members may be getters): read as `fetch` would.
+  return new Request(new Request(input, init), MANUAL)
 }
 
 /** One request in its CLIENT span, with the trace headers its destination may receive. */
@@ -473,4 +493,16 @@ function toUrl(destination: string | URL): URL | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A body `fetch` keeps as bytes (so a 307/308 can send it again), not a one-time stream. */
+function isReplayableBody(body: BodyInit | null | undefined): boolean {
+  return (
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    (typeof Blob === 'function' && body instanceof Blob) ||
+    (typeof FormData === 'function' && body instanceof FormData) ||
+    (typeof URLSearchParams === 'function' && body instanceof URLSearchParams)
+  )
 }

@@ -1,5 +1,10 @@
-import { type BaggageConfig, type BaggagePolicy, resolveBaggagePolicy } from './baggage-policy.js'
-import { type CarrierInput, toCarrier } from './carrier.js'
+import {
+  type BaggageConfig,
+  type BaggagePolicy,
+  filterOutgoing,
+  resolveBaggagePolicy,
+} from './baggage-policy.js'
+import { type CarrierInput, type CarrierSetter, recordSetter, toCarrier } from './carrier.js'
 import { checkNumber, describeValue } from './config-values.js'
 import { type DestinationPolicy, type DestinationRule, normalizeRule } from './destinations.js'
 import { TracehopError } from './errors.js'
@@ -15,6 +20,7 @@ import {
   type ResolvedFormats,
   resolveFormats,
 } from './propagation/formats.js'
+import { inject } from './propagation/inject.js'
 import { type RedactConfig, type ResolvedRedaction, resolveRedaction } from './redact-url.js'
 import { type ResolvedSampling, resolveSampling, type SamplingConfig } from './sampling/head-sampler.js'
 import { Scope, type ScopeOptions } from './scope.js'
@@ -271,12 +277,7 @@ export class Tracer {
     const incoming = this.extract(carrier, options?.ingress)
     // A Request's URL is whatever Host the client sent, unless an adapter says the platform
     // vouches for it (`origin`): same origin only with `trustHostHeader`.
-    if (
-      options?.origin === undefined &&
-      options?.hostOrigin === undefined &&
-      typeof Request === 'function' &&
-      carrier instanceof Request
-    ) {
+    if (options?.origin === undefined && options?.hostOrigin === undefined && isRequest(carrier)) {
       const hostOrigin = originOf(carrier.url)
       if (hostOrigin !== undefined) return new Scope(this, incoming, { ...options, hostOrigin })
     }
@@ -306,6 +307,44 @@ export class Tracer {
       this.hooks.onInvalid('event')
     }
     return { links: [] }
+  }
+
+  /**
+   * Writes a context into a carrier without a span, in the configured write formats: for a
+   * relay that passes a trace on as it arrived (`tracer.extract(headers).parent`), or a
+   * context carried in a message body. Baggage keys routed to named destinations only
+   * (`propagation.baggage.keys: [{ key, to }]`) are left out: the destination is unknown.
+   * A plain record is written into; a `CarrierSetter` is called. Never throws.
+   *
+   * @example
+   * const { parent } = tracer.extract(request.headers)
+   * if (parent) tracer.inject(parent, forwarded) // forwarded: Record<string, string>
+   */
+  inject(context: TraceContext, carrier: Record<string, string> | CarrierSetter): void {
+    try {
+      const f = context.flags
+      if (
+        !isValidHexId(context.traceId, 32) ||
+        !isValidHexId(context.spanId, 16) ||
+        f >>> 0 !== f ||
+        f > 255
+      ) {
+        this.hooks.onInvalid('context')
+        return
+      }
+      const routed = this.config.baggage.routes.size > 0 && context.baggage !== undefined
+      const ctx = routed
+        ? withBaggage(context, filterOutgoing(context.baggage, this.config.baggage, null))
+        : context
+      const setter =
+        typeof carrier.set === 'function'
+          ? (carrier as CarrierSetter)
+          : recordSetter(carrier as Record<string, string>)
+      inject(ctx, setter, this.config.write, undefined, this.hooks)
+    } catch {
+      // A context that is not one (a hostile object) or a setter that throws: nothing written.
+      this.hooks.onInvalid('context')
+    }
   }
 
   /** Counters: scopes kept and why, spans exported and dropped (by reason), bad input, limits. */
@@ -353,4 +392,21 @@ function originOf(url: string): string | undefined {
  */
 export function createTracer(config: TracerConfig): Tracer {
   return new Tracer(config)
+}
+
+/**
+ * A `Request`, checked by shape first: reading the `Request` global in Node loads its whole
+ * `fetch` stack (undici, ~20 ms), which a Lambda event's header record must not pay for.
+ */
+function isRequest(x: unknown): x is Request {
+  return (
+    typeof (x as { url?: unknown } | null | undefined)?.url === 'string' &&
+    typeof Request === 'function' &&
+    x instanceof Request
+  )
+}
+
+function withBaggage(context: TraceContext, baggage: TraceContext['baggage']): TraceContext {
+  const { baggage: _, ...rest } = context
+  return baggage === undefined ? rest : { ...rest, baggage }
 }

@@ -163,9 +163,13 @@ export function endWithBody(
   const streaming = o.streaming ?? 'always'
   let body: ReadableStream<Uint8Array> | null = null
   try {
-    if (response instanceof Response && streaming !== 'never') {
+    // `auto` reads the headers first: most responses are not streamed, and reading `body`
+    // makes the runtime build a stream object for it.
+    if (
+      response instanceof Response &&
+      (streaming === 'always' || (streaming === 'auto' && looksStreamed(response.headers)))
+    ) {
       body = bodyToFollow(response, o.method)
-      if (body !== null && streaming === 'auto' && !looksStreamed(response.headers)) body = null
     }
   } catch {
     body = null

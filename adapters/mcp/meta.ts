@@ -151,13 +151,16 @@ export function withContext(message: JsonRpcMessage, span: Span, destination: UR
   const meta: Rec = { ...callerMeta }
   const headers: Record<string, string> = {}
   const existing = meta.baggage
-  inject(
-    span.scope.contextOf(span, destination),
-    recordSetter(headers),
-    span.scope.tracer.config.write,
-    typeof existing === 'string' ? existing : undefined,
-    span.scope.tracer.hooks,
-  )
+  // A late span is never exported: its context would name a parent that never arrives.
+  if (span.scope.propagates(span)) {
+    inject(
+      span.scope.contextOf(span, destination),
+      recordSetter(headers),
+      span.scope.tracer.config.write,
+      typeof existing === 'string' ? existing : undefined,
+      span.scope.tracer.hooks,
+    )
+  } else if (typeof existing === 'string') headers[BAGGAGE] = existing
   for (const key of TRACE_KEYS) {
     delete meta[key]
     if (headers[key] !== undefined) meta[key] = headers[key]

@@ -2,8 +2,6 @@ import {
   type BaggageEntry,
   baggageEntryMetadataFromString,
   type Context,
-  createContextKey,
-  createTraceState,
   isSpanContextValid,
   propagation,
   type SpanContext,
@@ -24,7 +22,6 @@ import {
   BAGGAGE_HEADER,
   extract,
   formatBaggage,
-  formatTracestate,
   inject,
   LANGSMITH_REPLICAS_KEY,
   LANGSMITH_TRACE_HEADER,
@@ -38,9 +35,8 @@ import {
   XRAY_HEADER,
 } from '../../src/internal.js'
 import { fromOtelSpan } from './otel-span.js'
-
-/** Where `extract` keeps the whole tracehop context (LangSmith parent included) in an OTel context. */
-const TRACE_CONTEXT_KEY = createContextKey('tracehop.trace-context')
+import { RemoteSpan } from './remote-span.js'
+import { ListTraceState, membersOf } from './trace-state.js'
 
 /** Options of {@link tracehopPropagator}. */
 export interface PropagatorOptions {
@@ -59,8 +55,7 @@ function joinValue(value: string | string[] | undefined): string | undefined {
 
 /** An OTel span context as a tracehop `TraceContext` (a parent that lives outside our scopes). */
 function fromSpanContext(sc: SpanContext): TraceContext {
-  const raw = sc.traceState?.serialize()
-  const traceState = raw ? parseTracestate(raw) : undefined
+  const traceState = membersOf(sc.traceState, parseTracestate)
   return {
     traceId: sc.traceId,
     spanId: sc.spanId,
@@ -82,12 +77,14 @@ function fromSpanContext(sc: SpanContext): TraceContext {
 export function traceContextFromOtel(ctx: Context): TraceContext | undefined {
   const span = trace.getSpan(ctx)
   const ours = fromOtelSpan(span)
-  if (ours !== undefined) return ours.context()
+  return ours !== undefined ? ours.context() : foreignTraceContext(span)
+}
+
+/** The context of an OTel span that is not a tracehop span (or of the one `extract` read). */
+function foreignTraceContext(span: ReturnType<typeof trace.getSpan>): TraceContext | undefined {
+  if (span instanceof RemoteSpan) return span.traceContext
   const sc = span?.spanContext()
   if (sc === undefined || !isSpanContextValid(sc)) return undefined
-  const extracted = ctx.getValue(TRACE_CONTEXT_KEY) as TraceContext | undefined
-  if (extracted !== undefined && extracted.spanId === sc.spanId && extracted.traceId === sc.traceId)
-    return extracted
   return fromSpanContext(sc)
 }
 
@@ -127,6 +124,50 @@ function otelBaggageMembers(ctx: Context): BaggageMember[] | undefined {
   return out
 }
 
+/**
+ * The OTel carrier and getter as a tracehop `CarrierGetter`, one object reused across calls
+ * (no closure per request). A getter that calls back into a propagator gets a fresh one.
+ */
+class GetterAdapter implements CarrierGetter {
+  carrier: unknown = undefined
+  getter: TextMapGetter | undefined = undefined
+  get(name: string): string | undefined {
+    return joinValue(this.getter!.get(this.carrier, name))
+  }
+  bind(carrier: unknown, getter: TextMapGetter): GetterAdapter {
+    const self = this.getter === undefined ? this : new GetterAdapter()
+    self.carrier = carrier
+    self.getter = getter
+    return self
+  }
+  release(): void {
+    this.carrier = undefined
+    this.getter = undefined
+  }
+}
+
+/** The OTel carrier and setter as a tracehop `CarrierSetter`, reused like {@link GetterAdapter}. */
+class SetterAdapter implements CarrierSetter {
+  carrier: unknown = undefined
+  setter: TextMapSetter | undefined = undefined
+  set(name: string, value: string): void {
+    this.setter!.set(this.carrier, name, value)
+  }
+  bind(carrier: unknown, setter: TextMapSetter): SetterAdapter {
+    const self = this.setter === undefined ? this : new SetterAdapter()
+    self.carrier = carrier
+    self.setter = setter
+    return self
+  }
+  release(): void {
+    this.carrier = undefined
+    this.setter = undefined
+  }
+}
+
+const GETTER = new GetterAdapter()
+const SETTER = new SetterAdapter()
+
 // The OTel API has nowhere to count malformed input: it is ignored, as OTel's propagators do.
 const IGNORE_INVALID: PropagationHooks = { onInvalid: () => {} }
 
@@ -153,57 +194,32 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
   return {
     inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
       try {
-        const target: CarrierSetter = { set: (name, value) => setter.set(carrier, name, value) }
-        const ours = fromOtelSpan(trace.getSpan(ctx))
-        const tc = ours !== undefined ? contextForAnyDestination(ours) : traceContextFromOtel(ctx)
+        const span = trace.getSpan(ctx)
+        const ours = fromOtelSpan(span)
+        const tc = ours !== undefined ? contextForAnyDestination(ours) : foreignTraceContext(span)
         const extra = formats.baggage ? otelBaggageMembers(ctx) : undefined
         // OTel baggage set in this context wins over the scope's incoming baggage.
         const existing = extra !== undefined ? formatBaggage(extra) : undefined
-        if (tc !== undefined) inject(tc, target, formats, existing)
-        else if (existing !== undefined) target.set(BAGGAGE_HEADER, existing)
+        if (tc === undefined && existing === undefined) return
+        const target = SETTER.bind(carrier, setter)
+        try {
+          if (tc !== undefined) inject(tc, target, formats, existing)
+          else target.set(BAGGAGE_HEADER, existing!)
+        } finally {
+          target.release()
+        }
       } catch {
         // A carrier whose setter throws: nothing injected, nothing thrown into the caller.
       }
     },
     extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
       try {
-        const source: CarrierGetter = { get: (name) => joinValue(getter.get(carrier, name)) }
-        const incoming = extract(source, formats, 'trusted', IGNORE_INVALID)
-        let out = ctx
-        const parent = incoming.parent
-        if (parent !== undefined) {
-          const state = parent.traceState !== undefined ? formatTracestate(parent.traceState) : undefined
-          out = trace.setSpanContext(out, {
-            traceId: parent.traceId,
-            spanId: parent.spanId,
-            traceFlags: parent.flags,
-            isRemote: true,
-            ...(state !== undefined ? { traceState: createTraceState(state) } : {}),
-          })
-          out = out.setValue(TRACE_CONTEXT_KEY, parent)
+        const source = GETTER.bind(carrier, getter)
+        try {
+          return extractInto(ctx, source, formats)
+        } finally {
+          source.release()
         }
-        if (formats.baggage) {
-          // Baggage travels without a trace too (W3C Baggage is independent of Trace Context).
-          const raw = source.get(BAGGAGE_HEADER)
-          const members = raw !== undefined ? parseBaggage(raw) : undefined
-          if (members !== undefined) {
-            const entries: Record<string, BaggageEntry> = {}
-            let any = false
-            for (const m of members) {
-              // With the LangSmith format on, its members are read as LangSmith's, not baggage.
-              if (formats.langsmith && m.key.startsWith('langsmith-')) continue
-              // Another party's API URLs and keys: never handed on (inject drops it too).
-              if (m.key === LANGSMITH_REPLICAS_KEY) continue
-              const props = m.properties !== undefined ? propertiesToMetadata(m.properties) : undefined
-              entries[m.key] = props
-                ? { value: m.value, metadata: baggageEntryMetadataFromString(props) }
-                : { value: m.value }
-              any = true
-            }
-            if (any) out = propagation.setBaggage(out, propagation.createBaggage(entries))
-          }
-        }
-        return out
       } catch {
         return ctx
       }
@@ -212,4 +228,43 @@ export function tracehopPropagator(options?: PropagatorOptions): TextMapPropagat
       return fields.slice()
     },
   }
+}
+
+function extractInto(ctx: Context, source: CarrierGetter, formats: ResolvedFormats): Context {
+  const incoming = extract(source, formats, 'trusted', IGNORE_INVALID)
+  let out = ctx
+  const parent = incoming.parent
+  if (parent !== undefined) {
+    // OTel gets the list already parsed, not a string it would parse again.
+    const sc: SpanContext = {
+      traceId: parent.traceId,
+      spanId: parent.spanId,
+      traceFlags: parent.flags,
+      isRemote: true,
+    }
+    if (parent.traceState !== undefined) sc.traceState = new ListTraceState(parent.traceState)
+    out = trace.setSpan(out, new RemoteSpan(sc, parent))
+  }
+  if (formats.baggage) {
+    // Baggage travels without a trace too (W3C Baggage is independent of Trace Context).
+    const raw = source.get(BAGGAGE_HEADER)
+    const members = raw !== undefined ? parseBaggage(raw) : undefined
+    if (members !== undefined) {
+      const entries: Record<string, BaggageEntry> = {}
+      let any = false
+      for (const m of members) {
+        // With the LangSmith format on, its members are read as LangSmith's, not baggage.
+        if (formats.langsmith && m.key.startsWith('langsmith-')) continue
+        // Another party's API URLs and keys: never handed on (inject drops it too).
+        if (m.key === LANGSMITH_REPLICAS_KEY) continue
+        const props = m.properties !== undefined ? propertiesToMetadata(m.properties) : undefined
+        entries[m.key] = props
+          ? { value: m.value, metadata: baggageEntryMetadataFromString(props) }
+          : { value: m.value }
+        any = true
+      }
+      if (any) out = propagation.setBaggage(out, propagation.createBaggage(entries))
+    }
+  }
+  return out
 }

@@ -99,6 +99,9 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
     const waitUntil = (after !== undefined ? afterAsWaitUntil(after) : undefined) ?? findWaitUntil(rest[0])
     const method = request.method
     const scope = startServerScope(tracer, request, {
+      // On Vercel the platform routes by host; on `next start` the URL is built from the
+      // client's Host header, so it is ours only with propagation.origin/trustHostHeader.
+      vouched: onVercel(),
       // OTel FaaS semconv: the incoming span of a function says what triggered it.
       attributes: { 'faas.trigger': 'http' },
       ...(route !== undefined ? { route } : {}),
@@ -127,9 +130,21 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
   }
 }
 
+/** Vercel's own runtime: its request context, or the `VERCEL` system variable it sets. */
+function onVercel(): boolean {
+  if ((globalThis as Record<symbol, unknown>)[VERCEL_REQUEST_CONTEXT] !== undefined) return true
+  try {
+    return typeof process !== 'undefined' && process.env?.['VERCEL'] === '1'
+  } catch {
+    return false
+  }
+}
+
+const VERCEL_REQUEST_CONTEXT = Symbol.for('@vercel/request-context')
+
 /**
  * Registers the flush with Next's `after` now, while the request scope is certainly open,
- * as a promise that settles with the flush. `after` throws outside a request scope (a test
+ * as a promise that settles with the flush; a later follow-up export gets an `after` of its own. `after` throws outside a request scope (a test
  * calling the handler directly): then `undefined`, and the usual lookup applies.
  */
 function afterAsWaitUntil(after: (task: Promise<unknown>) => void): WaitUntil | undefined {
@@ -142,7 +157,20 @@ function afterAsWaitUntil(after: (task: Promise<unknown>) => void): WaitUntil | 
   } catch {
     return undefined
   }
-  return (flush) => settle(flush)
+  let first = true
+  return (flush) => {
+    if (first) {
+      first = false
+      settle(flush)
+      return
+    }
+    // A follow-up export (spans started in the user's own after-work): its own `after`.
+    try {
+      after(flush)
+    } catch {
+      findWaitUntil()?.(flush)
+    }
+  }
 }
 
 /**

@@ -54,7 +54,7 @@ export async function run(): Promise<void> {
   const provider = new BasicTracerProvider({ spanProcessors: [] })
   const sdkTracer = provider.getTracer('bench')
   const sdkParent = trace.setSpan(context.active(), sdkTracer.startSpan('root'))
-  const tracer = createTracer({ service: 'bench', limits: { spansPerScope: 1000 } })
+  const tracer = createTracer({ service: 'bench', limits: { spansPerScope: 1000 }, log: () => {} })
   let scope: Scope = tracer.start()
   let bound = otelTracer(scope.root)
   let n = 0

@@ -56,30 +56,42 @@ const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', function
   memoryLimitInMB: '512', logGroupName: '/aws/lambda/retrieval', logStreamName: 's', callbackWaitsForEmptyEventLoop: true,
   getRemainingTimeInMillis: () => deadline - Date.now() }
 const work = async () => ({ statusCode: 200, body: JSON.stringify({ docs: ['a', 'b'] }) })
-const report = (ready) => process.stdout.write(JSON.stringify({ ready, first: performance.now() }))
+const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000 }
+let readyCpu = 0
+const mark = () => { readyCpu = cpu(); return performance.now() }
+const report = (ready) => process.stdout.write(JSON.stringify({ ready, first: performance.now(), readyCpu, firstCpu: cpu() }))
 `
+
+function tracehopScript(dist: string): string {
+  return `${PRELUDE}
+const { otlp } = await import(${JSON.stringify(`${dist}/index.js`)})
+const { withTrace } = await import(${JSON.stringify(`${dist}/lambda.js`)})
+const handler = withTrace(work, { service: 'retrieval', exporters: [otlp({ url: process.env.OTLP_URL })], log: () => {} })
+const ready = mark()
+await handler(event, context)
+report(ready)`
+}
+
+// BENCH_COLD_BASELINE=<another build's dist/> adds it as a contender: a before/after pair
+// measured in one sitting, interleaved like the others.
+const BASELINE = process.env['BENCH_COLD_BASELINE']
 
 function scripts(dist: string): Record<string, string> {
   return {
     bare: `${PRELUDE}
 const handler = work
-const ready = performance.now()
+const ready = mark()
 await handler(event, context)
 report(ready)`,
-    'tracehop/lambda': `${PRELUDE}
-const { otlp } = await import(${JSON.stringify(`${dist}/index.js`)})
-const { withTrace } = await import(${JSON.stringify(`${dist}/lambda.js`)})
-const handler = withTrace(work, { service: 'retrieval', exporters: [otlp({ url: process.env.OTLP_URL })], log: () => {} })
-const ready = performance.now()
-await handler(event, context)
-report(ready)`,
+    'tracehop/lambda': tracehopScript(dist),
+    ...(BASELINE ? { 'tracehop/lambda (baseline)': tracehopScript(BASELINE) } : {}),
     '@aws-lambda-powertools/tracer': `${PRELUDE}
 const { Tracer } = await import('@aws-lambda-powertools/tracer')
 const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
 const middy = (await import('@middy/core')).default
 const tracer = new Tracer({ serviceName: 'retrieval' })
 const handler = middy(work).use(captureLambdaHandler(tracer))
-const ready = performance.now()
+const ready = mark()
 await handler(event, context)
 report(ready)`,
     'OTel Node SDK (layer wiring)': `${PRELUDE}
@@ -99,7 +111,7 @@ const handler = async (e, c) => {
   const span = tracer.startSpan('POST /retrieve', { kind: api.SpanKind.SERVER }, parent)
   try { return await work(e, c) } finally { span.end(); await provider.forceFlush() }
 }
-const ready = performance.now()
+const ready = mark()
 await handler(event, context)
 report(ready)`,
   }
@@ -108,6 +120,9 @@ report(ready)`,
 interface Sample {
   readonly ready: number
   readonly first: number
+  /** CPU (user + system) the process had used at those points, ms: less sensitive to load. */
+  readonly readyCpu: number
+  readonly firstCpu: number
 }
 
 function runOnce(file: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Sample> {
@@ -187,25 +202,27 @@ export async function run(): Promise<void> {
     daemon.close()
   }
   const bare = cases[0]!
-  const bareReady = median(bare.samples.map((s) => s.ready))
-  const bareFirst = median(bare.samples.map((s) => s.first))
+  const med = (c: (typeof cases)[number], k: keyof Sample) => median(c.samples.map((s) => s[k]))
+  const cell = (c: (typeof cases)[number], k: keyof Sample) => {
+    const xs = c.samples.map((s) => s[k])
+    const added = median(xs) - med(bare, k)
+    return `${median(xs).toFixed(1)} (${spread(xs)}) +${added.toFixed(1)}`.padStart(26)
+  }
   const lines = [
     `${SAMPLES} fresh processes each (node ${process.version}); ms since process start, median (IQR); "+" is over the bare handler`,
-    `${'contender'.padEnd(32)} ${'import + set-up'.padStart(24)} ${'+ first invocation'.padStart(24)}  ratio`,
+    'wall = performance.now(); CPU = process.cpuUsage() user + system (less sensitive to a loaded machine)',
+    `${'contender'.padEnd(30)} ${'wall: import + set-up'.padStart(26)} ${'wall: + first invocation'.padStart(26)} ${'CPU: import + set-up'.padStart(26)} ${'CPU: + first invocation'.padStart(26)}  ratio`,
   ]
-  const tracehopAdded = median(cases[1]!.samples.map((s) => s.first)) - bareFirst
+  const tracehopAdded = med(cases[1]!, 'firstCpu') - med(bare, 'firstCpu')
   for (const c of cases) {
-    const ready = c.samples.map((s) => s.ready)
-    const first = c.samples.map((s) => s.first)
-    const addedReady = median(ready) - bareReady
-    const addedFirst = median(first) - bareFirst
+    const addedFirst = med(c, 'firstCpu') - med(bare, 'firstCpu')
     const ratio = c === bare ? '' : `${(addedFirst / tracehopAdded).toFixed(2)}x`
     lines.push(
-      `${c.label.padEnd(32)} ${`${median(ready).toFixed(1)} (${spread(ready)}) +${addedReady.toFixed(1)}`.padStart(24)} ${`${median(first).toFixed(1)} (${spread(first)}) +${addedFirst.toFixed(1)}`.padStart(24)}  ${ratio}`,
+      `${c.label.padEnd(30)} ${cell(c, 'ready')} ${cell(c, 'first')} ${cell(c, 'readyCpu')} ${cell(c, 'firstCpu')}  ${ratio}`,
     )
   }
   lines.push(
-    `ratio = their added cold start / tracehop's (above 1.00x: tracehop starts faster); ${received} exports received`,
+    `ratio = their added CPU to the end of the first invocation / tracehop's (above 1.00x: tracehop starts cheaper); ${received} exports received`,
   )
   note('Lambda cold start (import, set-up, first invocation)', lines)
 }

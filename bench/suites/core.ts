@@ -32,7 +32,7 @@ export async function run(): Promise<void> {
   const otelPropagator = new CompositePropagator({
     propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   })
-  const tracer = createTracer({ service: 'bench', propagation: { write: ['w3c', 'baggage'] } })
+  const tracer = createTracer({ service: 'bench', propagation: { write: ['w3c', 'baggage'] }, log: () => {} })
   compare({
     name: 'extract + inject (traceparent, tracestate, baggage)',
     ours: {
@@ -62,7 +62,7 @@ export async function run(): Promise<void> {
   const provider = new BasicTracerProvider({ spanProcessors: [] })
   const otelTracer = provider.getTracer('bench')
   const parentCtx = trace.setSpan(context.active(), otelTracer.startSpan('root'))
-  const recordAll = createTracer({ service: 'bench', limits: { spansPerScope: 1000 } })
+  const recordAll = createTracer({ service: 'bench', limits: { spansPerScope: 1000 }, log: () => {} })
   let scope: Scope = recordAll.start()
   let n = 0
   compare({

@@ -20,6 +20,9 @@ const CASES: Record<string, string> = {
     '&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE&X-Amz-Signature=' +
     'fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024',
   userinfo: 'https://alice:s3cret@api.example.com/v1/users',
+  // Hostile: 16 K empty parameters before the only `=` (once quadratic: each `&` searched
+  // on for the next `=`).
+  'hostile: 16 K `&` then sig=': `https://api.example.com/?${'&'.repeat(16_384)}sig=s`,
 }
 
 export async function run(): Promise<void> {

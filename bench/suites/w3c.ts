@@ -10,7 +10,9 @@
  */
 import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT } from '@opentelemetry/api'
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
+import { tracehopPropagator } from '../../adapters/otel/propagator.js'
 import { randomSpanId, randomTraceId } from '../../src/ids.js'
+import { createTracer } from '../../src/index.js'
 import { BAGGAGE_HEADER, formatBaggage, parseBaggage } from '../../src/propagation/baggage.js'
 import { formatTraceparent, parseTraceparent, TRACEPARENT_HEADER } from '../../src/propagation/traceparent.js'
 import { formatTracestate, parseTracestate, TRACESTATE_HEADER } from '../../src/propagation/tracestate.js'
@@ -94,6 +96,42 @@ export async function run(): Promise<void> {
   compare({
     name: 'traceparent + tracestate (3 members): extract + inject',
     ours: { label: 'tracehop parse+format traceparent/tracestate', fn: oursTrace },
+    theirs: [{ label: '@opentelemetry/core W3CTraceContextPropagator', fn: otelTrace }],
+  })
+
+  // The OTel bridge: tracehop's TextMapPropagator as an OTel SDK calls it, against OTel's own,
+  // through the same OTel API context, getter and setter (W3C only on both sides).
+  const bridge = tracehopPropagator({ formats: ['w3c'] })
+  const bridgeTrace = (): Headers => {
+    const out: Headers = {}
+    const ctx = bridge.extract(ROOT_CONTEXT, traceHeaders[i++ & MASK]!, defaultTextMapGetter)
+    bridge.inject(ctx, out, defaultTextMapSetter)
+    return out
+  }
+  checkSame(bridgeTrace, otelTrace, () => i--)
+  compare({
+    name: 'OTel TextMapPropagator, traceparent + tracestate (3 members): extract + inject',
+    ours: { label: 'tracehop/otel tracehopPropagator()', fn: bridgeTrace },
+    theirs: [{ label: '@opentelemetry/core W3CTraceContextPropagator', fn: otelTrace }],
+  })
+
+  // The native public path, no span: tracer.extract from the request's headers, tracer.inject
+  // into a fresh record (a relay passing the trace on), W3C formats as OTel's.
+  const tracer = createTracer({
+    service: 'bench',
+    propagation: { read: ['w3c'], write: ['w3c'] },
+    log: () => {},
+  })
+  const nativeTrace = (): Headers => {
+    const out: Headers = {}
+    const { parent } = tracer.extract(traceHeaders[i++ & MASK]!)
+    if (parent !== undefined) tracer.inject(parent, out)
+    return out
+  }
+  checkSame(nativeTrace, otelTrace, () => i--)
+  compare({
+    name: 'public API, traceparent + tracestate (3 members): tracer.extract + tracer.inject',
+    ours: { label: 'tracehop tracer.extract + tracer.inject', fn: nativeTrace },
     theirs: [{ label: '@opentelemetry/core W3CTraceContextPropagator', fn: otelTrace }],
   })
 

@@ -6,7 +6,7 @@
  * Then bundle size: each Worker bundled the same way (esbuild, minified, gzip), reported as
  * bytes added over the bare Worker.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
@@ -23,7 +23,7 @@ function repoRoot(): string {
 }
 
 // The user's code is the same in every variant: one outgoing fetch, a small response.
-const BARE = `
+export const BARE = `
 export default {
   async fetch(request, env) {
     const r = await fetch(env.UPSTREAM)
@@ -33,7 +33,7 @@ export default {
 }
 `
 
-const TRACEHOP = `
+export const TRACEHOP = `
 import { otlp } from './src/index.ts'
 import { instrument, traceOf } from './adapters/cloudflare/index.ts'
 export default instrument(
@@ -71,7 +71,7 @@ export default {
 `
 
 // otel-cf-workers instruments the global fetch itself (and injects traceparent).
-const OTEL_CF = `
+export const OTEL_CF = `
 import { instrument } from '@microlabs/otel-cf-workers'
 export default instrument(
   {
@@ -114,6 +114,8 @@ export default {
 interface Variant {
   readonly label: string
   readonly source: string
+  /** Where `./src` and `./adapters` resolve: the repository, or another build for a before/after pair. */
+  readonly root?: string
   /** Needs `nodejs_compat` (node:async_hooks): `node:*` stays external, the flag is set. */
   readonly nodeCompat: boolean
   readonly bindings?: Record<string, string>
@@ -131,10 +133,30 @@ const VARIANTS = {
   otelCf: { label: '@microlabs/otel-cf-workers 0.9 (OTLP JSON)', source: OTEL_CF, nodeCompat: true },
 } satisfies Record<string, Variant>
 
+// BENCH_WORKERD_BASELINE=<another checkout> adds tracehop from there, e.g. `git archive main`
+// unpacked: a before/after pair measured in the same run, rounds interleaved.
+const BASELINE_ROOT = process.env['BENCH_WORKERD_BASELINE']
+const ALL_VARIANTS: Record<string, Variant> = BASELINE_ROOT
+  ? {
+      ...VARIANTS,
+      tracehopBaseline: {
+        label: 'tracehop/cloudflare, baseline checkout',
+        source: TRACEHOP,
+        nodeCompat: false,
+        root: BASELINE_ROOT.endsWith('/') ? BASELINE_ROOT : `${BASELINE_ROOT}/`,
+      },
+    }
+  : VARIANTS
+
 /** Bundles a Worker source for workerd with the tests' options (test/support/workerd-bundle.ts). */
-async function bundle(source: string, nodeCompat: boolean, minify: boolean): Promise<string> {
+export async function bundle(
+  source: string,
+  nodeCompat: boolean,
+  minify: boolean,
+  root = repoRoot(),
+): Promise<string> {
   const result = await build({
-    stdin: { contents: source, resolveDir: repoRoot(), sourcefile: 'worker.js', loader: 'js' },
+    stdin: { contents: source, resolveDir: root, sourcefile: 'worker.js', loader: 'js' },
     // `browser`: @microlabs/otel-cf-workers' OpenTelemetry dependencies swap their Node
     // platform files through the package.json `browser` map, applied only on this platform.
     ...workerdBuildOptions({ nodeCompat, minify, platform: 'browser' }),
@@ -182,7 +204,7 @@ export async function measureWorkerSizes(): Promise<SizeRow[]> {
   return sized.map((s) => ({ ...s, addedGzipBytes: s.gzipBytes - bare }))
 }
 
-function listen(server: Server): Promise<string> {
+export function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
       resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
@@ -190,21 +212,41 @@ function listen(server: Server): Promise<string> {
   )
 }
 
-/** CPU time (user + system, ms) of the workerd processes started by this process. */
-function workerdCpuMs(): number {
+/**
+ * CPU time (ms) of the workerd processes started by this process: the sum of their threads'
+ * run time from /proc/<pid>/task/<tid>/schedstat (nanoseconds), or user + system from
+ * /proc/<pid>/stat (10 ms ticks) where schedstat is not there.
+ */
+export function workerdCpuMs(): number {
   let total = 0
   const ticks = 100 // USER_HZ on Linux
   for (const pid of readChildren(process.pid)) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       if (!stat.includes('(workerd)')) continue
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks
+      const ns = threadsRunTimeNs(pid)
+      if (ns !== undefined) total += ns / 1e6
+      else {
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        total += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks
+      }
     } catch {
       // The process ended or /proc is not there: CPU is then not reported.
     }
   }
   return total
+}
+
+function threadsRunTimeNs(pid: number): number | undefined {
+  try {
+    let ns = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    }
+    return Number.isFinite(ns) ? ns : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function readChildren(ppid: number): number[] {
@@ -233,6 +275,8 @@ interface Samples {
   latencies: number[]
   rps: number[]
   cpuPerReq: number[]
+  /** p50 latency of each round. */
+  p50: number[]
 }
 
 async function drive(
@@ -277,8 +321,12 @@ export async function run(): Promise<void> {
     })
   })
   const [upstreamUrl, receiverUrl] = await Promise.all([listen(upstream), listen(receiver)])
-  const entries = Object.entries(VARIANTS) as [keyof typeof VARIANTS, Variant][]
-  const scripts = await Promise.all(entries.map(([, v]) => bundle(v.source, v.nodeCompat, false)))
+  // BENCH_WORKERD_VARIANTS=bare,tracehop,tracehopBaseline: a subset (bare always first).
+  const only = process.env['BENCH_WORKERD_VARIANTS']?.split(',')
+  const entries = Object.entries(ALL_VARIANTS).filter(
+    ([name]) => name === 'bare' || !only || only.includes(name),
+  )
+  const scripts = await Promise.all(entries.map(([, v]) => bundle(v.source, v.nodeCompat, false, v.root)))
   const mf = new Miniflare({
     workers: entries.map(([name, v], i) => ({
       name,
@@ -293,7 +341,7 @@ export async function run(): Promise<void> {
   try {
     await mf.ready
     const urls = await Promise.all(entries.map(async ([name]) => (await mf.unsafeGetDirectURL(name)).href))
-    const samples: Samples[] = entries.map(() => ({ latencies: [], rps: [], cpuPerReq: [] }))
+    const samples: Samples[] = entries.map(() => ({ latencies: [], rps: [], cpuPerReq: [], p50: [] }))
     for (const url of urls) await drive(url, 200, concurrency, []) // warm-up
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < entries.length; k++) {
@@ -304,6 +352,12 @@ export async function run(): Promise<void> {
         await new Promise((r) => setTimeout(r, 150))
         samples[idx]!.rps.push(rps)
         samples[idx]!.cpuPerReq.push((workerdCpuMs() - cpu0) / perRound)
+        samples[idx]!.p50.push(
+          percentile(
+            samples[idx]!.latencies.slice(-perRound).sort((a, b) => a - b),
+            0.5,
+          ),
+        )
       }
     }
     const total = 200 + rounds * perRound
@@ -341,6 +395,22 @@ export async function run(): Promise<void> {
         'CPU: the workerd process (all Workers of the run live in it; each round is measured alone, exports included).',
       ],
     )
+    // Ratios to the bare Worker, per round (each round has its own bare sample, so a noisy
+    // round moves both): median over rounds, and the min–max of the per-round ratios.
+    const ratio = (i: number, key: 'cpuPerReq' | 'rps' | 'p50'): string => {
+      const xs = samples[i]![key].map((x, r) => x / samples[0]![key][r]!)
+      const sorted = [...xs].sort((a, b) => a - b)
+      return `${median(xs).toFixed(2)}x (${sorted[0]!.toFixed(2)}–${sorted[sorted.length - 1]!.toFixed(2)})`.padStart(
+        20,
+      )
+    }
+    note(`workerd: ratios to the bare Worker, median of ${rounds} rounds (min–max)`, [
+      `${'Worker'.padEnd(44)} ${'CPU/req'.padStart(20)} ${'throughput'.padStart(20)} ${'p50'.padStart(20)}`,
+      ...rows.map(
+        (r, i) => `${r.label.padEnd(44)} ${ratio(i, 'cpuPerReq')} ${ratio(i, 'rps')} ${ratio(i, 'p50')}`,
+      ),
+      'Goal (issue 16): tracehop CPU <= 1.25x and throughput >= 0.85x of bare.',
+    ])
   } finally {
     await mf.dispose()
     upstream.close()

@@ -9,6 +9,7 @@ import { checkNumber, describeValue, isLoopback, requireHttpUrl } from '../confi
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
 import { VERSION } from '../version.js'
+import { exportFetch } from './export-fetch.js'
 import type { DropReason, Exporter, ExportMeter, ExportResult } from './exporter.js'
 import { type LangSmithRun, spanToRun, validateRun } from './langsmith-runs.js'
 import { type FetchLike, sendWithRetry } from './retry.js'
@@ -25,6 +26,7 @@ export interface LangSmithExporterOptions {
   readonly project?: string
   /** `x-tenant-id`, for API keys that span several workspaces. */
   readonly workspaceId?: string
+  /** As `OtlpExporterOptions.fetch`: the platform's by default (tracehop/lambda's `node:http` on Lambda). */
   readonly fetch?: FetchLike
   /** Timeout per attempt (ms); the flush deadline still bounds the whole export. Default 10 000. */
   readonly timeoutMs?: number
@@ -52,10 +54,6 @@ const PART_FIELDS = ['inputs', 'outputs', 'events', 'extra', 'error'] as const
 
 const encoder = /* @__PURE__ */ new TextEncoder()
 const CRLF = /* @__PURE__ */ Uint8Array.of(13, 10)
-
-function platformFetch(input: string, init: RequestInit): Promise<Response> {
-  return fetch(input, init)
-}
 
 function positive(v: unknown, fallback: number): number {
   return typeof v === 'number' && v > 0 ? v : fallback
@@ -138,7 +136,7 @@ export function langsmith(options: LangSmithExporterOptions = {}): Exporter {
   const headers: Record<string, string> = { 'User-Agent': `tracehop/${VERSION}` }
   if (options.apiKey) headers['x-api-key'] = options.apiKey
   if (options.workspaceId) headers['x-tenant-id'] = options.workspaceId
-  const fetchFn = options.fetch ?? platformFetch
+  const fetchFn = options.fetch ?? exportFetch
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   const timeout = options.timeoutMs !== undefined ? { attemptTimeoutMs: options.timeoutMs } : {}
   let info: Promise<IngestConfig> | undefined

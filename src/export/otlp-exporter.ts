@@ -5,6 +5,7 @@
 import { checkNumber, describeValue, requireHttpUrl } from '../config-values.js'
 import { TracehopError } from '../errors.js'
 import type { ExportBatch } from '../span-record.js'
+import { exportFetch } from './export-fetch.js'
 import type { Exporter, ExportMeter, ExportResult } from './exporter.js'
 import { encodeOtlpJson } from './otlp-json.js'
 import { encodeOtlpProto } from './otlp-proto.js'
@@ -24,7 +25,10 @@ export interface OtlpExporterOptions {
   readonly headers?: Readonly<Record<string, string>>
   /** Timeout per attempt (ms); the flush deadline still bounds the whole export. Default 10 000. */
   readonly timeoutMs?: number
-  /** The `fetch` to send with; the platform's by default. */
+  /**
+   * The `fetch` to send with. Default: the platform's, resolved at call time (on Lambda,
+   * tracehop/lambda's `node:http` transport, unless `globalThis.fetch` was replaced).
+   */
   readonly fetch?: FetchLike
   /**
    * `gzip` compresses each request body (`Content-Encoding: gzip`, which every OTLP/HTTP
@@ -40,11 +44,6 @@ function otlpRetryable(status: number): boolean {
   return status === 429 || status === 502 || status === 503 || status === 504
 }
 
-/** Resolves the global at call time: never a `fetch` detached from its realm. */
-function platformFetch(input: string, init: RequestInit): Promise<Response> {
-  return fetch(input, init)
-}
-
 const decoder = /* @__PURE__ */ new TextDecoder()
 
 /** gzip with the platform's native stream (workerd, Vercel Edge, Node 18+). */
@@ -53,6 +52,42 @@ const decoder = /* @__PURE__ */ new TextDecoder()
 async function gzip(body: string | Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([body as BlobPart]).stream().pipeThrough(new globalThis.CompressionStream('gzip'))
   return new Uint8Array(await new Response(stream).arrayBuffer())
+}
+
+// RFC 9110 §5.1 field-name token; a field value (§5.5) is bytes without CR, LF or NUL,
+// trimmed of spaces and tabs, as the Fetch spec's `Headers` does.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const HEADER_VALUE = /^[^\r\n\0\u0100-\uffff]*$/
+const EDGE_WHITESPACE = /^[\t ]+|[\t ]+$/g
+
+/**
+ * The request headers as a plain record with lower-case names: no `Headers` object at
+ * creation, because touching that global makes Node load its whole `fetch` stack (undici,
+ * ~20 ms of a Lambda cold start) before anything is exported. Names and values are checked
+ * here, as `new Headers` would, so a bad one still fails at creation and not at every export.
+ *
+ * @example
+ * requestHeaders({ 'Content-Type': 'text/plain', 'X-Team': 'a' }, 'application/json', false)
+ * // { 'x-team': 'a', 'content-type': 'application/json' }
+ */
+export function requestHeaders(
+  extra: Readonly<Record<string, string>> | undefined,
+  contentType: string,
+  gzipped: boolean,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, raw] of Object.entries(extra ?? {})) {
+    const value = String(raw).replace(EDGE_WHITESPACE, '')
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
+      throw new TracehopError(`otlp.headers has an invalid header: ${JSON.stringify(name)}`)
+    }
+    const key = name.toLowerCase()
+    out[key] = key in out ? `${out[key]}, ${value}` : value
+  }
+  out['content-type'] = contentType
+  if (gzipped) out['content-encoding'] = 'gzip'
+  else delete out['content-encoding']
+  return out
 }
 
 /**
@@ -127,12 +162,13 @@ export function otlp(options: OtlpExporterOptions): Exporter {
   }
   const gzipped = compression === 'gzip' && typeof globalThis.CompressionStream === 'function'
   const json = encoding === 'json'
-  const headers = new Headers(options.headers)
-  headers.set('content-type', json ? 'application/json' : 'application/x-protobuf')
-  if (gzipped) headers.set('content-encoding', 'gzip')
-  else headers.delete('content-encoding')
+  const headers = requestHeaders(
+    options.headers,
+    json ? 'application/json' : 'application/x-protobuf',
+    gzipped,
+  )
   const retry = {
-    fetch: options.fetch ?? platformFetch,
+    fetch: options.fetch ?? exportFetch,
     retryable: otlpRetryable,
     ...(options.timeoutMs !== undefined && { attemptTimeoutMs: options.timeoutMs }),
   }

@@ -175,7 +175,13 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     expect(body.inc.argc).toBe(1)
     expect(body.text).toBe(`count ${body.inc.value}`)
     const id = res.headers.get('x-trace-id')!
-    await receiver.waitFor(() => byTrace(id).filter((s) => s.service === 'b').length >= 2)
+    // A's client spans and B's server spans arrive in separate exports: wait for all four.
+    const names = ['counter/increment', 'CounterObject/increment', 'GET counter']
+    await receiver.waitFor(
+      () =>
+        names.every((n) => byTrace(id).some((s) => s.name === n)) &&
+        byTrace(id).some((s) => s.service === 'b' && s.name === 'GET /'),
+    )
     const spans = byTrace(id)
     const rpcClient = one(spans, (s) => s.name === 'counter/increment', 'DO RPC client span')
     const rpcServer = one(spans, (s) => s.name === 'CounterObject/increment', 'DO RPC server span')

@@ -63,6 +63,17 @@ describe('queue message envelope', () => {
     expect(consumer.root.parentSpanId).toBe(s.spanId)
   })
 
+  it('unwraps an envelope whose span propagates nothing (empty ctx): the handler gets the body', () => {
+    // A late span, or propagation.write: [] — the producer still wrapped the body.
+    const tracer = createTracer({ service: 'producer', propagation: { write: [] } })
+    const wrapped = structuredClone(wrapEnvelope(tracer.start().root, { job: 1 }))
+    expect(wrapped.ctx).toEqual({})
+    expect(unwrapEnvelope(wrapped)).toEqual({ body: { job: 1 }, carrier: {}, valid: true })
+    const args: unknown[] = ['a', callMarker(tracer.start().root)]
+    expect(takeCallMarker(args)).toMatchObject({ found: true, valid: true })
+    expect(args).toEqual(['a'])
+  })
+
   it('passes a body that is no envelope through untouched (valid, no carrier)', () => {
     for (const v of [
       null,
@@ -87,7 +98,6 @@ describe('queue message envelope', () => {
       'garbage',
       null,
       [],
-      {},
       { traceparent: 42 },
       { a: 'x' },
       { traceparent: tp, 'user.id': 'u1' },

@@ -195,7 +195,7 @@ describe('docs/runtimes.md AWS Lambda', () => {
 
   it('retrieve answers a direct invocation; consume settles an SQS batch with no failures', async () => {
     const { retrieve, consume } = await importNodeSample<{ retrieve: Handler; consume: Handler }>(
-      docSample('docs/runtimes.md', "from 'tracehop/lambda'"),
+      docSample('docs/runtimes.md', 'export const retrieve = withTrace('),
     )
     expect(await retrieve({ query: 'what is tracehop?' }, lambdaContext())).toEqual({
       docs: ['what is tracehop?'],

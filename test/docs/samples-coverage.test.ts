@@ -22,7 +22,7 @@ const RUN: readonly Run[] = [
   { doc: 'docs/sampling.md', marker: 'nightly job', harness: 'node-samples.test.ts' },
   { doc: 'docs/troubleshooting.md', marker: 'debugRoute', harness: 'node-samples.test.ts' },
   { doc: 'docs/langsmith-vs-otel.md', marker: "service: 'retrieval'", harness: 'node-samples.test.ts' },
-  { doc: 'docs/runtimes.md', marker: "from 'tracehop/lambda'", harness: 'node-samples.test.ts' },
+  { doc: 'docs/runtimes.md', marker: 'export const retrieve = withTrace(', harness: 'node-samples.test.ts' },
   { doc: 'docs/runtimes.md', marker: 'runTree(span)', harness: 'bridges-sample.test.ts' },
   { doc: 'docs/runtimes.md', marker: "route: '/api/chat' }", harness: 'edge-samples.test.ts' },
   { doc: 'docs/runtimes.md', marker: 'ORCHESTRATOR: Fetcher', harness: 'workerd-samples.test.ts' },
@@ -39,6 +39,11 @@ const FETCH_RUNTIMES =
 const NOT_RUN: readonly { doc: string; marker: string; why: string }[] = [
   { doc: 'docs/runtimes.md', marker: '// app/api/chat/[id]/route.ts', why: NEXT },
   { doc: 'docs/runtimes.md', marker: '// proxy.ts', why: NEXT },
+  {
+    doc: 'docs/runtimes.md',
+    marker: 'streamifyResponse(',
+    why: "needs the Lambda runtime's response stream: the same shape runs under the real aws-lambda-ric in test/lambda/streaming.test.ts",
+  },
   { doc: 'docs/runtimes.md', marker: '`deno serve main.ts`', why: FETCH_RUNTIMES },
   { doc: 'docs/runtimes.md', marker: 'EdgeRuntime.waitUntil: the response', why: FETCH_RUNTIMES },
   { doc: 'docs/runtimes.md', marker: "service: 'netlify-edge'", why: FETCH_RUNTIMES },

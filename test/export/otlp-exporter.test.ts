@@ -66,6 +66,24 @@ describe('otlp', () => {
     expect(spansIn(req!.body, 'json')).toBe(2)
   })
 
+  it('sends header names case-insensitively merged and values trimmed, as Headers would', async () => {
+    reset()
+    await otlp({
+      url: `${rx.url}/v1/traces`,
+      headers: { 'X-Team': ' a\t', 'x-team': 'b', 'CONTENT-ENCODING': 'br' },
+    }).export(trace(1), Date.now() + 5000)
+    const [req] = rx.requests
+    expect(req?.headers['x-team']).toBe('a, b')
+    expect(req?.headers['content-encoding']).toBeUndefined()
+  })
+
+  it('rejects an invalid header name or value at creation with a TracehopError', () => {
+    const url = `${rx.url}/v1/traces`
+    expect(() => otlp({ url, headers: { 'bad name': 'x' } })).toThrow(TracehopError)
+    expect(() => otlp({ url, headers: { ok: 'a\r\nx-injected: 1' } })).toThrow(TracehopError)
+    expect(() => otlp({ url, headers: { ok: 'caf\u20ac' } })).toThrow(TracehopError)
+  })
+
   it('retries a 503 and then succeeds, counting the attempts', async () => {
     let n = 0
     reset((_, res) => res.writeHead(n++ === 0 ? 503 : 200).end())

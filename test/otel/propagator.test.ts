@@ -159,3 +159,33 @@ describe('tracehopPropagator', () => {
     ).not.toThrow()
   })
 })
+
+describe("the TraceState extract hands to OTel (tracehop's parsed list)", () => {
+  const w3c = new W3CTraceContextPropagator()
+  const headers = { traceparent: TP, tracestate: 'rojo=00f067aa0ba902b7, congo=t61rcWkgMzE,ot=th:8' }
+  const ours = trace.getSpanContext(
+    tracehopPropagator().extract(ROOT_CONTEXT, headers, defaultTextMapGetter),
+  )!
+  const theirs = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, headers, defaultTextMapGetter))!
+
+  it('reads, sets, unsets and serializes as OTel’s own', () => {
+    const a = ours.traceState!
+    const b = theirs.traceState!
+    expect(a.serialize()).toBe(b.serialize())
+    expect(a.get('congo')).toBe(b.get('congo'))
+    expect(a.get('absent')).toBe(b.get('absent'))
+    expect(a.set('congo', 'x').serialize()).toBe(b.set('congo', 'x').serialize())
+    expect(a.set('new', 'y').serialize()).toBe(b.set('new', 'y').serialize())
+    expect(a.unset('rojo').serialize()).toBe(b.unset('rojo').serialize())
+    expect(a.serialize()).toBe('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,ot=th:8') // unchanged: immutable
+  })
+
+  it("a span context OTel's propagator injects round-trips through ours, and the reverse", () => {
+    const viaOurs: Record<string, string> = {}
+    const viaTheirs: Record<string, string> = {}
+    w3c.inject(trace.setSpanContext(ROOT_CONTEXT, ours), viaTheirs, defaultTextMapSetter)
+    tracehopPropagator().inject(trace.setSpanContext(ROOT_CONTEXT, theirs), viaOurs, defaultTextMapSetter)
+    expect(viaOurs).toEqual(viaTheirs)
+    expect(viaOurs['tracestate']).toBe('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,ot=th:8')
+  })
+})

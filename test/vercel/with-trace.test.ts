@@ -297,3 +297,28 @@ describe("withTrace's after option (Next's after from next/server)", () => {
     )
   })
 })
+
+describe('same origin on Vercel and on next start', () => {
+  const handler = (tracer: ReturnType<typeof setup>['tracer']) =>
+    withTrace((request: Request) => {
+      const may = traceOf(request).mayReceive(new URL('/x', request.url))
+      return Response.json({ may })
+    }, tracer)
+
+  it('off Vercel (next start) the request URL is built from the client Host: not same origin', async () => {
+    const res = await handler(setup().tracer)(new Request('https://attacker.example/api/chat'))
+    expect(await res.json()).toEqual({ may: false })
+  })
+
+  it('on Vercel (its request context is there) the platform vouches for the URL: same origin', async () => {
+    g[REQUEST_CONTEXT] = { get: () => ({ waitUntil: () => {} }) }
+    const res = await handler(setup().tracer)(new Request('https://app.example/api/chat'))
+    expect(await res.json()).toEqual({ may: true })
+  })
+
+  it('off Vercel, propagation.origin names the service’s own origin', async () => {
+    const tracer = createTracer({ service: 'next', propagation: { origin: 'https://app.example' } })
+    const res = await handler(tracer)(new Request('https://app.example/api/chat'))
+    expect(await res.json()).toEqual({ may: true })
+  })
+})
