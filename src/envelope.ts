@@ -110,12 +110,25 @@ export function unwrapEnvelope(value: unknown): Unwrapped {
       return { body: value, valid: NOT_ENVELOPE_VALID }
     if (!hasExactKeys(value, ENVELOPE_KEYS)) return { body: value, valid: false }
     body = Object.getOwnPropertyDescriptor(value, 'body')?.value
-    carrier = readContext(Object.getOwnPropertyDescriptor(value, 'ctx')?.value)
+    carrier = readEnvelopeContext(Object.getOwnPropertyDescriptor(value, 'ctx')?.value)
   } catch {
     // A hostile object (a Proxy whose traps throw): not ours.
     return { body: value, valid: false }
   }
   return carrier === undefined ? { body: value, valid: false } : { body, carrier, valid: true }
+}
+
+/**
+ * The `ctx` of an envelope or call marker tracehop wrote: a context record, or an empty plain
+ * object when the producing span propagated nothing (a late span, `propagation.write: []`):
+ * the envelope is still ours, and its body still the user's.
+ */
+function readEnvelopeContext(ctx: unknown): Record<string, string> | undefined {
+  if (ctx !== null && typeof ctx === 'object' && !Array.isArray(ctx) && Object.keys(ctx).length === 0) {
+    const proto = Object.getPrototypeOf(ctx)
+    if (proto === Object.prototype || proto === null) return {}
+  }
+  return readContext(ctx)
 }
 
 const ENVELOPE_KEYS: readonly string[] = [ENVELOPE_KEY, 'ctx', 'body']
@@ -185,7 +198,7 @@ export function takeCallMarker(args: unknown[]): TakenMarker {
     const marker = Object.getOwnPropertyDescriptor(last, ENVELOPE_KEY)
     if (marker === undefined || marker.value !== CALL_MARKER) return NO_MARKER
     if (hasExactKeys(last, MARKER_KEYS))
-      carrier = readContext(Object.getOwnPropertyDescriptor(last, 'ctx')?.value)
+      carrier = readEnvelopeContext(Object.getOwnPropertyDescriptor(last, 'ctx')?.value)
   } catch {
     carrier = undefined
   }
@@ -198,13 +211,11 @@ export function takeCallMarker(args: unknown[]): TakenMarker {
 const INVALID_MARKER: TakenMarker = { found: false, valid: false }
 
 /**
- * A context record: a plain object of up to 6 string values under the names tracehop writes
- * (none when the producing span propagates nothing: a late span, `propagation.write: []`)
+ * A context record: a plain object of 1 to 6 string values under the names tracehop writes
  * (read case-insensitively, as header names are), each at most 64 KiB. Sizes are checked
  * before anything is parsed. Can throw on a Proxy: callers catch.
  *
  * @example
- * readContext({}) // {}: an envelope of ours with no context; its body is still unwrapped
  * readContext({ traceparent: '00-…-01' }) // { traceparent: '00-…-01' }
  * readContext({ traceparent: '00-…-01', user: 'x' }) // undefined
  */
@@ -213,7 +224,7 @@ export function readContext(ctx: unknown): Record<string, string> | undefined {
   const proto = Object.getPrototypeOf(ctx)
   if (proto !== Object.prototype && proto !== null) return undefined
   const keys = Object.keys(ctx)
-  if (keys.length > CTX_KEYS.size) return undefined
+  if (keys.length === 0 || keys.length > CTX_KEYS.size) return undefined
   const out: Record<string, string> = {}
   for (const key of keys) {
     const name = key.toLowerCase()

@@ -114,6 +114,16 @@ describe('docs/fan-out.md', () => {
     // The sample's tracer has no exporter: the consumer is checked by running to the end.
     await expect(sample.consume(raw)).resolves.toBeUndefined()
   })
+
+  it('a relay passes the context on unchanged with tracer.extract and tracer.inject', async () => {
+    const { forward } = await importNodeSample<{
+      forward(incoming: Record<string, string>): Record<string, string>
+    }>(docSample('docs/fan-out.md', 'tracer.inject(parent, out)'))
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    const out = forward({ traceparent, tracestate: 'vendor=1', baggage: 'session.id=s1' })
+    expect(out).toMatchObject({ traceparent, tracestate: 'vendor=1', baggage: 'session.id=s1' })
+    expect(forward({ traceparent: 'garbage' })).toEqual({})
+  })
 })
 
 /** `n` incoming W3C contexts with random trace ids, each saying "sampled" (flag 01). */

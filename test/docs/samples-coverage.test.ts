@@ -17,6 +17,7 @@ const RUN: readonly Run[] = [
   { doc: 'docs/fan-out.md', marker: "['search', 'retrieve', 'calculator']", harness: 'node-samples.test.ts' },
   { doc: 'docs/fan-out.md', marker: 'debounceFlush', harness: 'node-samples.test.ts' },
   { doc: 'docs/fan-out.md', marker: 'process job', harness: 'node-samples.test.ts' },
+  { doc: 'docs/fan-out.md', marker: 'tracer.inject(parent, out)', harness: 'node-samples.test.ts' },
   { doc: 'docs/sampling.md', marker: "algorithm: 'opentelemetry'", harness: 'node-samples.test.ts' },
   { doc: 'docs/sampling.md', marker: 'export const gateway', harness: 'node-samples.test.ts' },
   { doc: 'docs/sampling.md', marker: 'nightly job', harness: 'node-samples.test.ts' },
