@@ -45,10 +45,6 @@ function calibrate(fn: () => unknown): number {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)] ?? Number.NaN
-}
 
 let sink: unknown
 /** Keeps results observable so the JIT cannot drop the work. */
@@ -76,7 +72,7 @@ export function compare(c: Comparison): ComparisonResult {
   }
   return report(
     c.name,
-    all.map((x, i) => ({ label: x.label, ns: median(samples[i]!) })),
+    all.map((x, i) => ({ label: x.label, ns: medianOf(samples[i]!) })),
   )
 }
 
@@ -97,7 +93,7 @@ export async function compareAsync(c: AsyncComparison): Promise<ComparisonResult
   }
   return report(
     c.name,
-    all.map((x, i) => ({ label: x.label, ns: median(samples[i]!) })),
+    all.map((x, i) => ({ label: x.label, ns: medianOf(samples[i]!) })),
   )
 }
 
@@ -129,4 +125,17 @@ export function report(name: string, rows: readonly { label: string; ns: number 
 export function note(name: string, lines: readonly string[]): void {
   console.log(`\n${name}`)
   for (const l of lines) console.log(`  ${l}`)
+}
+
+/** The median of a sample (NaN when empty), for suites that collect their own samples. */
+export function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? Number.NaN
+}
+
+/** The interquartile range of a sample as `q1–q3`, one decimal: the spread beside a median. */
+export function iqrOf(xs: readonly number[]): string {
+  const s = [...xs].sort((a, b) => a - b)
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN
+  return `${q(0.25).toFixed(1)}–${q(0.75).toFixed(1)}`
 }

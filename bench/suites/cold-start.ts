@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { note } from '../harness.js'
+import { iqrOf, medianOf, note } from '../harness.js'
 
 const SAMPLES = Number(process.env['BENCH_COLD_SAMPLES'] ?? 15)
 
@@ -148,17 +148,6 @@ function runOnce(file: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Sam
   })
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)] ?? Number.NaN
-}
-
-function spread(xs: readonly number[]): string {
-  const s = [...xs].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN
-  return `${q(0.25).toFixed(1)}–${q(0.75).toFixed(1)}`
-}
-
 export async function run(): Promise<void> {
   const root = process.cwd()
   const dist = join(root, 'dist')
@@ -202,11 +191,11 @@ export async function run(): Promise<void> {
     daemon.close()
   }
   const bare = cases[0]!
-  const med = (c: (typeof cases)[number], k: keyof Sample) => median(c.samples.map((s) => s[k]))
+  const med = (c: (typeof cases)[number], k: keyof Sample) => medianOf(c.samples.map((s) => s[k]))
   const cell = (c: (typeof cases)[number], k: keyof Sample) => {
     const xs = c.samples.map((s) => s[k])
-    const added = median(xs) - med(bare, k)
-    return `${median(xs).toFixed(1)} (${spread(xs)}) +${added.toFixed(1)}`.padStart(26)
+    const added = medianOf(xs) - med(bare, k)
+    return `${medianOf(xs).toFixed(1)} (${iqrOf(xs)}) +${added.toFixed(1)}`.padStart(26)
   }
   const lines = [
     `${SAMPLES} fresh processes each (node ${process.version}); ms since process start, median (IQR); "+" is over the bare handler`,

@@ -9,7 +9,7 @@
  */
 import { createServer } from 'node:http'
 import { Miniflare } from 'miniflare'
-import { note } from '../harness.js'
+import { iqrOf, medianOf, note } from '../harness.js'
 import { BARE, bundle, listen, OTEL_CF, TRACEHOP, workerdCpuMs } from './workerd.js'
 
 const SAMPLES = Number(process.env['BENCH_STARTUP_SAMPLES'] ?? 9)
@@ -17,17 +17,6 @@ const SAMPLES = Number(process.env['BENCH_STARTUP_SAMPLES'] ?? 9)
 interface Sample {
   readonly cpuMs: number
   readonly wallMs: number
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)] ?? Number.NaN
-}
-
-function iqr(xs: readonly number[]): string {
-  const s = [...xs].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN
-  return `${q(0.25).toFixed(1)}–${q(0.75).toFixed(1)}`
 }
 
 export async function run(): Promise<void> {
@@ -88,16 +77,16 @@ export async function run(): Promise<void> {
     upstream.close()
     receiver.close()
   }
-  const bareCpu = median(samples[0]!.map((s) => s.cpuMs))
-  const bareWall = median(samples[0]!.map((s) => s.wallMs))
-  const tracehopAdded = median(samples[1]!.map((s) => s.cpuMs)) - bareCpu
+  const bareCpu = medianOf(samples[0]!.map((s) => s.cpuMs))
+  const bareWall = medianOf(samples[0]!.map((s) => s.wallMs))
+  const tracehopAdded = medianOf(samples[1]!.map((s) => s.cpuMs)) - bareCpu
   note(`Worker startup in workerd: script load + first request, ${SAMPLES} fresh workerd processes each`, [
     `${'Worker'.padEnd(40)} ${'workerd CPU ms (IQR)'.padStart(24)} ${'added'.padStart(8)} ${'wall ms (IQR)'.padStart(20)} ${'added'.padStart(8)}  ratio`,
     ...variants.map((v, i) => {
       const cpu = samples[i]!.map((s) => s.cpuMs)
       const wall = samples[i]!.map((s) => s.wallMs)
-      const added = median(cpu) - bareCpu
-      return `${v.label.padEnd(40)} ${`${median(cpu).toFixed(1)} (${iqr(cpu)})`.padStart(24)} ${`+${added.toFixed(1)}`.padStart(8)} ${`${median(wall).toFixed(0)} (${iqr(wall)})`.padStart(20)} ${`+${(median(wall) - bareWall).toFixed(0)}`.padStart(8)}  ${i === 0 ? '' : `${(added / tracehopAdded).toFixed(2)}x`}`
+      const added = medianOf(cpu) - bareCpu
+      return `${v.label.padEnd(40)} ${`${medianOf(cpu).toFixed(1)} (${iqrOf(cpu)})`.padStart(24)} ${`+${added.toFixed(1)}`.padStart(8)} ${`${medianOf(wall).toFixed(0)} (${iqrOf(wall)})`.padStart(20)} ${`+${(medianOf(wall) - bareWall).toFixed(0)}`.padStart(8)}  ${i === 0 ? '' : `${(added / tracehopAdded).toFixed(2)}x`}`
     }),
     `ratio = added workerd CPU / tracehop's (above 1.00x: tracehop starts cheaper); ${received} exports received.`,
   ])
