@@ -45,7 +45,6 @@ function calibrate(fn: () => unknown): number {
   }
 }
 
-
 let sink: unknown
 /** Keeps results observable so the JIT cannot drop the work. */
 export function consume(x: unknown): void {
