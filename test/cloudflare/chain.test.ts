@@ -85,8 +85,13 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     const id = res.headers.get('x-trace-id')!
     // A: server + fetch client + rpc client; B: server (fetch) + 2 producers + rpc server;
     // C: 3 process spans + 3 index spans.
+    // Each service exports on its own schedule: wait for every one of them.
+    const count = (service: string) => byTrace(id).filter((s) => s.service === service).length
     await receiver.waitFor(
-      () => byTrace(id).filter((s) => s.service === 'c' && s.name === 'index').length === 3,
+      () =>
+        byTrace(id).filter((s) => s.service === 'c' && s.name === 'index').length === 3 &&
+        count('a') >= 3 &&
+        count('b') >= 4,
     )
     const spans = byTrace(id)
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['a', 'b', 'c']))
@@ -153,7 +158,13 @@ describe('tracehop/cloudflare across Workers in workerd', () => {
     const body = (await res.json()) as { rpc: { greeting: string; argc: number; helper: string } }
     expect(body.rpc).toEqual({ greeting: 'hello world x2', argc: 2, helper: 'WORLD' })
     const id = res.headers.get('x-trace-id')!
-    await receiver.waitFor(() => byTrace(id).some((s) => s.name === 'B/hello'))
+    // A's spans and B's arrive in separate exports: wait for both sides.
+    await receiver.waitFor(
+      () =>
+        byTrace(id).some((s) => s.name === 'B/hello') &&
+        byTrace(id).some((s) => s.name === 'b/hello') &&
+        byTrace(id).some((s) => s.service === 'a' && s.kind === KIND.SERVER),
+    )
     const spans = byTrace(id)
     const aRoot = one(spans, (s) => s.service === 'a' && s.kind === KIND.SERVER, 'A server span')
     const client = one(spans, (s) => s.name === 'b/hello', 'RPC client span')
