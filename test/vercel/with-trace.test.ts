@@ -322,3 +322,27 @@ describe('same origin on Vercel and on next start', () => {
     expect(await res.json()).toEqual({ may: true })
   })
 })
+
+describe("withTrace's after option: work after the flush", () => {
+  it('a span started after the flush goes out in a follow-up export held by after too', async () => {
+    const { memory, tracer } = setup()
+    const tasks: Promise<unknown>[] = []
+    let request: Request | undefined
+    const handler = withTrace(
+      (r: Request) => {
+        request = r
+        return new Response('ok')
+      },
+      tracer,
+      { after: (task) => void tasks.push(task) },
+    )
+    const response = await handler(new Request('https://app.example/api/x'))
+    await response.text()
+    await Promise.all(tasks)
+    // The user's own after-work, once the first flush is done.
+    traceOf(request!).child('later', () => 1)
+    expect(tasks).toHaveLength(2)
+    await Promise.all(tasks)
+    expect(memory.spans().map((s) => s.name)).toContain('later')
+  })
+})
