@@ -34,14 +34,15 @@ export const ENVELOPE_VERSION = 1
 export const CALL_MARKER = 'ctx'
 
 /** The names a context record may hold: what `span.headers()` writes, and the WebSocket mode. */
-const CTX_KEYS: ReadonlySet<string> = new Set([
+export const CONTEXT_NAMES: readonly string[] = [
   'traceparent',
   'tracestate',
   'baggage',
   'langsmith-trace',
   'x-amzn-trace-id',
   'tracehop-websocket',
-])
+]
+const CTX_KEYS: ReadonlySet<string> = new Set(CONTEXT_NAMES)
 // Above any value tracehop writes (a `langsmith-trace` is at most 64 KiB); checked before
 // anything reads the value, so a bigger one costs nothing.
 const MAX_CTX_VALUE_LENGTH = 65_536 + 256

@@ -2,7 +2,7 @@ import type { WaitUntil } from '../../src/index.js'
 
 // Ref: @vercel/functions `waitUntil` (src/get-context.ts): the platform publishes the
 // current request's context on this global symbol; `get()` returns `{ waitUntil, … }`.
-const REQUEST_CONTEXT = Symbol.for('@vercel/request-context')
+export const REQUEST_CONTEXT = Symbol.for('@vercel/request-context')
 
 // Ref: Next.js `NextFetchEvent`, Vercel Edge Functions' `RequestContext`: both carry a
 // `waitUntil(promise)` method. Structural, so no dependency on either package.

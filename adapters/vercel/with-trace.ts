@@ -10,7 +10,7 @@ import {
 import { buildOrUntraced, checkOnConfigError, spanOf } from '../../src/internal.js'
 import { startServerScope } from '../http/server-span.js'
 import { endWithBody } from '../http/streamed-body.js'
-import { findWaitUntil } from './wait-until.js'
+import { findWaitUntil, REQUEST_CONTEXT } from './wait-until.js'
 
 /** Per-route options of {@link withTrace}, on top of the tracer's configuration. */
 export interface WithTraceOptions {
@@ -88,6 +88,7 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
   const runType = options?.runType
   const ingress = options?.ingress
   const after = options?.after
+  const vercelEnv = hasVercelEnv()
   if (after !== undefined && typeof after !== 'function') {
     throw new TypeError(
       `withTrace: options.after must be a function (next/server's after), got ${typeof after}`,
@@ -101,7 +102,7 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
     const scope = startServerScope(tracer, request, {
       // On Vercel the platform routes by host; on `next start` the URL is built from the
       // client's Host header, so it is ours only with propagation.origin/trustHostHeader.
-      vouched: onVercel(),
+      vouched: onVercel(vercelEnv),
       // OTel FaaS semconv: the incoming span of a function says what triggered it.
       attributes: { 'faas.trigger': 'http' },
       ...(route !== undefined ? { route } : {}),
@@ -130,17 +131,21 @@ export function withTrace<Req extends Request, A extends unknown[], R>(
   }
 }
 
-/** Vercel's own runtime: its request context, or the `VERCEL` system variable it sets. */
-function onVercel(): boolean {
-  if ((globalThis as Record<symbol, unknown>)[VERCEL_REQUEST_CONTEXT] !== undefined) return true
+/**
+ * Vercel's own runtime: the `VERCEL` system variable (read once, when the handler is
+ * wrapped), or the request context it publishes (present only during a request).
+ */
+function onVercel(vercelEnv: boolean): boolean {
+  return vercelEnv || (globalThis as Record<symbol, unknown>)[REQUEST_CONTEXT] !== undefined
+}
+
+function hasVercelEnv(): boolean {
   try {
     return typeof process !== 'undefined' && process.env?.['VERCEL'] === '1'
   } catch {
     return false
   }
 }
-
-const VERCEL_REQUEST_CONTEXT = Symbol.for('@vercel/request-context')
 
 /**
  * Registers the flush with Next's `after` now, while the request scope is certainly open,

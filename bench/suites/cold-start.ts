@@ -21,20 +21,13 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { iqrOf, medianOf, note } from '../harness.js'
+import { LAMBDA_ENV } from '../lambda-env.js'
 
 const SAMPLES = Number(process.env['BENCH_COLD_SAMPLES'] ?? 15)
 
-const LAMBDA_ENV: Record<string, string> = {
-  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
-  LAMBDA_TASK_ROOT: '/var/task',
-  _HANDLER: 'index.handler',
-  AWS_LAMBDA_FUNCTION_NAME: 'retrieval',
-  AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_SERVICE_NAME: 'retrieval',
-  POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false',
-  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+// A traced invocation: the runtime's variables and an X-Ray header for this request.
+const INVOCATION_ENV: Record<string, string> = {
+  ...LAMBDA_ENV,
   _X_AMZN_TRACE_ID: 'Root=1-66705bc7-2b4257df30cbee696ef2cf28;Parent=53995c3f42cd8ad8;Sampled=1',
 }
 
@@ -166,7 +159,7 @@ export async function run(): Promise<void> {
   await new Promise<void>((r) => daemon.bind(0, '127.0.0.1', r))
   const env = {
     ...process.env,
-    ...LAMBDA_ENV,
+    ...INVOCATION_ENV,
     OTLP_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`,
     AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
   }

@@ -16,19 +16,7 @@ import { traceOf, withTrace } from '../../adapters/lambda/index.js'
 import { otlp } from '../../src/export/otlp-exporter.js'
 import type { Exporter } from '../../src/index.js'
 import { compareAsync, note } from '../harness.js'
-
-const ENV: Record<string, string> = {
-  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
-  LAMBDA_TASK_ROOT: '/var/task',
-  _HANDLER: 'index.handler',
-  AWS_LAMBDA_FUNCTION_NAME: 'retrieval',
-  AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_SERVICE_NAME: 'retrieval',
-  POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false',
-  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-}
+import { LAMBDA_ENV } from '../lambda-env.js'
 
 const event = {
   version: '2.0',
@@ -82,7 +70,7 @@ function nextContext() {
 
 export async function run(): Promise<void> {
   const saved: Record<string, string | undefined> = {}
-  for (const k of [...Object.keys(ENV), 'AWS_XRAY_DAEMON_ADDRESS', '_X_AMZN_TRACE_ID'])
+  for (const k of [...Object.keys(LAMBDA_ENV), 'AWS_XRAY_DAEMON_ADDRESS', '_X_AMZN_TRACE_ID'])
     saved[k] = process.env[k]
 
   // The sinks: an OTLP/HTTP receiver and an X-Ray daemon stand-in, both counting arrivals.
@@ -102,7 +90,7 @@ export async function run(): Promise<void> {
   })
   await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve))
 
-  Object.assign(process.env, ENV, {
+  Object.assign(process.env, LAMBDA_ENV, {
     AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(udp.address() as AddressInfo).port}`,
   })
   nextContext()

@@ -7,7 +7,9 @@ import { traceOf } from '../../adapters/cloudflare/index.js'
 import { acceptWebSocket, instrumentDurableObject } from '../../adapters/cloudflare/websocket.js'
 import { attachContext, socketContext, wrapSocket } from '../../adapters/cloudflare/ws-attachment.js'
 import { readMessageTrace } from '../../adapters/cloudflare/ws-message-trace.js'
+import { CONTEXT_NAMES } from '../../src/envelope.js'
 import { type createTracer, memoryExporter, SpanKind, type TracerConfig } from '../../src/index.js'
+import { notContext } from './helpers/not-context.js'
 
 /** A socket whose attachment methods live on the prototype, as on workerd's WebSocket. */
 class FakeSocket {
@@ -97,14 +99,7 @@ describe('readMessageTrace: the _trace field of a JSON text message', () => {
     )
   })
   it('round-trips any context record', () => {
-    const key = fc.constantFrom(
-      'traceparent',
-      'tracestate',
-      'baggage',
-      'langsmith-trace',
-      'x-amzn-trace-id',
-      'tracehop-websocket',
-    )
+    const key = fc.constantFrom(...CONTEXT_NAMES)
     fc.assert(
       fc.property(
         fc.dictionary(key, fc.string({ maxLength: 200 }), { minKeys: 1, maxKeys: 6 }),
@@ -326,25 +321,6 @@ describe('instrumentDurableObject (one process)', () => {
   })
 
   it('never throws into the handler for hostile attachments or messages: fresh trace, counted, inputs unchanged', async () => {
-    const names = [
-      'traceparent',
-      'tracestate',
-      'baggage',
-      'langsmith-trace',
-      'x-amzn-trace-id',
-      'tracehop-websocket',
-    ]
-    // Anything but a context record (those make a well-formed envelope, tested elsewhere).
-    const notContext = fc.anything().filter(
-      (c) =>
-        c === null ||
-        typeof c !== 'object' ||
-        Array.isArray(c) ||
-        // An empty plain object is the ctx of a span that propagated nothing: ours.
-        (Object.keys(c).length === 0
-          ? ![Object.prototype, null].includes(Object.getPrototypeOf(c))
-          : !Object.keys(c).every((k) => names.includes(k.toLowerCase()))),
-    )
     const hostileAttachment = fc.oneof(
       fc.anything(),
       fc.record(

@@ -5,9 +5,9 @@
  */
 import { fileURLToPath } from 'node:url'
 import { EdgeRuntime, runServer } from 'edge-runtime'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attemptLimitMs, type Blackhole, startBlackhole } from '../support/blackhole.js'
+import { bundleForEdge } from '../support/edge-script.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/awaited-app.ts', import.meta.url))
 
@@ -16,16 +16,7 @@ let server: Awaited<ReturnType<typeof runServer>>
 
 beforeAll(async () => {
   blackhole = await startBlackhole()
-  const result = await build({
-    entryPoints: [FIXTURE],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  const code = result.outputFiles[0]!.text
+  const code = await bundleForEdge(FIXTURE)
   const runtime = new EdgeRuntime({
     initialCode: `globalThis.__CONFIG__ = ${JSON.stringify({ otlpUrl: blackhole.url })};\n${code}`,
   })

@@ -5,8 +5,8 @@
  */
 import { fileURLToPath } from 'node:url'
 import { EdgeRuntime, runServer } from 'edge-runtime'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleForEdge } from '../support/edge-script.js'
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/config-error-app.ts', import.meta.url))
@@ -25,16 +25,7 @@ async function start(env: Record<string, string>): Promise<string> {
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver()
-  const result = await build({
-    entryPoints: [FIXTURE],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  code = result.outputFiles[0]!.text
+  code = await bundleForEdge(FIXTURE)
 })
 
 afterAll(async () => {
