@@ -5,6 +5,7 @@ import {
   resolveBaggagePolicy,
 } from './baggage-policy.js'
 import { type CarrierInput, type CarrierSetter, recordSetter, toCarrier } from './carrier.js'
+import { CheckedContext } from './checked-context.js'
 import { checkNumber, describeValue } from './config-values.js'
 import { type DestinationPolicy, type DestinationRule, normalizeRule } from './destinations.js'
 import { TracehopError } from './errors.js'
@@ -324,8 +325,8 @@ export class Tracer {
     try {
       const f = context.flags
       if (
-        !isValidHexId(context.traceId, 32) ||
-        !isValidHexId(context.spanId, 16) ||
+        (!CheckedContext.idsChecked(context) &&
+          (!isValidHexId(context.traceId, 32) || !isValidHexId(context.spanId, 16))) ||
         f >>> 0 !== f ||
         f > 255
       ) {

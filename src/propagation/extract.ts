@@ -1,4 +1,5 @@
 import type { CarrierGetter } from '../carrier.js'
+import { CheckedContext } from '../checked-context.js'
 import { isValidHexId, spanIdFromRunId, uuidToHex } from '../ids.js'
 import type { SpanLink } from '../span-record.js'
 import type { Baggage, BaggageMember, LangSmithParent, TraceContext, XRayHeader } from '../trace-context.js'
@@ -84,7 +85,7 @@ export function extract(
     const tp = parseTraceparent(rawParent)
     if (tp === undefined) onInvalid('traceparent')
     else {
-      parent = { traceId: tp.traceId, spanId: tp.spanId, flags: tp.flags, remote: true, decided: true }
+      parent = new CheckedContext(tp.traceId, tp.spanId, tp.flags, true)
       const rawState = carrier.get(TRACESTATE_HEADER)
       if (rawState !== undefined) {
         const traceState = parseTracestate(rawState)
@@ -108,7 +109,8 @@ export function extract(
     // A nil-UUID root (SDK tests use one) has no valid W3C form (§3.2.2.3: all-zero ids are
     // invalid): continuing it would write a traceparent every W3C reader drops.
     if (isValidHexId(traceId, 32) && isValidHexId(spanId, 16)) {
-      parent = { traceId, spanId, flags: 0, remote: true, decided: false, langsmith }
+      parent = new CheckedContext(traceId, spanId, 0, false)
+      parent.langsmith = langsmith
     } else onInvalid('langsmith-trace')
   }
 
@@ -141,6 +143,8 @@ export function extract(
     return xray === undefined && out.baggage === undefined ? NONE : out
   }
   if (baggage !== undefined) parent.baggage = baggage
+  // The common case, a trusted parent and no X-Ray header: one object, no copies.
+  if (ingress === 'trusted' && xray === undefined) return { parent, links: out.links }
   const believed = believe(parent, ingress)
   if (believed.parent !== undefined) out.parent = believed.parent
   out.links = believed.links

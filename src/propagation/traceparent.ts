@@ -32,6 +32,39 @@ export const TRACEPARENT_MAX_INPUT = 4096
 // Flags this version of the spec defines; others are reserved and MUST be zero when sent.
 const KNOWN_FLAGS = 0x03
 
+/**
+ * A version-00 header with nothing around it (55 characters), read in one pass with no
+ * call per character; `undefined` when it is invalid, `null` when it is not in that form
+ * (another version, OWS, uppercase hex): the general parser decides those.
+ */
+function parseVersion00(s: string): ParsedTraceparent | undefined | null {
+  if (
+    s.charCodeAt(0) !== 0x30 ||
+    s.charCodeAt(1) !== 0x30 ||
+    s.charCodeAt(2) !== 0x2d ||
+    s.charCodeAt(35) !== 0x2d ||
+    s.charCodeAt(52) !== 0x2d
+  )
+    return null
+  let traceBits = 0
+  let spanBits = 0
+  for (let i = 3; i < 35; i++) {
+    const c = s.charCodeAt(i)
+    if ((c - 0x30) >>> 0 > 9 && (c - 0x61) >>> 0 > 5) return null
+    traceBits |= c ^ 0x30
+  }
+  for (let i = 36; i < 52; i++) {
+    const c = s.charCodeAt(i)
+    if ((c - 0x30) >>> 0 > 9 && (c - 0x61) >>> 0 > 5) return null
+    spanBits |= c ^ 0x30
+  }
+  const flags = lcByte(s, 53)
+  if (flags < 0) return null
+  // §3.2.2.3, §3.2.2.4: an all-zero trace or parent id is invalid.
+  if (traceBits === 0 || spanBits === 0) return undefined
+  return { traceId: s.slice(3, 35), spanId: s.slice(36, 52), flags: flags & KNOWN_FLAGS, version: 0 }
+}
+
 /** The byte written as two lowercase hex digits at `s[i]` (§3.2.2, HEXDIGLC), or -1. */
 function lcByte(s: string, i: number): number {
   const a = s.charCodeAt(i)
@@ -60,6 +93,11 @@ function lcByte(s: string, i: number): number {
  */
 export function parseTraceparent(value: string): ParsedTraceparent | undefined {
   if (typeof value !== 'string' || value.length > TRACEPARENT_MAX_INPUT) return undefined
+  // The form nearly every header has: version 00, nothing around it, in one pass.
+  if (value.length === LENGTH_00) {
+    const parsed = parseVersion00(value)
+    if (parsed !== null) return parsed
+  }
   // Trim OWS, allocating nothing when there is none.
   let a = 0
   let b = value.length

@@ -30,6 +30,7 @@ import {
   TS_VALUE,
 } from '../chars.js'
 import type { TraceState, TraceStateMember } from '../trace-context.js'
+import type { Writable } from '../writable.js'
 
 /** The header name (W3C Trace Context §3.3.1 Header Name; lowercase per the spec's SHOULD). */
 export const TRACESTATE_HEADER = 'tracestate'
@@ -89,6 +90,16 @@ export function isValidTracestateValue(value: string): boolean {
 }
 
 /**
+ * The header a fast-path parse read its members from, verbatim: already the form
+ * {@link formatTracestate} would write for them (no OWS, no empty or repeated members,
+ * at most 32, well under 512 characters).
+ */
+interface Source {
+  readonly text: string
+  readonly count: number
+}
+
+/**
  * A member minted by this module (parsed or set), so already known valid. It remembers what
  * it was validated with: if someone writes to its (readonly) fields anyway, it is simply
  * validated again. Plain `{ key, value }` objects (e.g. from a queue envelope) always are.
@@ -98,9 +109,14 @@ class Entry implements TraceStateMember {
   readonly value: string
   readonly #key: string
   readonly #value: string
-  constructor(key: string, value: string) {
+  /** The verbatim header this member is number `#index` of, when it came from one. */
+  readonly #source: Source | undefined
+  readonly #index: number
+  constructor(key: string, value: string, source?: Source, index = 0) {
     this.key = this.#key = key
     this.value = this.#value = value
+    this.#source = source
+    this.#index = index
   }
   static isValid(m: TraceStateMember): boolean {
     if (typeof m !== 'object' || m === null) return false // the type says otherwise; JSON may not
@@ -112,6 +128,62 @@ class Entry implements TraceStateMember {
         isValidTracestateValue(m.value))
     )
   }
+  /**
+   * The header `state` was parsed from, when it is still exactly that list: the same
+   * members, unchanged, in their places (a list is readonly by type only).
+   */
+  static sourceOf(state: TraceState): string | undefined {
+    const first = state[0]
+    if (typeof first !== 'object' || first === null || !(#source in first)) return undefined
+    const source = first.#source
+    if (source === undefined || state.length !== source.count) return undefined
+    for (let i = 0; i < state.length; i++) {
+      const m = state[i]
+      if (
+        typeof m !== 'object' ||
+        m === null ||
+        !(#source in m) ||
+        m.#source !== source ||
+        m.#index !== i ||
+        m.key !== m.#key ||
+        m.value !== m.#value
+      )
+        return undefined
+    }
+    return source.text
+  }
+}
+
+// The canonical form (what formatTracestate writes): `key=value` members joined by `,`.
+const KEY_RE = '[a-z\\d][a-z\\d_*/@-]*'
+const VALUE_RE = '[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]*[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]'
+const CANONICAL = new RegExp(`^${KEY_RE}=${VALUE_RE}(?:,${KEY_RE}=${VALUE_RE})*$`)
+/** Canonical headers up to this length take the fast path: no key or value can be too long. */
+const FAST_MAX = MAX_KEY
+
+/**
+ * The common case, a header already in canonical form, read in one regular-expression test
+ * and kept verbatim for {@link formatTracestate}; `null` sends anything else (OWS, empty or
+ * repeated members, more than 32, long values) to the general parser.
+ */
+function parseCanonical(s: string): TraceState | null {
+  if (s.length > FAST_MAX || !CANONICAL.test(s)) return null
+  const members: Entry[] = []
+  const source: Writable<Source> = { text: s, count: 0 }
+  for (let i = 0; i < s.length; ) {
+    let comma = s.indexOf(',', i)
+    if (comma < 0) comma = s.length
+    const eq = s.indexOf('=', i)
+    const key = s.slice(i, eq)
+    const n = members.length
+    // §3.3.2: more than 32 members, or a key twice: the general parser's rules apply.
+    if (n === TRACESTATE_MAX_MEMBERS) return null
+    for (let k = 0; k < n; k++) if (members[k]!.key === key) return null
+    members.push(new Entry(key, s.slice(eq + 1, comma), source, n))
+    i = comma + 1
+  }
+  source.count = members.length
+  return members
 }
 
 /**
@@ -131,6 +203,8 @@ class Entry implements TraceStateMember {
 export function parseTracestate(value: string | readonly string[]): TraceState | undefined {
   const s = headerValue(value)
   if (s === undefined || s.length > TRACESTATE_MAX_INPUT) return undefined
+  const canonical = parseCanonical(s)
+  if (canonical !== null) return canonical
   const n = s.length
   let members: TraceStateMember[] | undefined
   let count = 0
@@ -183,6 +257,8 @@ export function parseTracestate(value: string | readonly string[]): TraceState |
  * ```
  */
 export function formatTracestate(state: TraceState): string | undefined {
+  const verbatim = Entry.sourceOf(state)
+  if (verbatim !== undefined) return verbatim
   let out = ''
   for (let i = 0; i < state.length; i++) {
     if (kept(state, i)) {

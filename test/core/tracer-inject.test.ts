@@ -46,4 +46,21 @@ describe('tracer.inject', () => {
     expect(out).toEqual({})
     expect(tracer.stats().invalid.context).toBe(3)
   })
+
+  it('checks ids again once they were replaced in an extracted context', () => {
+    const tracer = createTracer({ service: 'relay', log: () => {} })
+    const parent = tracer.extract({ traceparent: TP }).parent as { traceId: string; spanId: string }
+    const out: Record<string, string> = {}
+    parent.traceId = 'not-a-trace-id'
+    tracer.inject(parent as TraceContext, out)
+    expect(out).toEqual({})
+    expect(tracer.stats().invalid.context).toBe(1)
+    parent.traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    parent.spanId = '0'.repeat(16)
+    tracer.inject(parent as TraceContext, out)
+    expect(out).toEqual({})
+    parent.spanId = '00f067aa0ba902b7'
+    tracer.inject(parent as TraceContext, out)
+    expect(out['traceparent']).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+  })
 })

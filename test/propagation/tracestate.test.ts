@@ -210,6 +210,48 @@ describe('tracestate', () => {
       expect(formatTracestate(parsed)).toBe('b=3')
     })
 
+    // A canonical header is kept verbatim and written again as it came: only while the list
+    // is exactly the one parsed (it is readonly by type only).
+    it('writes a parsed canonical header back verbatim, and the list as it is after any change', () => {
+      const h = 'a=1,b=2,c=3'
+      const fresh = () => parseTracestate(h) as { key: string; value: string }[]
+      expect(formatTracestate(fresh())).toBe(h)
+      const replaced = fresh()
+      replaced[1] = { key: 'z', value: '9' }
+      expect(formatTracestate(replaced)).toBe('a=1,z=9,c=3')
+      const swapped = fresh()
+      ;[swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!]
+      expect(formatTracestate(swapped)).toBe('b=2,a=1,c=3')
+      const shortened = fresh()
+      shortened.length = 2
+      expect(formatTracestate(shortened)).toBe('a=1,b=2')
+      const grown = fresh()
+      grown.push({ key: 'd', value: '4' })
+      expect(formatTracestate(grown)).toBe('a=1,b=2,c=3,d=4')
+      const rewritten = fresh()
+      rewritten[2]!.value = 'q'
+      expect(formatTracestate(rewritten)).toBe('a=1,b=2,c=q')
+      // Members of one parse moved into another parse's list are not that list's header.
+      const other = parseTracestate('x=1,y=2,w=3') as { key: string; value: string }[]
+      other[1] = fresh()[1]!
+      expect(formatTracestate(other)).toBe('x=1,b=2,w=3')
+      expect(formatTracestate([...fresh()])).toBe(h)
+    })
+
+    it('formats every parsed header as if its members were plain objects, before and after edits', () => {
+      fc.assert(
+        fc.property(stateArb, fc.nat(), (state, seed) => {
+          const parsed = parseTracestate(header(state)) as { key: string; value: string }[]
+          const plain = () => parsed.map((m) => ({ key: m.key, value: m.value }))
+          expect(formatTracestate(parsed)).toBe(formatTracestate(plain()))
+          const i = seed % parsed.length
+          parsed[i] = parsed[(i + 1) % parsed.length]!
+          expect(formatTracestate(parsed)).toBe(formatTracestate(plain()))
+        }),
+        { numRuns: 500 },
+      )
+    })
+
     it('skips entries that are not objects (from JSON, say) without throwing', () => {
       const junk = [null, 5, 'a=1', { key: 'ok', value: '1' }] as unknown as TraceState
       expect(formatTracestate(junk)).toBe('ok=1')
