@@ -152,6 +152,23 @@ describe('a streaming Lambda under aws-lambda-ric', () => {
     expect(r.endedAt).toBeGreaterThanOrEqual(post.respondedAt)
   })
 
+  it('counts string chunks written with an encoding as the bytes they send', async () => {
+    const r = await api.invoke(urlEvent('encoded'))
+    const raw = r.body()
+    const body = raw.subarray(raw.indexOf(PRELUDE_DELIMITER) + 8)
+    // base64 'héllo' (6 bytes), hex c3a9ff (3), latin1 'été' (3), utf16le 'hi' (4).
+    expect(body).toEqual(
+      Buffer.concat([
+        Buffer.from('héllo'),
+        Buffer.from([0xc3, 0xa9, 0xff]),
+        Buffer.from('été', 'latin1'),
+        Buffer.from('hi', 'utf16le'),
+      ]),
+    )
+    await receiver.waitFor(() => serverSpan(r.requestId) !== undefined, 10_000)
+    expect(serverSpan(r.requestId)!.attributes['http.response.body.size']).toBe(body.length)
+  })
+
   it('has served every invocation in one runtime process', () => {
     expect(runtime.exitCode, output).toBeNull()
   })
@@ -205,3 +222,4 @@ describe('a streaming invocation whose response is broken off', () => {
     expect(size).toBeLessThan(20 * 'data: 0\n\n'.length)
   })
 })
+
