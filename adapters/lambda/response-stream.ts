@@ -87,8 +87,11 @@ export interface WatchedStream {
   readonly settled: Promise<StreamEnd>
   /** The status the HTTP prelude declared (`HttpResponseStream.from(stream, { statusCode })`). */
   status(): number | undefined
-  /** Records the bytes sent so far on a stream still open (the handler threw, or time ran out). */
-  recordSoFar(): void
+  /**
+   * Records the bytes sent so far on a stream still open (the handler threw, or time ran
+   * out); returns whether it was still open.
+   */
+  recordSoFar(): boolean
 }
 
 let encoder: TextEncoder | undefined
@@ -194,7 +197,9 @@ export function watchResponseStream(stream: ResponseStreamLike, root: Span, star
     settled,
     status: () => status,
     recordSoFar: () => {
-      if (settledAs === undefined) root.set('http.response.body.size', bytes)
+      if (settledAs !== undefined) return false
+      root.set('http.response.body.size', bytes)
+      return true
     },
   }
 }

@@ -7,7 +7,7 @@ import { copyFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ResponseStreamLike, withTrace } from '../../adapters/lambda/index.js'
+import { createLambdaTracer, type ResponseStreamLike, withTrace } from '../../adapters/lambda/index.js'
 import { otlp } from '../../src/index.js'
 import { type PackedProject, packedProject, root } from '../fetch/helpers/packed.js'
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
@@ -223,3 +223,46 @@ describe('a streaming invocation whose response is broken off', () => {
   })
 })
 
+// A context with no remaining time (no `getRemainingTimeInMillis`): a stream the handler
+// leaves open is waited for one flush budget at most, then its span is ended there, marked
+// `tracehop.force_ended` and counted, and the invocation completes.
+describe('a streaming invocation with no Lambda deadline', () => {
+  beforeAll(stopRuntime)
+
+  it('bounds the wait for a stream that never ends by the flush budget', async () => {
+    const [host, port] = api.address.split(':')
+    const pending = api.invoke({ version: '2.0', rawPath: '/x' })
+    const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)
+    const id = next.headers.get('lambda-runtime-aws-request-id')!
+    await next.arrayBuffer()
+    const stream = httpRequest({
+      host,
+      port: Number(port),
+      method: 'POST',
+      path: `/2018-06-01/runtime/invocation/${id}/response`,
+      headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'transfer-encoding': 'chunked' },
+    })
+    stream.on('error', () => {})
+    const tracer = createLambdaTracer({
+      service: 'never-ends',
+      exporters: [otlp({ url: receiver.url })],
+      flush: { budgetMs: 300 },
+    })
+    const handler = withTrace(async (_event: unknown, responseStream: ResponseStreamLike) => {
+      responseStream.write('data: 0\n\n')
+      // Returns with the stream still open, and nothing will ever end it.
+    }, tracer)
+    const outcome = await Promise.race([
+      handler({}, stream as unknown as ResponseStreamLike, { awsRequestId: id }).then(() => 'completed'),
+      new Promise((r) => setTimeout(() => r('still waiting'), 5_000)),
+    ])
+    stream.end()
+    await pending
+    expect(outcome).toBe('completed')
+    await receiver.waitFor((spans) => spans.some((s) => s.service === 'never-ends'), 10_000)
+    const span = receiver.spans.find((s) => s.service === 'never-ends')!
+    expect(span.attributes['tracehop.force_ended']).toBe(true)
+    expect(span.attributes['http.response.body.size']).toBe('data: 0\n\n'.length)
+    expect(tracer.stats().spans.forceEnded).toBe(1)
+  })
+})
