@@ -33,6 +33,19 @@ const TRACE_HEADERS = [
   BAGGAGE_HEADER,
 ]
 
+// The caller's request options a redirect keeps (Fetch: HTTP-redirect fetch changes only the
+// URL, method, body and headers), `mode` before `cache` (`only-if-cached` needs `same-origin`).
+const KEPT_OPTIONS = [
+  'mode',
+  'credentials',
+  'cache',
+  'keepalive',
+  'referrerPolicy',
+  'integrity',
+  'priority',
+  'duplex',
+] as const
+
 function isRedirectStatus(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 }
@@ -71,13 +84,16 @@ export async function followRedirects(first: Request, replayable: boolean, send:
   // `first` comes with `redirect: 'manual'` from the traced fetch, which builds one request
   // instead of two.
   let request = first.redirect === 'manual' ? first : new Request(first, { redirect: 'manual' })
+  // Read only when a redirect comes: most requests have none.
+  let kept: RequestInit | undefined
   try {
     for (let count = 0; ; count++) {
       const response = await send(request, count, true)
       if (response.type === 'opaqueredirect') {
         if (method !== 'GET' && method !== 'HEAD') return response
+        kept ??= keptOptions(first)
         return send(
-          new Request(url, { method, headers: callerHeaders(request), redirect: 'follow', signal }),
+          new Request(url, { ...kept, method, headers: callerHeaders(request), redirect: 'follow', signal }),
           count + 1,
           false,
         )
@@ -87,6 +103,8 @@ export async function followRedirects(first: Request, replayable: boolean, send:
         if (count > 0) markRedirected(response)
         return response
       }
+      // The redirect's own body is never read: release the connection (before any throw).
+      response.body?.cancel().catch(noop)
       if (count >= MAX_REDIRECTS) throw new TypeError('fetch failed: redirect count exceeded')
       let next: URL
       try {
@@ -97,8 +115,6 @@ export async function followRedirects(first: Request, replayable: boolean, send:
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new TypeError(`fetch failed: redirect to a ${next.protocol} URL`)
       }
-      // The redirect's own body is never read: release the connection.
-      response.body?.cancel().catch(noop)
       const status = response.status
       // Copied only when a redirect comes (most requests have none).
       const headers = callerHeaders(request)
@@ -120,7 +136,8 @@ export async function followRedirects(first: Request, replayable: boolean, send:
       }
       if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
       url = next
-      const init: RequestInit = { method, headers, body, redirect: 'manual', signal }
+      kept ??= keptOptions(first)
+      const init: RequestInit = { ...kept, method, headers, body, redirect: 'manual', signal }
       // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
       if (cf !== undefined) (init as { cf?: unknown }).cf = cf
       request = new Request(next, init)
@@ -129,6 +146,28 @@ export async function followRedirects(first: Request, replayable: boolean, send:
     // The copy of a body no redirect asked for again: released.
     spare?.body?.cancel().catch(noop)
   }
+}
+
+/**
+ * The options of `first` a redirect hop keeps, each one only where the runtime exposes it and
+ * accepts it back (workerd lacks or rejects `credentials`, `mode`, `cache`; a browser's
+ * `navigate` mode cannot be set): never a hop that fails where it did not before. The
+ * response's `Referrer-Policy` header does not update the policy (Fetch would).
+ */
+function keptOptions(first: Request): RequestInit {
+  const kept: Record<string, unknown> = {}
+  for (const name of KEPT_OPTIONS) {
+    try {
+      const value = (first as unknown as Record<string, unknown>)[name]
+      if (value === undefined) continue
+      // Checked with the options kept so far: some hold only together (`only-if-cached`).
+      new Request(first.url, { ...kept, [name]: value })
+      kept[name] = value
+    } catch {
+      // Not readable or not accepted here: the hop goes without it, as it did before.
+    }
+  }
+  return kept
 }
 
 /**

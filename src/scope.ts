@@ -223,6 +223,7 @@ export class Scope {
   /** @internal Creates a span under `parent`, within the scope's span limit. */
   createSpan(name: string, parent: Span, options: SpanOptions | undefined): Span {
     let recording = true
+    let overLimit = false
     if (this.#sealed && !this.#kept) {
       // Not kept at the flush: nothing more of this scope is exported (sampling).
       recording = false
@@ -230,6 +231,7 @@ export class Scope {
       this.#spans.length >= (this.sampled ? this.limits.spansPerScope : this.limits.spansPerUnsampledScope)
     ) {
       recording = false
+      overLimit = true
       this.stats.countLimit('spans')
     } else if (this.#sealed && !this.#acceptLate()) {
       recording = false
@@ -238,7 +240,7 @@ export class Scope {
     if (recording) {
       this.#track(span)
       if (this.#sealed) this.#late.push(span)
-    } else if (this.#sealed && this.#kept) this.#markLate(span)
+    } else if (this.#sealed && this.#kept) this.#markLate(span, !overLimit)
     return span
   }
 
@@ -267,9 +269,15 @@ export class Scope {
     return true
   }
 
-  #markLate(span: Span): void {
-    this.stats.spans.late++
+  /**
+   * A span past the limit and late is counted once, under `limits.spans`: the limit is
+   * checked first and alone keeps it out of any export, follow-up included (`count` false).
+   * It still sends no trace headers, like every span started after the flush and not exported.
+   */
+  #markLate(span: Span, count: boolean): void {
     ;(this.#neverExported ??= new WeakSet()).add(span)
+    if (!count) return
+    this.stats.spans.late++
     this.stats.warnOnce(
       'late',
       'tracehop: a span started after its scope was flushed is not exported (counted in stats().spans.late); ' +

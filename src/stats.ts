@@ -46,7 +46,8 @@ export interface TracerStats {
     readonly forceEnded: number
     /**
      * Spans started after their scope's flush was over (or too close to its deadline to be
-     * sent): not exported, and they send no trace headers.
+     * sent): not exported, and they send no trace headers. A late span also past the span
+     * limit is counted once, under `limits.spans`.
      */
     readonly late: number
   }

@@ -87,16 +87,45 @@ export interface WatchedStream {
   readonly settled: Promise<StreamEnd>
   /** The status the HTTP prelude declared (`HttpResponseStream.from(stream, { statusCode })`). */
   status(): number | undefined
-  /** Records the bytes sent so far on a stream still open (the handler threw, or time ran out). */
-  recordSoFar(): void
+  /**
+   * Records the bytes sent so far on a stream still open (the handler threw, or time ran
+   * out); returns whether it was still open.
+   */
+  recordSoFar(): boolean
 }
 
 let encoder: TextEncoder | undefined
 
-function byteLength(chunk: unknown): number {
-  if (typeof chunk === 'string') return (encoder ??= new TextEncoder()).encode(chunk).length
+/** Node's `Buffer`, read from the global: importing tracehop/lambda loads no `node:` module. */
+interface BufferStatics {
+  byteLength(chunk: string, encoding: string): number
+  isEncoding(encoding: string): boolean
+}
+
+/**
+ * The bytes a `write(chunk, encoding)` sends, as a Node `Writable` encodes a string: with
+ * `encoding` when given, else the stream's default encoding (utf8 unless set).
+ */
+function byteLength(chunk: unknown, encoding: unknown, stream: ResponseStreamLike): number {
+  if (typeof chunk === 'string') {
+    const buffer = (globalThis as { Buffer?: BufferStatics }).Buffer
+    if (buffer === undefined) return (encoder ??= new TextEncoder()).encode(chunk).length
+    const enc = typeof encoding === 'string' && encoding !== '' ? encoding : defaultEncoding(stream)
+    // An unknown encoding: the write throws and sends nothing.
+    return buffer.isEncoding(enc) ? buffer.byteLength(chunk, enc) : 0
+  }
   const n = (chunk as { byteLength?: unknown } | null)?.byteLength
   return typeof n === 'number' ? n : 0
+}
+
+/** A `Writable`'s default encoding (`setDefaultEncoding`); utf8 for any other stream. */
+function defaultEncoding(stream: ResponseStreamLike): string {
+  try {
+    const enc = (stream as { _writableState?: { defaultEncoding?: unknown } })._writableState?.defaultEncoding
+    return typeof enc === 'string' && enc !== '' ? enc : 'utf8'
+  } catch {
+    return 'utf8'
+  }
 }
 
 /**
@@ -120,14 +149,14 @@ export function watchResponseStream(stream: ResponseStreamLike, root: Span, star
     else if (end === 'aborted') root.event('http.response.body.cancelled')
     settle(end)
   }
-  const sawBody = (chunk: unknown): void => {
+  const sawBody = (chunk: unknown, encoding: unknown): void => {
     if (first) {
       first = false
       root.event('http.response.body.first_byte')
       root.set('tracehop.response.first_byte_ms', Date.now() - startMs)
       readPrelude()
     }
-    bytes += byteLength(chunk)
+    bytes += byteLength(chunk, encoding, stream)
   }
   // HttpResponseStream.from() sets `_onBeforeFirstWrite`, which writes the prelude JSON and
   // a delimiter before the first body chunk: read its statusCode on the way through.
@@ -149,11 +178,11 @@ export function watchResponseStream(stream: ResponseStreamLike, root: Span, star
       encoding?: unknown,
       callback?: unknown,
     ) {
-      sawBody(chunk)
+      sawBody(chunk, encoding)
       return write.call(this, chunk, encoding, callback)
     }
     stream.end = function tracedEnd(this: unknown, chunk?: unknown, encoding?: unknown, callback?: unknown) {
-      if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') sawBody(chunk)
+      if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') sawBody(chunk, encoding)
       return end.call(this, chunk, encoding, callback)
     }
     stream.on('finish', () => done('finished'))
@@ -168,7 +197,9 @@ export function watchResponseStream(stream: ResponseStreamLike, root: Span, star
     settled,
     status: () => status,
     recordSoFar: () => {
-      if (settledAs === undefined) root.set('http.response.body.size', bytes)
+      if (settledAs !== undefined) return false
+      root.set('http.response.body.size', bytes)
+      return true
     },
   }
 }

@@ -100,9 +100,19 @@ export async function runStreaming<E, C extends LambdaContextLike>(
     await invoker.finish(invocation, statusResult(watched.status()), error, true)
     throw error
   }
-  // A handler may resolve before its pipeline has drained: the span covers the whole body.
-  await boundedBy(watched.settled, invocation.hardDeadline - invocation.flushBudgetMs)
-  watched.recordSoFar()
+  // A handler may resolve before its pipeline has drained: the span covers the whole body,
+  // waited for until the flush must start; with no Lambda deadline (a context without a
+  // working clock), one flush budget at most.
+  const deadline = invocation.hardDeadline
+  await boundedBy(
+    watched.settled,
+    Number.isFinite(deadline) ? deadline - invocation.flushBudgetMs : Date.now() + invocation.flushBudgetMs,
+  )
+  if (watched.recordSoFar()) {
+    // The stream was still open: its span is ended here, as the flush ends a span open at its deadline.
+    invocation.scope.root.set('tracehop.force_ended', true)
+    invocation.tracer.statsRecorder.spans.forceEnded++
+  }
   await invoker.finish(invocation, statusResult(watched.status()), undefined, false)
 }
 

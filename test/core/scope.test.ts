@@ -269,6 +269,28 @@ describe('limits and counters', () => {
     expect(tracer.stats().limits.spans).toBe(3)
   })
 
+  it('counts a span both past the limit and late once, under limits.spans', async () => {
+    const { tracer } = setup({ limits: { spansPerScope: 1 } })
+    const scope = tracer.start()
+    await scope.end()
+    // After the flush, and the root alone fills the limit: one span, one count.
+    const span = scope.root.startChild('late and over')
+    span.end()
+    const stats = tracer.stats()
+    expect(stats.limits.spans).toBe(1)
+    expect(stats.spans.late).toBe(0)
+    // Still never exported, so it sends no trace headers, as a late span does.
+    expect(span.headers()).toEqual({})
+    // With a waitUntil (late spans accepted in a follow-up), the limit alone keeps it out.
+    const pending: Promise<unknown>[] = []
+    const held = tracer.start(undefined, { waitUntil: (p) => pending.push(p) })
+    await held.end()
+    held.root.startChild('over').end()
+    await Promise.all(pending)
+    expect(tracer.stats().limits.spans).toBe(2)
+    expect(tracer.stats().spans.late).toBe(0)
+  })
+
   it('caps attributes and truncates long values', async () => {
     const { tracer, memory } = setup({ limits: { attributesPerSpan: 2, attributeValueLength: 4 } })
     const scope = tracer.start()

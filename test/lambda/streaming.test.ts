@@ -7,7 +7,7 @@ import { copyFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ResponseStreamLike, withTrace } from '../../adapters/lambda/index.js'
+import { createLambdaTracer, type ResponseStreamLike, withTrace } from '../../adapters/lambda/index.js'
 import { otlp } from '../../src/index.js'
 import { type PackedProject, packedProject, root } from '../fetch/helpers/packed.js'
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
@@ -152,6 +152,23 @@ describe('a streaming Lambda under aws-lambda-ric', () => {
     expect(r.endedAt).toBeGreaterThanOrEqual(post.respondedAt)
   })
 
+  it('counts string chunks written with an encoding as the bytes they send', async () => {
+    const r = await api.invoke(urlEvent('encoded'))
+    const raw = r.body()
+    const body = raw.subarray(raw.indexOf(PRELUDE_DELIMITER) + 8)
+    // base64 'héllo' (6 bytes), hex c3a9ff (3), latin1 'été' (3), utf16le 'hi' (4).
+    expect(body).toEqual(
+      Buffer.concat([
+        Buffer.from('héllo'),
+        Buffer.from([0xc3, 0xa9, 0xff]),
+        Buffer.from('été', 'latin1'),
+        Buffer.from('hi', 'utf16le'),
+      ]),
+    )
+    await receiver.waitFor(() => serverSpan(r.requestId) !== undefined, 10_000)
+    expect(serverSpan(r.requestId)!.attributes['http.response.body.size']).toBe(body.length)
+  })
+
   it('has served every invocation in one runtime process', () => {
     expect(runtime.exitCode, output).toBeNull()
   })
@@ -203,5 +220,49 @@ describe('a streaming invocation whose response is broken off', () => {
     const size = Number(span.attributes['http.response.body.size'])
     expect(size).toBeGreaterThan(0)
     expect(size).toBeLessThan(20 * 'data: 0\n\n'.length)
+  })
+})
+
+// A context with no remaining time (no `getRemainingTimeInMillis`): a stream the handler
+// leaves open is waited for one flush budget at most, then its span is ended there, marked
+// `tracehop.force_ended` and counted, and the invocation completes.
+describe('a streaming invocation with no Lambda deadline', () => {
+  beforeAll(stopRuntime)
+
+  it('bounds the wait for a stream that never ends by the flush budget', async () => {
+    const [host, port] = api.address.split(':')
+    const pending = api.invoke({ version: '2.0', rawPath: '/x' })
+    const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)
+    const id = next.headers.get('lambda-runtime-aws-request-id')!
+    await next.arrayBuffer()
+    const stream = httpRequest({
+      host,
+      port: Number(port),
+      method: 'POST',
+      path: `/2018-06-01/runtime/invocation/${id}/response`,
+      headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'transfer-encoding': 'chunked' },
+    })
+    stream.on('error', () => {})
+    const tracer = createLambdaTracer({
+      service: 'never-ends',
+      exporters: [otlp({ url: receiver.url })],
+      flush: { budgetMs: 300 },
+    })
+    const handler = withTrace(async (_event: unknown, responseStream: ResponseStreamLike) => {
+      responseStream.write('data: 0\n\n')
+      // Returns with the stream still open, and nothing will ever end it.
+    }, tracer)
+    const outcome = await Promise.race([
+      handler({}, stream as unknown as ResponseStreamLike, { awsRequestId: id }).then(() => 'completed'),
+      new Promise((r) => setTimeout(() => r('still waiting'), 5_000)),
+    ])
+    stream.end()
+    await pending
+    expect(outcome).toBe('completed')
+    await receiver.waitFor((spans) => spans.some((s) => s.service === 'never-ends'), 10_000)
+    const span = receiver.spans.find((s) => s.service === 'never-ends')!
+    expect(span.attributes['tracehop.force_ended']).toBe(true)
+    expect(span.attributes['http.response.body.size']).toBe('data: 0\n\n'.length)
+    expect(tracer.stats().spans.forceEnded).toBe(1)
   })
 })

@@ -46,6 +46,7 @@ interface Answer {
   location?: string | null
   text?: string
   error?: string
+  hops?: { cache?: string; keepalive?: boolean }[]
 }
 
 async function call(params: Record<string, string>): Promise<Answer> {
@@ -84,6 +85,21 @@ describe('span.fetch() redirects in workerd', () => {
     expect(partner.hits[0]!.headers['baggage']).not.toContain('user.id')
     expect(partner.hits[0]!.headers['traceparent']).not.toBe(allowed.hits[0]!.headers['traceparent'])
     expect(traceHeadersOf(attacker.hits[0]!)).toEqual({})
+  })
+
+  it("each hop keeps the caller's cache option; the options workerd lacks do not fail the hop", async () => {
+    const answer = await call({
+      url: allowed.redirect(307, `${attacker.origin}/x`),
+      method: 'POST',
+      body: 'payload',
+      cache: 'no-store',
+    })
+    expect(answer.status).toBe(200)
+    expect(answer.hops).toEqual([
+      { cache: 'no-store', keepalive: false },
+      { cache: 'no-store', keepalive: false },
+    ])
+    expect([attacker.hits[0]!.method, attacker.hits[0]!.body]).toEqual(['POST', 'payload'])
   })
 
   it("redirect: 'manual' returns the 30x and the other origin is never called", async () => {

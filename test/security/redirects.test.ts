@@ -204,4 +204,54 @@ describe('span.fetch() and redirects (Node fetch)', () => {
     expect((await scope.root.fetch(ok)).status).toBe(200)
     await scope.end()
   })
+  it("each hop keeps the caller's request options (keepalive, credentials, referrer policy, cache)", async () => {
+    const sent: Request[] = []
+    const { scope } = setup({
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+        sent.push(input as Request)
+        return fetch(input, init)
+      },
+    })
+    const options = {
+      keepalive: true,
+      credentials: 'include',
+      referrerPolicy: 'no-referrer',
+      cache: 'no-store',
+    } as const
+    const res = await scope.root.fetch(allowed.redirect(307, `${attacker.origin}/x`), {
+      ...options,
+      method: 'POST',
+      body: 'q',
+    })
+    expect(await res.json()).toEqual({ method: 'POST', body: 'q' })
+    expect(sent).toHaveLength(2)
+    for (const hop of sent) expect(hop).toMatchObject(options)
+    await scope.end()
+  })
+
+  it('cancels the body of the redirect past the 20th before it rejects', async () => {
+    // Every answer is a redirect whose body records that it was released.
+    const cancelled: boolean[] = []
+    const { scope } = setup({
+      fetch: async (input: RequestInfo | URL) => {
+        const n = cancelled.push(false) - 1
+        const body = new ReadableStream({
+          pull(c) {
+            c.enqueue(new TextEncoder().encode('moved'))
+          },
+          cancel() {
+            cancelled[n] = true
+          },
+        })
+        const next = new URL((input as Request).url)
+        next.searchParams.set('hop', String(n + 1))
+        return new Response(body, { status: 302, headers: { location: next.href } })
+      },
+    })
+    await expect(scope.root.fetch(`${allowed.origin}/loop`)).rejects.toThrow(TypeError)
+    expect(cancelled).toHaveLength(21)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(cancelled.every(Boolean)).toBe(true)
+    await scope.end()
+  })
 })

@@ -7,6 +7,14 @@ import { traceOf, withTrace } from 'tracehop/lambda'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/** The chunks of the `encoded` mode: 6 + 3 + 3 + 4 bytes sent. */
+export const ENCODED = [
+  [Buffer.from('héllo').toString('base64'), 'base64'],
+  ['c3a9ff', 'hex'],
+  ['été', 'latin1'],
+  ['hi', 'utf16le'],
+]
+
 export const chat = awslambda.streamifyResponse(
   withTrace(
     async (event, responseStream, context) => {
@@ -21,6 +29,12 @@ export const chat = awslambda.streamifyResponse(
           await span.child('token', async () => sleep(40))
           yield `data: ${t}\n\n`
         }
+      }
+      if (mode === 'encoded') {
+        // String chunks in other encodings: the bytes sent are the decoded ones.
+        for (const [chunk, encoding] of ENCODED) stream.write(chunk, encoding)
+        stream.end()
+        return
       }
       if (mode !== 'fail') {
         await pipeline(Readable.from(tokens()), stream)

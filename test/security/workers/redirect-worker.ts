@@ -1,5 +1,6 @@
 // A Worker traced with instrument() that calls span.fetch() as the test asks:
-// `/fetch?url=…&method=…&body=…&redirect=…` answers with what came back.
+// `/fetch?url=…&method=…&body=…&redirect=…&cache=…` answers with what came back and each
+// hop's request options.
 import { instrument, traceOf } from '../../../adapters/cloudflare/index.js'
 import { otlp } from '../../../src/index.js'
 
@@ -9,6 +10,15 @@ interface Env {
   ALLOWED: string
   /** Allowed, `tenant` routed here only. */
   PARTNER: string
+}
+
+/** Each hop's request options, as the tracer's `fetch` got them. */
+const hops: { cache?: string; keepalive?: boolean }[] = []
+
+function recordingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const hop = input as Request
+  hops.push({ cache: hop.cache, keepalive: hop.keepalive })
+  return fetch(input, init)
 }
 
 export default instrument(
@@ -23,9 +33,13 @@ export default instrument(
       }
       const redirect = q.get('redirect')
       if (redirect !== null) init.redirect = redirect as RequestRedirect
+      const cache = q.get('cache')
+      if (cache !== null) init.cache = cache as RequestCache
+      hops.length = 0
       try {
         const res = await traceOf(ctx).fetch(q.get('url')!, init)
         return Response.json({
+          hops,
           status: res.status,
           url: res.url,
           redirected: res.redirected,
@@ -40,6 +54,7 @@ export default instrument(
   (env: Env) => ({
     service: 'redirect-worker',
     exporters: [otlp({ url: env.OTLP_URL })],
+    fetch: recordingFetch,
     propagation: {
       write: ['w3c', 'baggage', 'langsmith', 'xray'],
       allow: [env.ALLOWED, env.PARTNER],
