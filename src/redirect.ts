@@ -18,7 +18,7 @@ import { XRAY_HEADER } from './propagation/xray.js'
  * Sends one hop: `resendCount` is 0 for the caller's request, n for the n-th redirect.
  * `trace` false: a hop whose destination is unknown, which gets no trace headers at all.
  */
-export type SendHop = (request: Request, resendCount: number, trace: boolean) => Promise<Response>
+export type SendHop = (request: Request, resendCount: number, trace: boolean, url: URL) => Promise<Response>
 
 const MAX_REDIRECTS = 20
 // Fetch standard, "request-body-header name": dropped with the body when a redirect makes a GET.
@@ -74,8 +74,6 @@ export function stripTraceHeaders(headers: Headers): void {
 export async function followRedirects(first: Request, replayable: boolean, send: SendHop): Promise<Response> {
   let method = first.method
   let url = new URL(first.url)
-  const signal = first.signal
-  const cf = (first as { cf?: unknown }).cf
   // A copy of the body for a 307/308 (or a non-POST 301/302), read only if one comes. None
   // for a stream body: fetch cannot resend one either, and the copy would hold all of it.
   let spare = first.body !== null && replayable ? first.clone() : undefined
@@ -88,14 +86,22 @@ export async function followRedirects(first: Request, replayable: boolean, send:
   let kept: RequestInit | undefined
   try {
     for (let count = 0; ; count++) {
-      const response = await send(request, count, true)
+      // The hop's URL goes with it: parsed once, not again by the hop's span.
+      const response = await send(request, count, true, url)
       if (response.type === 'opaqueredirect') {
         if (method !== 'GET' && method !== 'HEAD') return response
         kept ??= keptOptions(first)
         return send(
-          new Request(url, { ...kept, method, headers: callerHeaders(request), redirect: 'follow', signal }),
+          new Request(url, {
+            ...kept,
+            method,
+            headers: callerHeaders(request),
+            redirect: 'follow',
+            signal: first.signal,
+          }),
           count + 1,
           false,
+          url,
         )
       }
       const location = isRedirectStatus(response.status) ? response.headers.get('location') : null
@@ -137,8 +143,9 @@ export async function followRedirects(first: Request, replayable: boolean, send:
       if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
       url = next
       kept ??= keptOptions(first)
-      const init: RequestInit = { ...kept, method, headers, body, redirect: 'manual', signal }
+      const init: RequestInit = { ...kept, method, headers, body, redirect: 'manual', signal: first.signal }
       // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
+      const cf = (first as { cf?: unknown }).cf
       if (cf !== undefined) (init as { cf?: unknown }).cf = cf
       request = new Request(next, init)
     }

@@ -418,8 +418,8 @@ export async function tracedFetch(
   const body = init?.body
   const replayable =
     first.body === null || (body === undefined || body === null ? true : isReplayableBody(body))
-  return followRedirects(first, replayable, (hop, resendCount, trace) =>
-    sendHop(parent, hop, undefined, resendCount, trace),
+  return followRedirects(first, replayable, (hop, resendCount, trace, url) =>
+    sendHop(parent, hop, undefined, resendCount, trace, url),
   )
 }
 
@@ -441,8 +441,9 @@ async function sendHop(
   target: { fetch: (input: RequestInfo | URL) => Promise<Response>; name: string } | undefined,
   resendCount: number,
   trace: boolean,
+  parsedUrl?: URL,
 ): Promise<Response> {
-  const url = new URL(request.url)
+  const url = parsedUrl ?? new URL(request.url)
   const method = request.method
   const scope = parent.scope
   const span = parent.startChild(`${method} ${target ? target.name : url.host}`, {
