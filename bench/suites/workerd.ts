@@ -53,6 +53,34 @@ export default instrument(
 )
 `
 
+// The bare Worker that defers some work past its response: `waitUntil` holds the invocation
+// until a 10 ms timer fires (tracehop's default coalescing window). What any exporter that
+// sends after the response pays per request, before it encodes or sends a byte.
+const BARE_WAIT_UNTIL = `
+export default {
+  async fetch(request, env, ctx) {
+    const r = await fetch(env.UPSTREAM)
+    await r.arrayBuffer()
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 10)))
+    return new Response('ok')
+  },
+}
+`
+
+// tracehop with no exporter: the spans, headers and attributes, nothing deferred or sent.
+const TRACEHOP_NO_EXPORT = replaceOnce(
+  TRACEHOP,
+  "exporters: [otlp({ url: env.OTLP_URL, encoding: env.OTLP_ENCODING === 'json' ? 'json' : 'protobuf' })],",
+  'exporters: [],',
+)
+
+/** `source` with `from` replaced, failing loudly if it is not there (the variant would measure nothing). */
+function replaceOnce(source: string, from: string, to: string): string {
+  if (!source.includes(from))
+    throw new Error(`bench/suites/workerd.ts: ${JSON.stringify(from)} is not in the source`)
+  return source.replace(from, to)
+}
+
 // The same work with the core alone (no adapter): shows what tracehop/cloudflare itself adds.
 const CORE_ONLY = `
 import { createTracer, otlp } from './src/index.ts'
@@ -131,6 +159,13 @@ const VARIANTS = {
     bindings: { OTLP_ENCODING: 'json' },
   },
   otelCf: { label: '@microlabs/otel-cf-workers 0.9 (OTLP JSON)', source: OTEL_CF, nodeCompat: true },
+  // Where tracehop's share goes (see the breakdown note).
+  bareWaitUntil: { label: 'bare Worker + waitUntil held 10 ms', source: BARE_WAIT_UNTIL, nodeCompat: false },
+  tracehopNoExport: {
+    label: 'tracehop/cloudflare, no exporter',
+    source: TRACEHOP_NO_EXPORT,
+    nodeCompat: false,
+  },
 } satisfies Record<string, Variant>
 
 // BENCH_WORKERD_BASELINE=<another checkout> adds tracehop from there, e.g. `git archive main`
@@ -411,6 +446,26 @@ export async function run(): Promise<void> {
       ),
       'Goal (issue 16): tracehop CPU <= 1.25x and throughput >= 0.85x of bare.',
     ])
+    // Where tracehop's added CPU goes: per-round differences to the bare Worker (medians).
+    const index = (name: string): number => entries.findIndex(([n]) => n === name)
+    const added = (name: string): number | undefined => {
+      const i = index(name)
+      if (i < 0) return undefined
+      return median(samples[i]!.cpuPerReq.map((x, r) => x - samples[0]!.cpuPerReq[r]!)) * 1000
+    }
+    const full = added('tracehop')
+    const tracing = added('tracehopNoExport')
+    const deferring = added('bareWaitUntil')
+    if (full !== undefined && tracing !== undefined && deferring !== undefined) {
+      const us = (x: number): string => `${x.toFixed(0).padStart(5)} µs`
+      note('workerd: where tracehop/cloudflare (OTLP protobuf) adds CPU per request, over the bare Worker', [
+        `${us(full)}  in all`,
+        `${us(tracing)}  tracing alone (no exporter): spans, ids, attributes, trace headers on the upstream fetch`,
+        `${us(full - tracing)}  exporting after the response: waitUntil, the coalescing window, encoding, the POST`,
+        `${us(deferring)}    of which any deferred work pays: a bare Worker holding waitUntil for a 10 ms timer`,
+        `bare Worker: ${us(median(samples[0]!.cpuPerReq) * 1000)} per request. Medians of per-round differences; the machine's noise is the min–max above.`,
+      ])
+    }
   } finally {
     await mf.dispose()
     upstream.close()
