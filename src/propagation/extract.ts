@@ -25,7 +25,9 @@ export interface Incoming {
   readonly baggage?: Baggage
 }
 
-const NONE: Incoming = { links: [] }
+/** Shared and frozen: most contexts come with no link, and nothing adds to the list. */
+const NO_LINKS: readonly SpanLink[] = Object.freeze([])
+const NONE: Incoming = { links: NO_LINKS }
 // `""`, `" , ,"`: a list with no members is allowed (W3C §3.3.1.1), not malformed.
 const BLANK_LIST = /^[ \t,]*$/
 
@@ -135,7 +137,12 @@ export function extract(
     } else xray = h
   }
 
-  const out: Writable<Incoming> = { links: [] }
+  if (parent !== undefined && ingress === 'trusted' && xray === undefined) {
+    // The common case, a trusted parent and no X-Ray header: one object, no copies.
+    if (baggage !== undefined) parent.baggage = baggage
+    return { parent, links: NO_LINKS }
+  }
+  const out: Writable<Incoming> = { links: NO_LINKS }
   // Lineage is the caller's loop-detection state: a client that is not trusted may not set it.
   if (xray !== undefined) out.xray = ingress === 'trusted' ? xray : withoutLineage(xray)
   if (parent === undefined) {
@@ -143,8 +150,6 @@ export function extract(
     return xray === undefined && out.baggage === undefined ? NONE : out
   }
   if (baggage !== undefined) parent.baggage = baggage
-  // The common case, a trusted parent and no X-Ray header: one object, no copies.
-  if (ingress === 'trusted' && xray === undefined) return { parent, links: out.links }
   const believed = believe(parent, ingress)
   if (believed.parent !== undefined) out.parent = believed.parent
   out.links = believed.links
@@ -167,7 +172,7 @@ function withoutLineage(h: XRayHeader): XRayHeader {
  *   X-Ray fields, LangSmith project, tags or metadata.
  */
 export function believe(parent: TraceContext, ingress: Ingress): Incoming {
-  if (ingress === 'trusted') return { parent, links: [] }
+  if (ingress === 'trusted') return { parent, links: NO_LINKS }
   if (ingress === 'link')
     return { links: [{ traceId: parent.traceId, spanId: parent.spanId, flags: parent.flags }] }
   const ls = parent.langsmith
@@ -187,6 +192,6 @@ export function believe(parent: TraceContext, ingress: Ingress): Incoming {
         },
       }),
     },
-    links: [],
+    links: NO_LINKS,
   }
 }
