@@ -1,5 +1,9 @@
 import type { Attributes, Scope, WaitUntil } from '../../src/index.js'
-import { startServerScope } from '../http/server-span.js'
+import type { Writable } from '../../src/internal.js'
+import { type ServerScopeOptions, startServerScope } from '../http/server-span.js'
+
+const COLD_START: Attributes = Object.freeze({ 'faas.coldstart': true })
+
 import type { Resolved } from './config.js'
 
 /**
@@ -15,16 +19,15 @@ export function startWorkerScope(
   waitUntil: WaitUntil | undefined,
   vouched = true,
 ): Scope {
-  let attributes: Attributes | undefined
+  // Built field by field (no spread copies): this runs on every request.
+  const options: Writable<ServerScopeOptions> = {}
   if (resolved.coldStart) {
     // Per tracer (per isolate and env), not a module global: only the first invocation.
     resolved.coldStart = false
-    attributes = { 'faas.coldstart': true }
+    options.attributes = COLD_START
   }
-  return startServerScope(resolved.tracer, request, {
-    ...(owner !== undefined ? { owner } : {}),
-    ...(waitUntil !== undefined ? { waitUntil } : {}),
-    ...(attributes !== undefined ? { attributes } : {}),
-    ...(vouched ? {} : { vouched: false }),
-  })
+  if (owner !== undefined) options.owner = owner
+  if (waitUntil !== undefined) options.waitUntil = waitUntil
+  if (!vouched) options.vouched = false
+  return startServerScope(resolved.tracer, request, options)
 }

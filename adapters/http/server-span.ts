@@ -3,10 +3,11 @@ import {
   type Ingress,
   type Scope,
   SpanKind,
+  type StartOptions,
   type Tracer,
   type WaitUntil,
 } from '../../src/index.js'
-import { bindSpan, redactQuery, redactUrl } from '../../src/internal.js'
+import { bindSpan, redactQuery, redactUrl, type Writable } from '../../src/internal.js'
 
 // OTel HTTP semconv: the methods of RFC 9110 and PATCH; any other is `_OTHER`.
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -72,7 +73,15 @@ export interface ServerScopeOptions {
 export function startServerScope(tracer: Tracer, request: Request, options: ServerScopeOptions): Scope {
   const method = request.method
   const route = options.route
-  const attributes: Attributes = { ...methodAttributes(method), ...options.attributes }
+  // Built field by field (no spread copies): this runs on every request.
+  const attributes: Writable<Attributes> = {}
+  if (KNOWN_METHODS.has(method)) attributes['http.request.method'] = method
+  else {
+    attributes['http.request.method'] = '_OTHER'
+    attributes['http.request.method_original'] = method
+  }
+  const extra = options.attributes
+  if (extra !== undefined) for (const key in extra) attributes[key] = extra[key]!
   let origin: string | undefined
   try {
     const url = new URL(request.url)
@@ -82,28 +91,33 @@ export function startServerScope(tracer: Tracer, request: Request, options: Serv
     const redaction = tracer.config.redact
     attributes['url.full'] = redactUrl(url, redaction)
     attributes['url.path'] = url.pathname
-    if (url.search.length > 1) attributes['url.query'] = redactQuery(url.search.slice(1), redaction)
+    const search = url.search
+    if (search.length > 1) attributes['url.query'] = redactQuery(search.slice(1), redaction)
     attributes['url.scheme'] = url.protocol.slice(0, -1)
     attributes['server.address'] = url.hostname
-    if (url.port !== '') attributes['server.port'] = Number(url.port)
+    const port = url.port
+    if (port !== '') attributes['server.port'] = Number(port)
   } catch {
     // A relative or malformed URL: no URL attributes, no same-origin rule.
   }
   if (route !== undefined) attributes['http.route'] = route
   const ua = request.headers.get('user-agent')
   if (ua !== null) attributes['user_agent.original'] = ua
-  const waitUntil = options.waitUntil
-  const scope = tracer.start(request, {
+  const start: Writable<StartOptions> = {
     // OTel HTTP semconv: the method alone until a route is known (never the raw path).
     name: serverSpanName(method, route),
     kind: SpanKind.SERVER,
     attributes,
-    ...(origin !== undefined ? (options.vouched === false ? { hostOrigin: origin } : { origin }) : {}),
-    ...(waitUntil !== undefined ? { waitUntil } : {}),
-    ...(options.awaited === true ? { awaited: true } : {}),
-    ...(options.runType !== undefined ? { runType: options.runType } : {}),
-    ...(options.ingress !== undefined ? { ingress: options.ingress } : {}),
-  })
+  }
+  if (origin !== undefined) {
+    if (options.vouched === false) start.hostOrigin = origin
+    else start.origin = origin
+  }
+  if (options.waitUntil !== undefined) start.waitUntil = options.waitUntil
+  if (options.awaited === true) start.awaited = true
+  if (options.runType !== undefined) start.runType = options.runType
+  if (options.ingress !== undefined) start.ingress = options.ingress
+  const scope = tracer.start(request, start)
   bindSpan(request, scope.root)
   if (options.owner !== undefined) bindSpan(options.owner, scope.root)
   return scope
