@@ -18,6 +18,7 @@ const order = [
   'lambda',
   'cold-start',
   'workerd',
+  'workerd-js',
   'worker-startup',
 ]
 const suites = readdirSync(`${root}/bench/suites`)
