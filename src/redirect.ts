@@ -40,6 +40,7 @@ const KEPT_OPTIONS = [
   'credentials',
   'cache',
   'keepalive',
+  'referrer',
   'referrerPolicy',
   'integrity',
   'priority',

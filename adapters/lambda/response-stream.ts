@@ -108,11 +108,18 @@ interface BufferStatics {
  */
 function byteLength(chunk: unknown, encoding: unknown, stream: ResponseStreamLike): number {
   if (typeof chunk === 'string') {
-    const buffer = (globalThis as { Buffer?: BufferStatics }).Buffer
-    if (buffer === undefined) return (encoder ??= new TextEncoder()).encode(chunk).length
-    const enc = typeof encoding === 'string' && encoding !== '' ? encoding : defaultEncoding(stream)
-    // An unknown encoding: the write throws and sends nothing.
-    return buffer.isEncoding(enc) ? buffer.byteLength(chunk, enc) : 0
+    try {
+      const buffer = (globalThis as { Buffer?: BufferStatics }).Buffer
+      if (buffer !== undefined) {
+        const enc = typeof encoding === 'string' && encoding !== '' ? encoding : defaultEncoding(stream)
+        // An unknown encoding: the write throws and sends nothing.
+        return buffer.isEncoding(enc) ? buffer.byteLength(chunk, enc) : 0
+      }
+    } catch {
+      // A partial or hostile `Buffer` (a custom runtime's polyfill): counted as UTF-8; the
+      // count never stands between the handler and its write.
+    }
+    return (encoder ??= new TextEncoder()).encode(chunk).length
   }
   const n = (chunk as { byteLength?: unknown } | null)?.byteLength
   return typeof n === 'number' ? n : 0

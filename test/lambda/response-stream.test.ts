@@ -2,6 +2,8 @@
 // composed with streamifyResponse, and a plain handler gets none.
 import { describe, expect, it } from 'vitest'
 import { streamifyResponse, withTrace } from '../../adapters/lambda/index.js'
+import { watchResponseStream } from '../../adapters/lambda/response-stream.js'
+import { createTracer, memoryExporter } from '../../src/index.js'
 
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming')
 const HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark')
@@ -19,5 +21,30 @@ describe('streamifyResponse and withTrace', () => {
   })
   it('leaves a buffered handler unmarked', () => {
     expect(marks(withTrace(async () => 1, { service: 's' }))).toEqual([undefined, undefined])
+  })
+})
+
+describe('watchResponseStream', () => {
+  it('passes every write through and counts UTF-8 when the global Buffer is partial', () => {
+    const scope = createTracer({ service: 's', exporters: [memoryExporter()] }).start()
+    const written: unknown[] = []
+    const stream = {
+      write: (chunk: unknown, _encoding?: unknown) => written.push(chunk) > 0,
+      end: () => undefined,
+      on: () => undefined,
+    }
+    const watched = watchResponseStream(stream, scope.root, Date.now())
+    const realBuffer = globalThis.Buffer
+    // A runtime's polyfill without isEncoding: counting must not break the write.
+    ;(globalThis as { Buffer?: unknown }).Buffer = { byteLength: () => 0 }
+    try {
+      expect(() => stream.write('héllo', 'utf8')).not.toThrow()
+    } finally {
+      globalThis.Buffer = realBuffer
+    }
+    stream.write('!')
+    expect(written).toEqual(['héllo', '!'])
+    watched.recordSoFar()
+    expect(scope.root.get('http.response.body.size')).toBe(7)
   })
 })

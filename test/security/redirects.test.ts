@@ -204,7 +204,7 @@ describe('span.fetch() and redirects (Node fetch)', () => {
     expect((await scope.root.fetch(ok)).status).toBe(200)
     await scope.end()
   })
-  it("each hop keeps the caller's request options (keepalive, credentials, referrer policy, cache)", async () => {
+  it("each hop keeps the caller's request options (keepalive, credentials, referrer and its policy, cache)", async () => {
     const sent: Request[] = []
     const { scope } = setup({
       fetch: (input: RequestInfo | URL, init?: RequestInit) => {
@@ -215,6 +215,7 @@ describe('span.fetch() and redirects (Node fetch)', () => {
     const options = {
       keepalive: true,
       credentials: 'include',
+      referrer: '',
       referrerPolicy: 'no-referrer',
       cache: 'no-store',
     } as const
