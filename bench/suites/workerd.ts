@@ -340,7 +340,7 @@ async function drive(
 /** Runs the workerd comparison and the size comparison, printing both. */
 export async function run(): Promise<void> {
   const env = process.env as { BENCH_ROUNDS?: string; BENCH_WORKERD_REQUESTS?: string }
-  const rounds = Number(env.BENCH_ROUNDS ?? 5)
+  const rounds = Number(env.BENCH_ROUNDS ?? 9)
   const perRound = Number(env.BENCH_WORKERD_REQUESTS ?? 1500)
   const concurrency = 8
 
