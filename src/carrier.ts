@@ -51,16 +51,23 @@ export function headersCarrier(headers: Headers): CarrierGetter {
  * flattened to strings). Keys are lowercased into a map the first time a name is read.
  */
 export function recordCarrier(record: HeaderRecord): CarrierGetter {
+  return new RecordCarrier(record)
+}
+
+/** One object per carrier (no closure and its context): extract reads one on every request. */
+class RecordCarrier implements CarrierGetter {
+  readonly #record: HeaderRecord
   // Built on the first miss; null when no key has an upper-case letter (Node's and most
   // platforms' header records), where a miss is a miss and no index is needed.
-  let index: Map<string, string> | null | undefined
-  return {
-    get(name) {
-      const direct = headerValue(record[name])
-      if (direct !== undefined) return direct
-      if (index === undefined) index = lowercaseIndex(record)
-      return index === null ? undefined : index.get(name)
-    },
+  #index: Map<string, string> | null | undefined
+  constructor(record: HeaderRecord) {
+    this.#record = record
+  }
+  get(name: string): string | undefined {
+    const direct = headerValue(this.#record[name])
+    if (direct !== undefined) return direct
+    if (this.#index === undefined) this.#index = lowercaseIndex(this.#record)
+    return this.#index === null ? undefined : this.#index.get(name)
   }
 }
 
