@@ -17,11 +17,10 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { iqrOf, medianOf, note } from '../harness.js'
 import { LAMBDA_ENV } from '../lambda-env.js'
+import { startExportReceiver } from '../local-servers.js'
 
 const SAMPLES = Number(process.env['BENCH_COLD_SAMPLES'] ?? 15)
 
@@ -146,21 +145,13 @@ export async function run(): Promise<void> {
   const dist = join(root, 'dist')
   if (!existsSync(join(dist, 'lambda.js')))
     execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' })
-  let received = 0
-  const receiver = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      received++
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-    })
-  })
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+  const receiver = await startExportReceiver()
   const daemon = createSocket('udp4')
   await new Promise<void>((r) => daemon.bind(0, '127.0.0.1', r))
   const env = {
     ...process.env,
     ...INVOCATION_ENV,
-    OTLP_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`,
+    OTLP_URL: `${receiver.url}/v1/traces`,
     AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
   }
   // The scripts live in the repository (node_modules/.cache) so they resolve its packages.
@@ -204,7 +195,7 @@ export async function run(): Promise<void> {
     )
   }
   lines.push(
-    `ratio = their added CPU to the end of the first invocation / tracehop's (above 1.00x: tracehop starts cheaper); ${received} exports received`,
+    `ratio = their added CPU to the end of the first invocation / tracehop's (above 1.00x: tracehop starts cheaper); ${receiver.count()} exports received`,
   )
   note('Lambda cold start (import, set-up, first invocation)', lines)
 }

@@ -9,7 +9,6 @@
  * subsegment as a UDP datagram to a socket on 127.0.0.1 (the X-Ray daemon's job: no wait).
  */
 import { createSocket } from 'node:dgram'
-import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import middy from '@middy/core'
 import { traceOf, withTrace } from '../../adapters/lambda/index.js'
@@ -17,6 +16,7 @@ import { otlp } from '../../src/export/otlp-exporter.js'
 import type { Exporter } from '../../src/index.js'
 import { compareAsync, note } from '../harness.js'
 import { LAMBDA_ENV } from '../lambda-env.js'
+import { startExportReceiver } from '../local-servers.js'
 
 const event = {
   version: '2.0',
@@ -74,15 +74,7 @@ export async function run(): Promise<void> {
     saved[k] = process.env[k]
 
   // The sinks: an OTLP/HTTP receiver and an X-Ray daemon stand-in, both counting arrivals.
-  let otlpRequests = 0
-  const http = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      otlpRequests++
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-    })
-  })
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  const receiver = await startExportReceiver()
   let datagrams = 0
   const udp = createSocket('udp4')
   udp.on('message', () => {
@@ -96,7 +88,7 @@ export async function run(): Promise<void> {
   nextContext()
   try {
     const bare = async (_event: unknown, _context: unknown) => result
-    const otlpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/v1/traces`
+    const otlpUrl = `${receiver.url}/v1/traces`
     const traced = withTrace(
       async (_event: unknown, context: object) => {
         traceOf(context)
@@ -162,7 +154,7 @@ export async function run(): Promise<void> {
     })
     await new Promise((r) => setTimeout(r, 50))
     note('Lambda sinks', [
-      `OTLP/HTTP requests received: ${otlpRequests}`,
+      `OTLP/HTTP requests received: ${receiver.count()}`,
       `X-Ray UDP datagrams received: ${datagrams}`,
     ])
   } finally {
@@ -170,7 +162,7 @@ export async function run(): Promise<void> {
       if (v === undefined) delete process.env[k]
       else process.env[k] = v
     }
-    await new Promise<void>((resolve) => http.close(() => resolve()))
+    receiver.close()
     await new Promise<void>((resolve) => udp.close(() => resolve()))
   }
 }

@@ -10,7 +10,8 @@
 import { createServer } from 'node:http'
 import { Miniflare } from 'miniflare'
 import { iqrOf, medianOf, note } from '../harness.js'
-import { BARE, bundle, listen, OTEL_CF, TRACEHOP, workerdCpuMs } from './workerd.js'
+import { listen, startExportReceiver } from '../local-servers.js'
+import { BARE, bundle, OTEL_CF, TRACEHOP, workerdCpuMs } from './workerd.js'
 
 const SAMPLES = Number(process.env['BENCH_STARTUP_SAMPLES'] ?? 9)
 
@@ -21,15 +22,7 @@ interface Sample {
 
 export async function run(): Promise<void> {
   const upstream = createServer((_req, res) => res.end('upstream'))
-  let received = 0
-  const receiver = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      received++
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-    })
-  })
-  const [upstreamUrl, receiverUrl] = await Promise.all([listen(upstream), listen(receiver)])
+  const [upstreamUrl, receiver] = await Promise.all([listen(upstream), startExportReceiver()])
   const variants = [
     { label: 'bare Worker', script: await bundle(BARE, false, true), nodeCompat: false },
     {
@@ -49,7 +42,7 @@ export async function run(): Promise<void> {
       script: v.script,
       compatibilityDate: '2025-01-01',
       compatibilityFlags: v.nodeCompat ? ['nodejs_compat'] : [],
-      bindings: { UPSTREAM: `${upstreamUrl}/`, OTLP_URL: `${receiverUrl}/v1/traces` },
+      bindings: { UPSTREAM: `${upstreamUrl}/`, OTLP_URL: `${receiver.url}/v1/traces` },
       unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
     })
     try {
@@ -88,6 +81,6 @@ export async function run(): Promise<void> {
       const added = medianOf(cpu) - bareCpu
       return `${v.label.padEnd(40)} ${`${medianOf(cpu).toFixed(1)} (${iqrOf(cpu)})`.padStart(24)} ${`+${added.toFixed(1)}`.padStart(8)} ${`${medianOf(wall).toFixed(0)} (${iqrOf(wall)})`.padStart(20)} ${`+${(medianOf(wall) - bareWall).toFixed(0)}`.padStart(8)}  ${i === 0 ? '' : `${(added / tracehopAdded).toFixed(2)}x`}`
     }),
-    `ratio = added workerd CPU / tracehop's (above 1.00x: tracehop starts cheaper); ${received} exports received.`,
+    `ratio = added workerd CPU / tracehop's (above 1.00x: tracehop starts cheaper); ${receiver.count()} exports received.`,
   ])
 }

@@ -7,13 +7,13 @@
  * bytes added over the bare Worker.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { workerdBuildOptions } from '../../test/support/workerd-bundle.js'
 import { note, report } from '../harness.js'
+import { listen, startExportReceiver } from '../local-servers.js'
 
 /** The repository root: where `adapters/cloudflare/index.ts` is (bench runs from there). */
 function repoRoot(): string {
@@ -239,14 +239,6 @@ export async function measureWorkerSizes(): Promise<SizeRow[]> {
   return sized.map((s) => ({ ...s, addedGzipBytes: s.gzipBytes - bare }))
 }
 
-export function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    ),
-  )
-}
-
 /**
  * CPU time (ms) of the workerd processes started by this process: the sum of their threads'
  * run time from /proc/<pid>/task/<tid>/schedstat (nanoseconds), or user + system from
@@ -345,17 +337,8 @@ export async function run(): Promise<void> {
   const concurrency = 8
 
   // Export requests per Worker (each exports to its own path), to show each one exports.
-  const received = new Map<string, number>()
   const upstream = createServer((_req, res) => res.end('upstream'))
-  const receiver = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      const path = req.url ?? ''
-      received.set(path, (received.get(path) ?? 0) + 1)
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-    })
-  })
-  const [upstreamUrl, receiverUrl] = await Promise.all([listen(upstream), listen(receiver)])
+  const [upstreamUrl, receiver] = await Promise.all([listen(upstream), startExportReceiver()])
   // BENCH_WORKERD_VARIANTS=bare,tracehop,tracehopBaseline: a subset (bare always first).
   const only = process.env['BENCH_WORKERD_VARIANTS']?.split(',')
   const entries = Object.entries(ALL_VARIANTS).filter(
@@ -369,7 +352,7 @@ export async function run(): Promise<void> {
       script: scripts[i]!,
       compatibilityDate: '2025-01-01',
       compatibilityFlags: v.nodeCompat ? ['nodejs_compat'] : [],
-      bindings: { UPSTREAM: `${upstreamUrl}/`, OTLP_URL: `${receiverUrl}/${name}/v1/traces`, ...v.bindings },
+      bindings: { UPSTREAM: `${upstreamUrl}/`, OTLP_URL: `${receiver.url}/${name}/v1/traces`, ...v.bindings },
       unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
     })),
   })
@@ -401,7 +384,7 @@ export async function run(): Promise<void> {
       const sorted = [...s.latencies].sort((a, b) => a - b)
       return {
         label: v.label,
-        posts: received.get(`/${name}/v1/traces`) ?? 0,
+        posts: receiver.count(`/${name}/v1/traces`),
         rps: median(s.rps),
         p50: percentile(sorted, 0.5),
         p99: percentile(sorted, 0.99),
