@@ -3,30 +3,19 @@
 // creating a tracer with its exporters must not touch them; only the first export may.
 // Each case runs in a fresh `node`, the sources bundled as the published package would be.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleForNode } from '../support/node-bundle.js'
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
+let bundle: { dir: string; remove(): void }
 let dir: string
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tracehop-lazy-fetch-'))
-  await build({
-    entryPoints: { index: `${root}src/index.ts`, lambda: `${root}adapters/lambda/index.ts` },
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outdir: dir,
-    logLevel: 'silent',
-  })
+  bundle = await bundleForNode('tracehop-lazy-fetch-')
+  dir = bundle.dir
 })
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(() => bundle.remove())
 
 /** Runs `body` (ESM, `index` and `lambda` imported) in a fresh node; true if undici loaded. */
 function loadsFetch(body: string): boolean {

@@ -2,18 +2,16 @@
 // arrives (method, path, headers, bytes), what the exporters read back (status, headers,
 // body, decompressed), timeouts and aborts, redirects, and which `fetch` wins.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { withTrace } from '../../adapters/lambda/index.js'
 import { nodeHttpFetch } from '../../adapters/lambda/node-fetch.js'
 import { otlp } from '../../src/index.js'
 import { type Receiver, refusedUrl, startReceiver } from '../support/http-receiver.js'
+import { bundleForNode } from '../support/node-bundle.js'
 import { lambdaContext } from './helpers.js'
 
 let rx: Receiver
@@ -148,22 +146,13 @@ describe('exporters on Lambda', () => {
 })
 
 describe('a cold start on Lambda', () => {
-  const root = fileURLToPath(new URL('../../', import.meta.url))
+  let bundle: { dir: string; remove(): void }
   let dir: string
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tracehop-node-fetch-'))
-    await build({
-      entryPoints: { index: `${root}src/index.ts`, lambda: `${root}adapters/lambda/index.ts` },
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      outdir: dir,
-      logLevel: 'silent',
-    })
+    bundle = await bundleForNode('tracehop-node-fetch-')
+    dir = bundle.dir
   })
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  afterAll(() => bundle.remove())
 
   it('exports its first invocation without loading Node fetch (undici), and nothing is lost', async () => {
     const file = join(dir, 'cold.mjs')

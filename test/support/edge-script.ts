@@ -2,10 +2,20 @@
 // platform, evaluated with `new EdgeRuntime({ initialCode })`.
 import { build } from 'esbuild'
 
-/** The script at `entry` (an absolute path) with its imports, as edge-runtime evaluates it. */
-export async function bundleForEdge(entry: string): Promise<string> {
+/** Source text to bundle instead of a file: its imports resolve from `resolveDir`. */
+export interface EdgeSource {
+  readonly contents: string
+  readonly resolveDir: string
+  readonly sourcefile: string
+}
+
+/**
+ * The script at `entry` (an absolute path, or source text) with its imports, as
+ * edge-runtime evaluates it.
+ */
+export async function bundleForEdge(entry: string | EdgeSource): Promise<string> {
   const result = await build({
-    entryPoints: [entry],
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { ...entry, loader: 'ts' } }),
     bundle: true,
     format: 'iife',
     platform: 'browser',

@@ -13,8 +13,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { createHandler, EdgeRuntime } from 'edge-runtime'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleForEdge } from '../support/edge-script.js'
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
@@ -142,17 +142,9 @@ const handlerErrors: string[] = []
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver()
-  const result = await build({
-    stdin: { contents: APP, resolveDir: HERE, loader: 'ts', sourcefile: 'vercel-semantics-app.ts' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
+  const code = await bundleForEdge({ contents: APP, resolveDir: HERE, sourcefile: 'vercel-semantics-app.ts' })
   runtime = new EdgeRuntime({
-    initialCode: `globalThis.__CONFIG__ = ${JSON.stringify({ otlpUrl: receiver.url })};\n${result.outputFiles[0]!.text}`,
+    initialCode: `globalThis.__CONFIG__ = ${JSON.stringify({ otlpUrl: receiver.url })};\n${code}`,
   })
   // runServer's request listener lets a failed body stream become an unhandled rejection;
   // here it is caught and recorded, and the connection dropped.
