@@ -184,20 +184,7 @@ describe('a streaming invocation whose response is broken off', () => {
   beforeAll(stopRuntime)
 
   it('ends the span at the break with the bytes sent and a cancelled event', async () => {
-    const [host, port] = api.address.split(':')
-    const pending = api.invoke({ version: '2.0', rawPath: '/x' }, { abortAfterChunks: 2 })
-    // Take the invocation as a runtime would, then stream its response.
-    const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)
-    const id = next.headers.get('lambda-runtime-aws-request-id')!
-    await next.arrayBuffer()
-    const stream = httpRequest({
-      host,
-      port: Number(port),
-      method: 'POST',
-      path: `/2018-06-01/runtime/invocation/${id}/response`,
-      headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'transfer-encoding': 'chunked' },
-    })
-    stream.on('error', () => {})
+    const { pending, id, stream } = await takeStreamingInvocation({ abortAfterChunks: 2 })
     const handler = withTrace(
       async (_event: unknown, responseStream: ResponseStreamLike) => {
         for (let i = 0; i < 20 && !stream.destroyed; i++) {
@@ -223,6 +210,27 @@ describe('a streaming invocation whose response is broken off', () => {
   })
 })
 
+/**
+ * Queues an invocation, takes it as a runtime would, and opens its streaming response
+ * to the local Runtime API: the stream a handler writes to, as ric gives it.
+ */
+async function takeStreamingInvocation(options?: Parameters<RuntimeApi['invoke']>[1]) {
+  const [host, port] = api.address.split(':')
+  const pending = api.invoke({ version: '2.0', rawPath: '/x' }, options)
+  const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)
+  const id = next.headers.get('lambda-runtime-aws-request-id')!
+  await next.arrayBuffer()
+  const stream = httpRequest({
+    host,
+    port: Number(port),
+    method: 'POST',
+    path: `/2018-06-01/runtime/invocation/${id}/response`,
+    headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'transfer-encoding': 'chunked' },
+  })
+  stream.on('error', () => {})
+  return { pending, id, stream }
+}
+
 // A context with no remaining time (no `getRemainingTimeInMillis`): a stream the handler
 // leaves open is waited for one flush budget at most, then its span is ended there, marked
 // `tracehop.force_ended` and counted, and the invocation completes.
@@ -230,19 +238,7 @@ describe('a streaming invocation with no Lambda deadline', () => {
   beforeAll(stopRuntime)
 
   it('bounds the wait for a stream that never ends by the flush budget', async () => {
-    const [host, port] = api.address.split(':')
-    const pending = api.invoke({ version: '2.0', rawPath: '/x' })
-    const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)
-    const id = next.headers.get('lambda-runtime-aws-request-id')!
-    await next.arrayBuffer()
-    const stream = httpRequest({
-      host,
-      port: Number(port),
-      method: 'POST',
-      path: `/2018-06-01/runtime/invocation/${id}/response`,
-      headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'transfer-encoding': 'chunked' },
-    })
-    stream.on('error', () => {})
+    const { pending, id, stream } = await takeStreamingInvocation()
     const tracer = createLambdaTracer({
       service: 'never-ends',
       exporters: [otlp({ url: receiver.url })],
