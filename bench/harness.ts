@@ -20,7 +20,15 @@ export interface Comparison {
 
 export interface ComparisonResult {
   readonly name: string
-  readonly rows: readonly { label: string; nsPerOp: number; ratio: number }[]
+  readonly rows: readonly { label: string; nsPerOp: number; ratio: number; spread?: string }[]
+}
+
+/** One contender's figure: the median over rounds, and the rounds' interquartile range. */
+export interface ReportRow {
+  readonly label: string
+  readonly ns: number
+  /** The same rounds' spread, e.g. `412–431 ns`, printed beside the median. */
+  readonly spread?: string
 }
 
 export interface AsyncComparison {
@@ -71,7 +79,7 @@ export function compare(c: Comparison): ComparisonResult {
   }
   return report(
     c.name,
-    all.map((x, i) => ({ label: x.label, ns: medianOf(samples[i]!) })),
+    all.map((x, i) => rowOf(x.label, samples[i]!)),
   )
 }
 
@@ -92,8 +100,14 @@ export async function compareAsync(c: AsyncComparison): Promise<ComparisonResult
   }
   return report(
     c.name,
-    all.map((x, i) => ({ label: x.label, ns: medianOf(samples[i]!) })),
+    all.map((x, i) => rowOf(x.label, samples[i]!)),
   )
+}
+
+function rowOf(label: string, samples: readonly number[]): ReportRow {
+  const s = [...samples].sort((a, b) => a - b)
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!
+  return { label, ns: medianOf(samples), spread: `${fmt(q(0.25))}–${fmt(q(0.75))}` }
 }
 
 function fmt(ns: number): string {
@@ -107,15 +121,28 @@ export function allResults(): readonly ComparisonResult[] {
   return results
 }
 
-/** Prints one comparison; ratio = their time / ours (above 1: we are faster). */
-export function report(name: string, rows: readonly { label: string; ns: number }[]): ComparisonResult {
+/**
+ * Prints one comparison; ratio = their time / ours (above 1: we are faster). Each figure is a
+ * median over rounds; where the rounds are known, their interquartile range follows it.
+ */
+export function report(name: string, rows: readonly ReportRow[]): ComparisonResult {
   const ours = rows[0]!.ns
-  const out = { name, rows: rows.map((r) => ({ label: r.label, nsPerOp: r.ns, ratio: r.ns / ours })) }
+  const out = {
+    name,
+    rows: rows.map((r) => ({
+      label: r.label,
+      nsPerOp: r.ns,
+      ratio: r.ns / ours,
+      ...(r.spread !== undefined && { spread: r.spread }),
+    })),
+  }
   results.push(out)
   console.log(`\n${name}`)
+  const width = Math.max(44, ...out.rows.map((r) => r.label.length))
   for (const [i, r] of out.rows.entries()) {
     const ratio = i === 0 ? '1.00x (ours)' : `${r.ratio.toFixed(2)}x ours`
-    console.log(`  ${r.label.padEnd(44)} ${fmt(r.nsPerOp).padStart(12)}/op   ${ratio}`)
+    const spread = r.spread === undefined ? '' : `   IQR ${r.spread}`
+    console.log(`  ${r.label.padEnd(width)} ${fmt(r.nsPerOp).padStart(12)}/op   ${ratio.padEnd(12)}${spread}`)
   }
   return out
 }

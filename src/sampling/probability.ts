@@ -212,9 +212,6 @@ export function randomnessFromTraceId(traceId: string): string {
   return traceId.slice(traceId.length - 14)
 }
 
-// fmix64's multipliers as 16-bit limbs, high to low; the last step only shifts (h *= 1).
-const FMIX = [0xff51, 0xafd7, 0xed55, 0x8ccd, 0xc4ce, 0xb9fe, 0x1a85, 0xec53, 0, 0, 0, 1]
-
 /**
  * 56 bits of randomness derived from the trace id, for ids whose low bits are not known to
  * be random (no W3C random flag: LangSmith ids from `RunTree` have a zero sequence there,
@@ -234,70 +231,61 @@ const FMIX = [0xff51, 0xafd7, 0xed55, 0x8ccd, 0xc4ce, 0xb9fe, 0x1a85, 0xec53, 0,
  *
  * FNV-1a alone mixes its last bytes poorly into its high bits (sequential ids then sample
  * at the wrong rate: tested); the fmix64 finalizer spreads every input bit over all output
- * bits. Pure JS on 16-bit limbs (products < 2^35, exact in a double): the same result in
- * every runtime, no BigInt.
+ * bits. Pure JS on two 32-bit halves kept as int32 (`Math.imul` for low words, 16-bit
+ * pieces where a high word is needed): the same result in every runtime, no BigInt, no
+ * float division.
  *
  * @example
  * randomnessFromHash('00000000000000000000000000000001') // 'b55b74000d5600'
  */
 export function randomnessFromHash(traceId: string): string {
-  // h as four 16-bit limbs, high to low, in locals: a3 a2 a1 a0.
-  let a3 = 0xcbf2
-  let a2 = 0x9ce4
-  let a1 = 0x8422
-  let a0 = 0x2325
-  let t: number
-  let r0: number
-  let r1: number
-  let r2: number
+  // h as two 32-bit halves, int32 in registers: hi, lo.
+  let hi = 0xcbf29ce4 | 0
+  let lo = 0x84222325 | 0
   for (let i = 0; i + 1 < traceId.length; i += 2) {
     // A hex digit's value from its code, either case: (c & 15) + 9 for letters.
     const x = traceId.charCodeAt(i)
     const y = traceId.charCodeAt(i + 1)
-    a0 ^= ((((x & 15) + (x >> 6) * 9) << 4) | ((y & 15) + (y >> 6) * 9)) & 0xff
-    // h *= 0x100000001b3 = h * 0x1b3 + (h << 40); h << 40 only reaches limbs 2 and 3.
-    t = a0 * 0x1b3
-    r0 = t & 0xffff
-    t = a1 * 0x1b3 + (t >>> 16)
-    r1 = t & 0xffff
-    t = a2 * 0x1b3 + a0 * 0x100 + (t >>> 16)
-    a3 = (a3 * 0x1b3 + a1 * 0x100 + (t >>> 16)) & 0xffff
-    a2 = t & 0xffff
-    a1 = r1
-    a0 = r0
+    lo ^= ((((x & 15) + (x >> 6) * 9) << 4) | ((y & 15) + (y >> 6) * 9)) & 0xff
+    // h *= 0x100000001b3 = h * 0x1b3 + (h << 40). lo * 0x1b3 in 16-bit pieces (each < 2^26)
+    // gives its carry into hi; h << 40 adds lo << 8 to hi.
+    const p0 = (lo & 0xffff) * 0x1b3
+    const p1 = (lo >>> 16) * 0x1b3 + (p0 >>> 16)
+    hi = (Math.imul(hi, 0x1b3) + (p1 >>> 16) + (lo << 8)) | 0
+    lo = (p1 << 16) | (p0 & 0xffff)
   }
-  for (let k = 0; k < 12; k += 4) {
-    // h ^= h >> 33: the high 32 bits shifted right by one, into the low 32.
-    t = (a3 * 0x10000 + a2) >>> 1
-    a0 ^= t & 0xffff
-    a1 ^= t >>> 16
-    // h *= FMIX[k..k+3] (mod 2^64): products < 2^35, exact in a double.
-    const k3 = FMIX[k]!
-    const k2 = FMIX[k + 1]!
-    const k1 = FMIX[k + 2]!
-    const k0 = FMIX[k + 3]!
-    t = a0 * k0
-    r0 = t & 0xffff
-    t = a0 * k1 + a1 * k0 + (t - r0) / 0x10000
-    r1 = t & 0xffff
-    t = a0 * k2 + a1 * k1 + a2 * k0 + (t - r1) / 0x10000
-    r2 = t & 0xffff
-    a3 = (a0 * k3 + a1 * k2 + a2 * k1 + a3 * k0 + (t - r2) / 0x10000) & 0xffff
-    a2 = r2
-    a1 = r1
-    a0 = r0
-  }
-  // Top 56 bits: limbs 3, 2, 1 and the high byte of limb 0. A table, not toString(16),
-  // which takes a slow path for numbers above 2^31.
+  // fmix64: h ^= h >> 33 (the high half shifted right by one, into the low), h *= C, ...
+  lo ^= hi >>> 1
+  hi = (mulHigh(lo, 0xed558ccd) + Math.imul(lo, 0xff51afd7) + Math.imul(hi, 0xed558ccd)) | 0
+  lo = Math.imul(lo, 0xed558ccd)
+  lo ^= hi >>> 1
+  hi = (mulHigh(lo, 0x1a85ec53) + Math.imul(lo, 0xc4ceb9fe) + Math.imul(hi, 0x1a85ec53)) | 0
+  lo = Math.imul(lo, 0x1a85ec53)
+  lo ^= hi >>> 1
+  // Top 56 bits: hi and the top three bytes of lo. A table, not toString(16), which takes a
+  // slow path for numbers above 2^31.
   return (
-    HEX[a3 >>> 8]! +
-    HEX[a3 & 0xff]! +
-    HEX[a2 >>> 8]! +
-    HEX[a2 & 0xff]! +
-    HEX[a1 >>> 8]! +
-    HEX[a1 & 0xff]! +
-    HEX[a0 >>> 8]!
+    HEX[hi >>> 24]! +
+    HEX[(hi >>> 16) & 0xff]! +
+    HEX[(hi >>> 8) & 0xff]! +
+    HEX[hi & 0xff]! +
+    HEX[lo >>> 24]! +
+    HEX[(lo >>> 16) & 0xff]! +
+    HEX[(lo >>> 8) & 0xff]!
   )
+}
+
+/** The high 32 bits of the 64-bit product of two 32-bit words read as unsigned, from 16-bit pieces. */
+function mulHigh(a: number, b: number): number {
+  const a0 = a & 0xffff
+  const a1 = a >>> 16
+  const b0 = b & 0xffff
+  const b1 = b >>> 16
+  const p01 = a0 * b1
+  const p10 = a1 * b0
+  // Each product < 2^32: exact in a double; `>>> 16` reads it as unsigned.
+  const middle = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff)
+  return a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16)
 }
 
 /**
