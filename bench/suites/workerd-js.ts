@@ -34,14 +34,16 @@ const traced = instrument(
   () => ({ service: 'bench', propagation: { allow: [UPSTREAM] }, exporters: [], log: () => {}, fetch: upstream }),
 )
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     const params = new URL(request.url).searchParams
     const handler = params.get('handler') === 'traced' ? traced : bare
     const n = Number(params.get('n'))
     const ctx = { waitUntil() {}, passThroughOnException() {} }
+    // The Worker's own env, as workerd passes it on every request: the tracer is resolved once
+    // per env object, so a fresh object per call would build a tracer per request.
     for (let i = 0; i < n; i++) {
       const req = new Request('http://127.0.0.1:8787/chat?x=1', { headers: { 'user-agent': 'bench', accept: '*/*' } })
-      const res = await handler.fetch(req, {}, ctx)
+      const res = await handler.fetch(req, env, ctx)
       await res.arrayBuffer()
     }
     return new Response('done')
