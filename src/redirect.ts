@@ -5,8 +5,9 @@
  * included) to whatever origin a `Location` names. The rules are the Fetch standard's
  * "HTTP-redirect fetch": at most 20 redirects, 301/302 turn a POST into a GET, 303 turns
  * anything but GET/HEAD into a GET (dropping the body and its headers), 307/308 resend
- * method and body, and a cross-origin hop loses `Authorization` (and, as Node's fetch does,
- * `Cookie` and `Proxy-Authorization`).
+ * method and body, a cross-origin hop loses `Authorization` (and, as Node's fetch does,
+ * `Cookie` and `Proxy-Authorization`), and a redirect's `Referrer-Policy` header applies to
+ * the hops after it.
  */
 import { BAGGAGE_HEADER } from './propagation/baggage.js'
 import { LANGSMITH_TRACE_HEADER } from './propagation/langsmith-trace.js'
@@ -197,15 +198,15 @@ function followReferrerPolicy(kept: RequestInit, header: string | null, from: UR
   if (referrer === undefined && referrerPolicy === undefined) return
   const policy = parseReferrerPolicyHeader(header) || referrerPolicy || ''
   const update: RequestInit = {}
-  if (referrerPolicy !== undefined) update.referrerPolicy = policy as ReferrerPolicy
-  if (referrer !== undefined) {
-    update.referrer = referrerFor(referrerFor(referrer, referrerPolicy ?? '', from), policy, to)
-  }
   try {
+    if (referrerPolicy !== undefined) update.referrerPolicy = policy as ReferrerPolicy
+    if (referrer !== undefined) {
+      update.referrer = referrerFor(referrerFor(referrer, referrerPolicy ?? '', from), policy, to)
+    }
     new Request(to, update)
     Object.assign(kept, update)
   } catch {
-    // Not taken here: the hop goes with the caller's options, as it did before.
+    // A referrer or policy the runtime does not take: the hop goes with the caller's options.
   }
 }
 
