@@ -188,7 +188,8 @@ function keptOptions(first: Request): RequestInit {
  * The referrer and policy of the hop from `from` to `to`, as Fetch's HTTP-redirect fetch sets
  * them: the redirect's `Referrer-Policy` header, when it names a policy, is the policy from
  * now on (Referrer Policy §8.2), and the referrer is the one the last hop could send, cut
- * again for `to` (§8.3, which main fetch runs on every hop). Without this a redirect's
+ * again for `to` (§8.3, which main fetch runs on every hop; cut here too, because Node 20's
+ * fetch sends the origin under `no-referrer`). Without this a redirect's
  * `no-referrer` would be ignored, and what one hop's policy cut would come back on the next.
  * Kept in `kept` for the later hops; only the options the runtime has, and only if it takes
  * the new values.
