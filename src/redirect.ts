@@ -5,14 +5,16 @@
  * included) to whatever origin a `Location` names. The rules are the Fetch standard's
  * "HTTP-redirect fetch": at most 20 redirects, 301/302 turn a POST into a GET, 303 turns
  * anything but GET/HEAD into a GET (dropping the body and its headers), 307/308 resend
- * method and body, and a cross-origin hop loses `Authorization` (and, as Node's fetch does,
- * `Cookie` and `Proxy-Authorization`).
+ * method and body, a cross-origin hop loses `Authorization` (and, as Node's fetch does,
+ * `Cookie` and `Proxy-Authorization`), and a redirect's `Referrer-Policy` header applies to
+ * the hops after it.
  */
 import { BAGGAGE_HEADER } from './propagation/baggage.js'
 import { LANGSMITH_TRACE_HEADER } from './propagation/langsmith-trace.js'
 import { TRACEPARENT_HEADER } from './propagation/traceparent.js'
 import { TRACESTATE_HEADER } from './propagation/tracestate.js'
 import { XRAY_HEADER } from './propagation/xray.js'
+import { parseReferrerPolicyHeader, referrerFor } from './referrer-policy.js'
 
 /**
  * Sends one hop: `resendCount` is 0 for the caller's request, n for the n-th redirect.
@@ -91,6 +93,8 @@ export async function followRedirects(first: Request, replayable: boolean, send:
       const response = await send(request, count, true, url)
       if (response.type === 'opaqueredirect') {
         if (method !== 'GET' && method !== 'HEAD') return response
+        // Its `Referrer-Policy` is hidden here (an opaque redirect has no headers): the
+        // runtime's own fetch follows the redirect below, and applies it itself.
         kept ??= keptOptions(first)
         return send(
           new Request(url, {
@@ -142,8 +146,9 @@ export async function followRedirects(first: Request, replayable: boolean, send:
         throw new TypeError('fetch failed: a redirect asked to send a streamed request body again')
       }
       if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name)
-      url = next
       kept ??= keptOptions(first)
+      followReferrerPolicy(kept, response.headers.get('referrer-policy'), url, next)
+      url = next
       const init: RequestInit = { ...kept, method, headers, body, redirect: 'manual', signal: first.signal }
       // Workers' per-request `cf` options travel with every hop, as fetch would keep them.
       const cf = (first as { cf?: unknown }).cf
@@ -160,7 +165,8 @@ export async function followRedirects(first: Request, replayable: boolean, send:
  * The options of `first` a redirect hop keeps, each one only where the runtime exposes it and
  * accepts it back (workerd lacks or rejects `credentials`, `mode`, `cache`; a browser's
  * `navigate` mode cannot be set): never a hop that fails where it did not before. The
- * response's `Referrer-Policy` header does not update the policy (Fetch would).
+ * referrer and its policy then change hop by hop, as `fetch` changes them
+ * (`followReferrerPolicy`).
  */
 function keptOptions(first: Request): RequestInit {
   const kept: Record<string, unknown> = {}
@@ -176,6 +182,33 @@ function keptOptions(first: Request): RequestInit {
     }
   }
   return kept
+}
+
+/**
+ * The referrer and policy of the hop from `from` to `to`, as Fetch's HTTP-redirect fetch sets
+ * them: the redirect's `Referrer-Policy` header, when it names a policy, is the policy from
+ * now on (Referrer Policy §8.2), and the referrer is the one the last hop could send, cut
+ * again for `to` (§8.3, which main fetch runs on every hop; cut here too, because Node 20's
+ * fetch sends the origin under `no-referrer`). Without this a redirect's
+ * `no-referrer` would be ignored, and what one hop's policy cut would come back on the next.
+ * Kept in `kept` for the later hops; only the options the runtime has, and only if it takes
+ * the new values.
+ */
+function followReferrerPolicy(kept: RequestInit, header: string | null, from: URL, to: URL): void {
+  const { referrer, referrerPolicy } = kept
+  if (referrer === undefined && referrerPolicy === undefined) return
+  const policy = parseReferrerPolicyHeader(header) || referrerPolicy || ''
+  const update: RequestInit = {}
+  try {
+    if (referrerPolicy !== undefined) update.referrerPolicy = policy as ReferrerPolicy
+    if (referrer !== undefined) {
+      update.referrer = referrerFor(referrerFor(referrer, referrerPolicy ?? '', from), policy, to)
+    }
+    new Request(to, update)
+    Object.assign(kept, update)
+  } catch {
+    // A referrer or policy the runtime does not take: the hop goes with the caller's options.
+  }
 }
 
 /**

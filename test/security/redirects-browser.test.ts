@@ -1,7 +1,9 @@
 // span.fetch() redirects in a real browser (Debian chromium via playwright-core), where
 // `redirect: 'manual'` hides the redirect's target (an `opaqueredirect` response): a GET is
 // sent again for the browser to follow, without any trace header; another method's opaque
-// redirect is returned as it is (sending it again would repeat its effect).
+// redirect is returned as it is (sending it again would repeat its effect). The GET sent again
+// keeps the caller's request options, and the browser, following the redirect itself, applies
+// the redirect's `Referrer-Policy`.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -16,10 +18,10 @@ const skip = !existsSync(CHROMIUM) && !process.env['CI']
 
 const PAGE_SCRIPT = `
 import { createTracer } from './src/index.ts'
-window.run = async (url, allowed, method) => {
+window.run = async (url, allowed, init) => {
   const tracer = createTracer({ service: 'browser', propagation: { allow: [allowed] } })
   const scope = tracer.start({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
-  const res = await scope.root.fetch(url, { method })
+  const res = await scope.root.fetch(url, init)
   return { status: res.status, type: res.type, url: res.url, text: res.type === 'opaqueredirect' ? '' : await res.text() }
 }
 `
@@ -73,17 +75,21 @@ interface Answer {
   text: string
 }
 
-function run(url: string, method: string): Promise<Answer> {
+function run(url: string, init: RequestInit): Promise<Answer> {
   return tab.evaluate(
-    ([u, allowed, m]) =>
-      (window as unknown as { run: (...a: string[]) => Promise<Answer> }).run(u!, allowed!, m!),
-    [url, page.origin, method],
+    ([u, allowed, i]) =>
+      (window as unknown as { run: (u: string, a: string, i: RequestInit) => Promise<Answer> }).run(
+        u,
+        allowed,
+        i,
+      ),
+    [url, page.origin, init] as const,
   )
 }
 
 describe.skipIf(skip)('span.fetch() redirects in Chromium (opaque manual redirects)', () => {
   it('GET 302 to another origin: followed by the browser without any trace header', async () => {
-    const answer = await run(page.redirect(302, `${attacker.origin}/landing`), 'GET')
+    const answer = await run(page.redirect(302, `${attacker.origin}/landing`), { method: 'GET' })
     expect(answer.status).toBe(200)
     expect(answer.url).toBe(`${attacker.origin}/landing`)
     // The allowed host got the first request with the trace, then the plain one.
@@ -94,9 +100,35 @@ describe.skipIf(skip)('span.fetch() redirects in Chromium (opaque manual redirec
   })
 
   it('POST 307: the opaque redirect comes back as it is, sent once, and the other origin is never called', async () => {
-    const answer = await run(page.redirect(307, `${attacker.origin}/landing`), 'POST')
+    const answer = await run(page.redirect(307, `${attacker.origin}/landing`), { method: 'POST' })
     expect(answer).toMatchObject({ type: 'opaqueredirect', status: 0 })
     expect(page.hits).toHaveLength(1)
     expect(attacker.hits).toHaveLength(0)
+  })
+
+  it("the GET sent again keeps the caller's referrerPolicy and cache mode, up to the other origin", async () => {
+    const answer = await run(page.redirect(302, `${attacker.origin}/landing`), {
+      referrerPolicy: 'no-referrer',
+      cache: 'no-store',
+    })
+    expect(answer.status).toBe(200)
+    const hits = [...page.hits, ...attacker.hits]
+    expect(hits).toHaveLength(3)
+    for (const hit of hits) expect(hit.headers['referer']).toBeUndefined()
+    // Fetch: a `no-store` request carries `Pragma: no-cache` (the browser adds it, not the page).
+    for (const hit of hits) expect(hit.headers['pragma']).toBe('no-cache')
+    // Without those options, the same chain sends the page's origin and no Pragma.
+    page.hits.length = 0
+    attacker.hits.length = 0
+    await run(page.redirect(302, `${attacker.origin}/landing`), {})
+    expect(attacker.hits[0]!.headers['referer']).toBe(`${page.origin}/`)
+    expect(attacker.hits[0]!.headers['pragma']).toBeUndefined()
+  })
+
+  it("the redirect's Referrer-Policy (hidden from the page) is applied by the browser as it follows", async () => {
+    await run(page.redirect(302, `${attacker.origin}/landing`, 'no-referrer'), {})
+    expect(page.hits.map((h) => h.headers['referer'])).toEqual([`${page.origin}/`, `${page.origin}/`])
+    expect(attacker.hits).toHaveLength(1)
+    expect(attacker.hits[0]!.headers['referer']).toBeUndefined()
   })
 })

@@ -256,3 +256,88 @@ describe('span.fetch() and redirects (Node fetch)', () => {
     await scope.end()
   })
 })
+
+// Node's fetch sends the `referrer` it is given as `Referer`, cut by `referrerPolicy`. Fetch,
+// following a redirect itself, takes the redirect's `Referrer-Policy` header as the policy
+// from then on (Referrer Policy §8.2), and starts each hop from the referrer the last one
+// could send (§8.3). The allowed host plays the page the request comes from.
+describe("span.fetch() redirects and the referrer (a redirect's Referrer-Policy)", () => {
+  const page = () => `${allowed.origin}/page?session=secret`
+
+  function recording() {
+    const sent: Request[] = []
+    const { scope } = setup({
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+        sent.push(input as Request)
+        return fetch(input, init)
+      },
+    })
+    return { scope, sent }
+  }
+
+  it('Referrer-Policy: no-referrer on a redirect: the next hop is sent with that policy and no Referer', async () => {
+    const { scope, sent } = recording()
+    await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`, 'no-referrer'), {
+      referrer: page(),
+      referrerPolicy: 'unsafe-url',
+    })
+    expect(allowed.hits[0]!.headers['referer']).toBe(page())
+    expect(attacker.hits).toHaveLength(1)
+    expect(attacker.hits[0]!.headers['referer']).toBeUndefined()
+    expect(sent.map((r) => r.referrerPolicy)).toEqual(['unsafe-url', 'no-referrer'])
+    await scope.end()
+  })
+
+  it("without the header, the caller's referrer and policy hold on the next hop", async () => {
+    const { scope, sent } = recording()
+    await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`), {
+      referrer: page(),
+      referrerPolicy: 'unsafe-url',
+    })
+    expect(attacker.hits[0]!.headers['referer']).toBe(page())
+    expect(sent.map((r) => r.referrerPolicy)).toEqual(['unsafe-url', 'unsafe-url'])
+    await scope.end()
+  })
+
+  // §8.1: the last token that is a policy wins; unknown tokens are skipped; none, no change.
+  for (const [header, policy] of [
+    ['unsafe-url, bogus, no-referrer', 'no-referrer'],
+    ['no-referrer, bogus', 'no-referrer'],
+    ['bogus', 'unsafe-url'],
+    ['', 'unsafe-url'],
+    [' origin ,\tbogus', 'origin'],
+  ] as const) {
+    it(`Referrer-Policy: ${JSON.stringify(header)} makes the next hop's policy ${policy}`, async () => {
+      const { scope, sent } = recording()
+      await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`, header), {
+        referrer: page(),
+        referrerPolicy: 'unsafe-url',
+      })
+      expect(sent[1]!.referrerPolicy).toBe(policy)
+      const referer = { 'no-referrer': undefined, origin: `${allowed.origin}/`, 'unsafe-url': page() }[policy]
+      expect(attacker.hits[0]!.headers['referer']).toBe(referer)
+      await scope.end()
+    })
+  }
+
+  it('what one hop cut stays cut: the default policy sends the origin across, then only the origin back home', async () => {
+    const { scope } = recording()
+    await scope.root.fetch(allowed.redirect(302, attacker.redirect(302, `${allowed.origin}/back`)), {
+      referrer: page(),
+    })
+    expect(allowed.hits.map((h) => h.headers['referer'])).toEqual([page(), `${allowed.origin}/`])
+    expect(attacker.hits[0]!.headers['referer']).toBe(`${allowed.origin}/`)
+    await scope.end()
+  })
+
+  it('a looser policy on a later redirect does not bring back what the caller cut', async () => {
+    const { scope, sent } = recording()
+    await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`, 'unsafe-url'), {
+      referrer: page(),
+      referrerPolicy: 'origin',
+    })
+    expect(sent[1]!.referrerPolicy).toBe('unsafe-url')
+    expect(attacker.hits[0]!.headers['referer']).toBe(`${allowed.origin}/`)
+    await scope.end()
+  })
+})

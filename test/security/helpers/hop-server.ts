@@ -1,5 +1,6 @@
 // A real HTTP server on 127.0.0.1 (ephemeral port: its own origin) that records every request
-// it gets and answers `/redirect?status=302&to=<url>` with that redirect, anything else with
+// it gets and answers `/redirect?status=302&to=<url>` with that redirect (and `&policy=<value>`
+// as its `Referrer-Policy` header), anything else with
 // 200 and `{ method, body }`. Two of them are two origins: an allowed host and an attacker.
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -14,8 +15,8 @@ export interface Hit {
 export interface HopServer {
   readonly origin: string
   readonly hits: Hit[]
-  /** A URL on this server that redirects with `status` to `to`. */
-  redirect(status: number, to: string): string
+  /** A URL on this server that redirects with `status` to `to` (with that `Referrer-Policy`). */
+  redirect(status: number, to: string, referrerPolicy?: string): string
   close(): Promise<void>
 }
 
@@ -64,7 +65,9 @@ export async function startHopServer(
       hits.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, body })
       const to = url.searchParams.get('to')
       if (url.pathname === '/redirect' && to !== null) {
-        res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: to }).end('moved')
+        const policy = url.searchParams.get('policy')
+        const headers = policy === null ? { location: to } : { location: to, 'referrer-policy': policy }
+        res.writeHead(Number(url.searchParams.get('status') ?? 302), headers).end('moved')
         return
       }
       res
@@ -77,7 +80,9 @@ export async function startHopServer(
   return {
     origin,
     hits,
-    redirect: (status, to) => `${origin}/redirect?status=${status}&to=${encodeURIComponent(to)}`,
+    redirect: (status, to, referrerPolicy) =>
+      `${origin}/redirect?status=${status}&to=${encodeURIComponent(to)}` +
+      (referrerPolicy === undefined ? '' : `&policy=${encodeURIComponent(referrerPolicy)}`),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

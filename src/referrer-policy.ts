@@ -1,0 +1,60 @@
+/**
+ * The referrer a redirect hop of `span.fetch` is sent with. `fetch` following a redirect itself
+ * (Fetch, HTTP-redirect fetch and main fetch) takes the redirect's `Referrer-Policy` header as
+ * the request's policy from then on, and carries forward the referrer each hop was sent, not
+ * the caller's: what one hop's policy cut (a path, the whole referrer) never comes back on a
+ * later hop, whatever a later policy allows. Sections are those of the W3C Referrer Policy
+ * Candidate Recommendation (https://www.w3.org/TR/referrer-policy/).
+ */
+
+// §8.3 "Determine request's referrer", as a table: what each §3 policy (an exact string) sends
+// to the same origin, to another origin, and on a downgrade (see `referrerFor`): 0 nothing,
+// 1 the referrer's origin, 2 the referrer stripped (§8.4).
+const CUTS: Readonly<Record<string, string>> = {
+  'no-referrer': '000',
+  origin: '111',
+  'unsafe-url': '222',
+  'strict-origin': '110',
+  'strict-origin-when-cross-origin': '210',
+  'same-origin': '200',
+  'origin-when-cross-origin': '211',
+  'no-referrer-when-downgrade': '220',
+}
+// Fetch, main fetch: a request with no policy gets the default one.
+const DEFAULT_POLICY = 'strict-origin-when-cross-origin'
+
+/**
+ * §8.1 "Parse a referrer policy from a Referrer-Policy header": the last comma-separated
+ * token that is a policy, or '' (no change) when none is. Unknown tokens are skipped (§11.1:
+ * a new policy is deployed before an older fallback). Tokens are matched exactly, case
+ * included: a policy is one of the §3 strings, as Node's fetch (undici) matches them;
+ * Chromium and WebKit also take other cases.
+ */
+export function parseReferrerPolicyHeader(value: string | null): string {
+  let policy = ''
+  // Fetch's header-list values are trimmed of HTTP tab or space only.
+  for (const token of value?.split(/[\t ]*,[\t ]*/) ?? []) if (Object.hasOwn(CUTS, token)) policy = token
+  return policy
+}
+
+/**
+ * §8.3 "Determine request's referrer", for a request `fetch` options describe (`referrer` as
+ * `Request.referrer` gives it: '' for none, `about:client` for the runtime's own): the
+ * referrer a request to `url` may send under `policy`, '' for none. `about:client` is left
+ * to the runtime, which decides it alike on every hop. A server runtime has no client: the
+ * request's origin is taken to be the referrer's, and any https-to-http hop counts as a
+ * downgrade (the spec skips that check without a client; Secure Contexts would spare
+ * loopback): never more than the spec sends.
+ */
+export function referrerFor(referrer: string, policy: string, url: URL): string {
+  const cuts = CUTS[policy || DEFAULT_POLICY]
+  if (referrer === '' || referrer === 'about:client' || cuts === undefined) return referrer
+  // Any other `Request.referrer` is a URL the runtime parsed and serialized.
+  const source = new URL(referrer)
+  // §8.4 "Strip url for use as a referrer": a local scheme is no referrer; no userinfo, no fragment.
+  if (/^(about|blob|data):$/.test(source.protocol)) return ''
+  source.username = source.password = source.hash = ''
+  const downgrade = source.protocol === 'https:' && url.protocol === 'http:'
+  const cut = cuts[source.origin === url.origin ? 0 : downgrade ? 2 : 1]
+  return cut === '0' ? '' : cut === '1' ? `${source.origin}/` : source.href
+}
