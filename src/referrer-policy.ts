@@ -47,8 +47,10 @@ export function parseReferrerPolicyHeader(value: string | null): string {
  * loopback): never more than the spec sends.
  */
 export function referrerFor(referrer: string, policy: string, url: URL): string {
-  const cuts = CUTS[policy || DEFAULT_POLICY]
-  if (referrer === '' || referrer === 'about:client' || cuts === undefined) return referrer
+  // Own keys only: a string that is no policy (one named like an `Object.prototype` member
+  // included) gets the default, never more than it.
+  const cuts = CUTS[Object.hasOwn(CUTS, policy) ? policy : DEFAULT_POLICY]!
+  if (referrer === '' || referrer === 'about:client') return referrer
   // Any other `Request.referrer` is a URL the runtime parsed and serialized.
   const source = new URL(referrer)
   // §8.4 "Strip url for use as a referrer": a local scheme is no referrer; no userinfo, no fragment.

@@ -53,6 +53,16 @@ describe('referrerFor (Referrer Policy §8.3, §8.4)', () => {
     expect(referrerFor('data:text/plain,x', 'unsafe-url', cross)).toBe('')
   })
 
+  it('a string that is no policy gets the default policy, even one named like an Object.prototype member', () => {
+    for (const policy of ['constructor', 'toString', '__proto__', 'bogus']) {
+      expect([same, cross, downgrade].map((url) => referrerFor(page, policy, url)), policy).toEqual([
+        full,
+        origin,
+        '',
+      ])
+    }
+  })
+
   it('is the same when applied again: a hop sent with a cut referrer sends it as it is', () => {
     for (const policy of [
       'origin',
