@@ -202,12 +202,20 @@ function followReferrerPolicy(kept: RequestInit, header: string | null, from: UR
   try {
     if (referrerPolicy !== undefined) update.referrerPolicy = policy as ReferrerPolicy
     if (referrer !== undefined) {
-      update.referrer = referrerFor(referrerFor(referrer, referrerPolicy ?? '', from), policy, to)
+      // `about:client` is a referrer only the runtime knows (a global origin, `--location`):
+      // what the last hop sent cannot be cut again here, and the runtime would work it out
+      // afresh from the client under a policy a redirect may have loosened. The hops after
+      // a redirect go without it: never more than `fetch` sends.
+      update.referrer =
+        referrer === 'about:client'
+          ? ''
+          : referrerFor(referrerFor(referrer, referrerPolicy ?? '', from), policy, to)
     }
     new Request(to, update)
     Object.assign(kept, update)
   } catch {
-    // A referrer or policy the runtime does not take: the hop goes with the caller's options.
+    // A referrer or policy the runtime does not take: the hop goes with the referrer and
+    // policy of the hop before it.
   }
 }
 

@@ -40,11 +40,11 @@ export function parseReferrerPolicyHeader(value: string | null): string {
 /**
  * §8.3 "Determine request's referrer", for a request `fetch` options describe (`referrer` as
  * `Request.referrer` gives it: '' for none, `about:client` for the runtime's own): the
- * referrer a request to `url` may send under `policy`, '' for none. `about:client` is left
- * to the runtime, which decides it alike on every hop. A server runtime has no client: the
- * request's origin is taken to be the referrer's, and any https-to-http hop counts as a
- * downgrade (the spec skips that check without a client; Secure Contexts would spare
- * loopback): never more than the spec sends.
+ * referrer a request to `url` may send under `policy`, '' for none. `about:client` is
+ * returned as it is: only the runtime knows what it stands for. A server runtime has no
+ * client: the request's origin is taken to be the referrer's. Only http(s) referrers are
+ * sent (§8.4 drops local schemes; another scheme's origin is opaque): never more than the
+ * spec sends.
  */
 export function referrerFor(referrer: string, policy: string, url: URL): string {
   // Own keys only: a string that is no policy (one named like an `Object.prototype` member
@@ -53,10 +53,26 @@ export function referrerFor(referrer: string, policy: string, url: URL): string 
   if (referrer === '' || referrer === 'about:client') return referrer
   // Any other `Request.referrer` is a URL the runtime parsed and serialized.
   const source = new URL(referrer)
-  // §8.4 "Strip url for use as a referrer": a local scheme is no referrer; no userinfo, no fragment.
-  if (/^(about|blob|data):$/.test(source.protocol)) return ''
+  if (source.protocol !== 'http:' && source.protocol !== 'https:') return ''
+  // §8.4 "Strip url for use as a referrer": no userinfo, no fragment.
   source.username = source.password = source.hash = ''
-  const downgrade = source.protocol === 'https:' && url.protocol === 'http:'
+  const origin = `${source.origin}/`
+  // §8.3 step 6: a referrer longer than 4096 characters is sent as its origin.
+  const full = source.href.length > 4096 ? origin : source.href
+  const downgrade = isTrustworthy(source) && !isTrustworthy(url)
   const cut = cuts[source.origin === url.origin ? 0 : downgrade ? 2 : 1]
-  return cut === '0' ? '' : cut === '1' ? `${source.origin}/` : source.href
+  return cut === '0' ? '' : cut === '1' ? origin : full
+}
+
+const LOOPBACK_IPV4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
+
+/**
+ * Secure Contexts §3.1 "potentially trustworthy", for an http(s) URL: https, or a loopback
+ * host (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`). Leaving one for a URL that is not
+ * is a downgrade (§8.3), whatever the scheme says.
+ */
+function isTrustworthy(url: URL): boolean {
+  if (url.protocol === 'https:') return true
+  const host = url.hostname
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || LOOPBACK_IPV4.test(host)
 }

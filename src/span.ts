@@ -427,11 +427,41 @@ const MANUAL: RequestInit = { redirect: 'manual' }
 
 /** The caller's request with `redirect: 'manual'`, built once when `init` is a plain object. */
 function manualRequest(input: RequestInfo | URL, init: RequestInit | undefined): Request {
-  if (init === undefined) return new Request(input, MANUAL)
+  if (init === undefined) return keepingReferrer(input, MANUAL)
   const proto = Object.getPrototypeOf(init)
-  if (proto === Object.prototype || proto === null) return new Request(input, { ...init, redirect: 'manual' })
+  if (proto === Object.prototype || proto === null) {
+    const manual: RequestInit = { ...init, redirect: 'manual' }
+    return isEmptyInit(init) ? keepingReferrer(input, manual) : new Request(input, manual)
+  }
   // An init that is not a plain object (its members may be getters): read as `fetch` would.
-  return new Request(new Request(input, init), MANUAL)
+  return keepingReferrer(new Request(input, init), MANUAL)
+}
+
+/**
+ * `new Request(input, init)`, keeping `input`'s referrer and policy when it is a `Request`:
+ * a non-empty `init` resets both to the defaults (Fetch, Request constructor), which
+ * `fetch(request)` itself does not do. Without this, a request made with `referrerPolicy:
+ * 'no-referrer'` would go out under the default policy. workerd has neither option; a value
+ * the runtime does not take back leaves the request as it was built before.
+ */
+function keepingReferrer(input: RequestInfo | URL, init: RequestInit): Request {
+  if (typeof Request === 'function' && input instanceof Request) {
+    const { referrer, referrerPolicy } = input
+    if (referrer !== undefined || referrerPolicy !== undefined) {
+      try {
+        return new Request(input, { ...init, referrer, referrerPolicy })
+      } catch {
+        // Not accepted here: as before.
+      }
+    }
+  }
+  return new Request(input, init)
+}
+
+/** Whether `fetch(input, init)` would leave the request as it is (no member present, WebIDL). */
+function isEmptyInit(init: RequestInit): boolean {
+  for (const key in init) if ((init as Record<string, unknown>)[key] !== undefined) return false
+  return true
 }
 
 /** One request in its CLIENT span, with the trace headers its destination may receive. */

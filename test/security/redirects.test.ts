@@ -330,6 +330,54 @@ describe("span.fetch() redirects and the referrer (a redirect's Referrer-Policy)
     await scope.end()
   })
 
+  // Node's fetch works out `about:client` from a global origin (undici's `setGlobalOrigin`, set
+  // here through the symbol it reads): the referrer of a page only the runtime knows.
+  it("a redirect's looser policy does not widen a referrer only the runtime knows (about:client)", async () => {
+    const key = Symbol.for('undici.globalOrigin.1')
+    const g = globalThis as Record<symbol, unknown>
+    const before = g[key]
+    g[key] = new URL(page())
+    try {
+      const { scope, sent } = recording()
+      await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`, 'unsafe-url'), {
+        referrerPolicy: 'strict-origin',
+      })
+      // The runtime itself sends the page's origin on the first hop, as `fetch` would.
+      expect(allowed.hits[0]!.headers['referer']).toBe(`${allowed.origin}/`)
+      expect(sent[1]!.referrerPolicy).toBe('unsafe-url')
+      // Not the page's full URL, which the runtime would work out again under `unsafe-url`.
+      expect(attacker.hits[0]!.headers['referer']).toBeUndefined()
+    } finally {
+      g[key] = before
+    }
+  })
+
+  it('a Request given whole keeps its own referrer and policy (new Request(request, init) would reset them)', async () => {
+    const { scope, sent } = recording()
+    await scope.root.fetch(
+      new Request(allowed.redirect(302, `${attacker.origin}/x`), {
+        referrer: page(),
+        referrerPolicy: 'origin',
+      }),
+    )
+    expect(sent[0]!.referrerPolicy).toBe('origin')
+    expect(allowed.hits[0]!.headers['referer']).toBe(`${allowed.origin}/`)
+    expect(attacker.hits[0]!.headers['referer']).toBe(`${allowed.origin}/`)
+    await scope.end()
+  })
+
+  it("a Request given whole with referrerPolicy 'no-referrer' goes out under it", async () => {
+    const { scope, sent } = recording()
+    await scope.root.fetch(
+      new Request(`${allowed.origin}/p`, { referrer: page(), referrerPolicy: 'no-referrer' }),
+    )
+    // What the runtime sends under it is its own affair (Node 20's fetch still sends the
+    // origin): tracehop hands it the request with the caller's policy and referrer.
+    expect(sent[0]!.referrerPolicy).toBe('no-referrer')
+    expect(sent[0]!.referrer).toBe(page())
+    await scope.end()
+  })
+
   it('a looser policy on a later redirect does not bring back what the caller cut', async () => {
     const { scope, sent } = recording()
     await scope.root.fetch(allowed.redirect(302, `${attacker.origin}/x`, 'unsafe-url'), {

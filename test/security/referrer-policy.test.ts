@@ -45,21 +45,40 @@ describe('referrerFor (Referrer Policy §8.3, §8.4)', () => {
     }
   })
 
-  it('any https-to-http hop is a downgrade; none, client and local schemes are kept or dropped', () => {
-    expect(referrerFor(page, 'strict-origin', new URL('http://127.0.0.1:8080/'))).toBe('')
-    expect(referrerFor('http://127.0.0.1/p', 'strict-origin', downgrade)).toBe('http://127.0.0.1/')
+  it('leaving a potentially trustworthy URL (https, loopback) for one that is not is a downgrade; none, client and other schemes are kept or dropped', () => {
+    expect(referrerFor(page, 'strict-origin', new URL('http://plain.example/'))).toBe('')
+    // A loopback URL is potentially trustworthy whatever its scheme: no downgrade.
+    expect(referrerFor(page, 'strict-origin', new URL('http://127.0.0.1:8080/'))).toBe(origin)
+    // A loopback referrer is potentially trustworthy (Secure Contexts §3.1): leaving it for a
+    // host that is not is a downgrade; between loopback hosts it is not.
+    expect(referrerFor('http://127.0.0.1/p', 'strict-origin', downgrade)).toBe('')
+    expect(referrerFor('http://localhost:8080/p', 'strict-origin', downgrade)).toBe('')
+    expect(referrerFor('http://api.localhost/p', 'strict-origin', downgrade)).toBe('')
+    expect(referrerFor('http://[::1]:8080/p', 'strict-origin', downgrade)).toBe('')
+    expect(referrerFor('http://127.0.0.1:1/p', 'strict-origin', new URL('http://127.0.0.2:2/'))).toBe(
+      'http://127.0.0.1:1/',
+    )
+    expect(referrerFor('http://10.0.0.1/p', 'strict-origin', downgrade)).toBe('http://10.0.0.1/')
     expect(referrerFor('', 'unsafe-url', cross)).toBe('')
     expect(referrerFor('about:client', 'unsafe-url', cross)).toBe('about:client')
     expect(referrerFor('data:text/plain,x', 'unsafe-url', cross)).toBe('')
+    // Another scheme's origin is opaque ("null"): no referrer rather than a made-up one.
+    expect(referrerFor('file:///home/me/page.html', 'origin', cross)).toBe('')
+    expect(referrerFor('foo://bar/baz', 'unsafe-url', cross)).toBe('')
+  })
+
+  it('a referrer longer than 4096 characters is sent as its origin (§8.3 step 6)', () => {
+    const long = `https://app.example/${'a'.repeat(5000)}`
+    expect(referrerFor(long, 'unsafe-url', cross)).toBe(origin)
+    expect(referrerFor(long, 'unsafe-url', same)).toBe(origin)
   })
 
   it('a string that is no policy gets the default policy, even one named like an Object.prototype member', () => {
     for (const policy of ['constructor', 'toString', '__proto__', 'bogus']) {
-      expect([same, cross, downgrade].map((url) => referrerFor(page, policy, url)), policy).toEqual([
-        full,
-        origin,
-        '',
-      ])
+      expect(
+        [same, cross, downgrade].map((url) => referrerFor(page, policy, url)),
+        policy,
+      ).toEqual([full, origin, ''])
     }
   })
 
