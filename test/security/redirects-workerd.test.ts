@@ -102,6 +102,15 @@ describe('span.fetch() redirects in workerd', () => {
     expect([attacker.hits[0]!.method, attacker.hits[0]!.body]).toEqual(['POST', 'payload'])
   })
 
+  it("a redirect's Referrer-Policy header does not fail the hop where Request has no referrer options", async () => {
+    const answer = await call({ url: allowed.redirect(302, `${attacker.origin}/x`, 'no-referrer, bogus') })
+    expect(answer.status).toBe(200)
+    expect(answer.redirected).toBe(true)
+    expect(attacker.hits).toHaveLength(1)
+    expect(attacker.hits[0]!.headers['referer']).toBeUndefined()
+    expect(traceHeadersOf(attacker.hits[0]!)).toEqual({})
+  })
+
   it("redirect: 'manual' returns the 30x and the other origin is never called", async () => {
     const answer = await call({ url: allowed.redirect(302, `${attacker.origin}/x`), redirect: 'manual' })
     expect(answer.status).toBe(302)
