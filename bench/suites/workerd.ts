@@ -74,6 +74,28 @@ const TRACEHOP_NO_EXPORT = replaceOnce(
   'exporters: [],',
 )
 
+// The same with nothing deferred: workerd's `ctx` is not handed on, so the flush (which has
+// nothing to send) is not held by `waitUntil`. Separates tracing from the deferred work.
+const TRACEHOP_NOTHING_DEFERRED = `${replaceOnce(TRACEHOP_NO_EXPORT, 'export default instrument(', 'const traced = instrument(')}
+export default {
+  fetch: (request, env) => traced.fetch(request, env, { waitUntil() {}, passThroughOnException() {} }),
+}
+`
+
+// The bare Worker sending the headers tracehop writes on its upstream fetch (W3C and
+// LangSmith, values of the same length): what carrying a trace costs any Worker.
+const BARE_TRACE_HEADERS = replaceOnce(
+  BARE,
+  'await fetch(env.UPSTREAM)',
+  `await fetch(env.UPSTREAM, {
+      headers: {
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        tracestate: 'ot=th:e666666666666;rv:0b4d3e3b1fc9f1',
+        'langsmith-trace': '20261207T195500123456Z0af76519-16cd-43dd-8448-eb211c80319c.20261207T195500123999Z01935a1b-2c3d-7e4f-b7ad-6b7169203331',
+      },
+    })`,
+)
+
 /** `source` with `from` replaced, failing loudly if it is not there (the variant would measure nothing). */
 function replaceOnce(source: string, from: string, to: string): string {
   if (!source.includes(from))
@@ -161,9 +183,19 @@ const VARIANTS = {
   otelCf: { label: '@microlabs/otel-cf-workers 0.9 (OTLP JSON)', source: OTEL_CF, nodeCompat: true },
   // Where tracehop's share goes (see the breakdown note).
   bareWaitUntil: { label: 'bare Worker + waitUntil held 10 ms', source: BARE_WAIT_UNTIL, nodeCompat: false },
+  bareTraceHeaders: {
+    label: 'bare Worker + trace headers on its fetch',
+    source: BARE_TRACE_HEADERS,
+    nodeCompat: false,
+  },
   tracehopNoExport: {
     label: 'tracehop/cloudflare, no exporter',
     source: TRACEHOP_NO_EXPORT,
+    nodeCompat: false,
+  },
+  tracehopNothingDeferred: {
+    label: 'tracehop/cloudflare, no exporter, no waitUntil',
+    source: TRACEHOP_NOTHING_DEFERRED,
     nodeCompat: false,
   },
 } satisfies Record<string, Variant>
@@ -437,15 +469,25 @@ export async function run(): Promise<void> {
       return median(samples[i]!.cpuPerReq.map((x, r) => x - samples[0]!.cpuPerReq[r]!)) * 1000
     }
     const full = added('tracehop')
-    const tracing = added('tracehopNoExport')
+    const noExport = added('tracehopNoExport')
+    const tracing = added('tracehopNothingDeferred')
     const deferring = added('bareWaitUntil')
-    if (full !== undefined && tracing !== undefined && deferring !== undefined) {
+    const headers = added('bareTraceHeaders')
+    if (
+      full !== undefined &&
+      noExport !== undefined &&
+      tracing !== undefined &&
+      deferring !== undefined &&
+      headers !== undefined
+    ) {
       const us = (x: number): string => `${x.toFixed(0).padStart(5)} µs`
       note('workerd: where tracehop/cloudflare (OTLP protobuf) adds CPU per request, over the bare Worker', [
         `${us(full)}  in all`,
-        `${us(tracing)}  tracing alone (no exporter): spans, ids, attributes, trace headers on the upstream fetch`,
-        `${us(full - tracing)}  exporting after the response: waitUntil, the coalescing window, encoding, the POST`,
-        `${us(deferring)}    of which any deferred work pays: a bare Worker holding waitUntil for a 10 ms timer`,
+        `${us(tracing)}  tracing, nothing deferred: spans, ids, attributes, trace headers on the upstream fetch`,
+        `${us(headers)}    of which a bare Worker sending the same trace headers pays`,
+        `${us(noExport - tracing)}  the flush held by waitUntil past the response (no exporter: nothing to send)`,
+        `${us(full - noExport)}  exporting: the coalescing window, encoding, the POST`,
+        `${us(deferring)}  for comparison, a bare Worker holding waitUntil for a 10 ms timer`,
         `bare Worker: ${us(median(samples[0]!.cpuPerReq) * 1000)} per request. Medians of per-round differences; the machine's noise is the min–max above.`,
       ])
     }
