@@ -23,20 +23,27 @@ const bare = {
     return new Response('ok')
   },
 }
-const traced = instrument(
-  {
-    async fetch(request, env, ctx) {
-      const r = await traceOf(ctx).fetch(UPSTREAM)
-      await r.arrayBuffer()
-      return new Response('ok')
-    },
+const user = {
+  async fetch(request, env, ctx) {
+    const r = await traceOf(ctx).fetch(UPSTREAM)
+    await r.arrayBuffer()
+    return new Response('ok')
   },
-  () => ({ service: 'bench', propagation: { allow: [UPSTREAM] }, exporters: [], log: () => {}, fetch: upstream }),
-)
+}
+const tracedWith = (write) =>
+  instrument(user, () => ({
+    service: 'bench',
+    propagation: write ? { allow: [UPSTREAM], write } : { allow: [UPSTREAM] },
+    exporters: [],
+    log: () => {},
+    fetch: upstream,
+  }))
+// The default formats (W3C, baggage and LangSmith), and an OpenTelemetry-only service's.
+const HANDLERS = { bare, traced: tracedWith(undefined), tracedOtel: tracedWith(['w3c', 'baggage']) }
 export default {
   async fetch(request, env) {
     const params = new URL(request.url).searchParams
-    const handler = params.get('handler') === 'traced' ? traced : bare
+    const handler = HANDLERS[params.get('handler')] ?? bare
     const n = Number(params.get('n'))
     const ctx = { waitUntil() {}, passThroughOnException() {} }
     // The Worker's own env, as workerd passes it on every request: the tracer is resolved once
@@ -75,28 +82,34 @@ export async function run(): Promise<void> {
       await (await fetch(`${url}?handler=${handler}&n=${n}`)).text()
       return ((workerdCpuMs() - cpu0) * 1000) / n
     }
-    for (const url of urls) for (const h of ['bare', 'traced']) await cpuOf(url, h, 2000) // warm-up
+    const variants = [
+      ['traced', 'default formats'],
+      ['tracedOtel', "write ['w3c', 'baggage']"],
+    ] as const
+    for (const url of urls) for (const h of ['bare', ...variants.map(([v]) => v)]) await cpuOf(url, h, 2000) // warm-up
     const bare: number[][] = roots.map(() => [])
-    const traced: number[][] = roots.map(() => [])
+    const traced: number[][][] = roots.map(() => variants.map(() => []))
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < urls.length; k++) {
         const i = (k + r) % urls.length
         bare[i]!.push(await cpuOf(urls[i]!, 'bare', perRound))
-        traced[i]!.push(await cpuOf(urls[i]!, 'traced', perRound))
+        for (const [j, [v]] of variants.entries()) traced[i]![j]!.push(await cpuOf(urls[i]!, v, perRound))
       }
     }
     note(
       `workerd, no I/O: tracehop's own JavaScript per traced request (${rounds} rounds x ${perRound} requests)`,
       [
-        `${'checkout'.padEnd(22)} ${'added (min)'.padStart(12)} ${'added (median)'.padStart(15)}   IQR traced / untraced loop (µs a request)`,
-        ...roots.map(([label], i) => {
-          const t = traced[i]!
-          const b = bare[i]!
-          const least = Math.min(...t) - Math.min(...b)
-          const typical = medianOf(t) - medianOf(b)
-          return `${label.padEnd(22)} ${least.toFixed(1).padStart(12)} ${typical.toFixed(1).padStart(15)}   ${iqrOf(t)} / ${iqrOf(b)}`
-        }),
-        'Server span + one traced fetch with W3C and LangSmith headers, span records built; no exporter.',
+        `${'checkout, formats written'.padEnd(48)} ${'added (min)'.padStart(12)} ${'added (median)'.padStart(15)}   IQR traced / untraced loop (µs a request)`,
+        ...roots.flatMap(([label], i) =>
+          variants.map(([, formats], j) => {
+            const t = traced[i]![j]!
+            const b = bare[i]!
+            const least = Math.min(...t) - Math.min(...b)
+            const typical = medianOf(t) - medianOf(b)
+            return `${`${label}, ${formats}`.padEnd(48)} ${least.toFixed(1).padStart(12)} ${typical.toFixed(1).padStart(15)}   ${iqrOf(t)} / ${iqrOf(b)}`
+          }),
+        ),
+        'Server span + one traced fetch (default formats: W3C, baggage and LangSmith headers), span records built; no exporter.',
         "added (min): the traced loop's least disturbed round minus the untraced loop's; noise only adds.",
       ],
     )
