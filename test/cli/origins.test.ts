@@ -37,30 +37,18 @@ function send(
 }
 
 const RUN = '0190bbbb-0000-7000-8000-000000000001'
-const runsBatch = JSON.stringify({
-  post: [
-    {
-      id: RUN,
-      trace_id: RUN,
-      dotted_order: `20240531T100100000000Z${RUN}`,
-      name: 'forged',
-      run_type: 'chain',
-      start_time: 1_700_000_000_000,
-    },
-  ],
-})
+const forgedRun = {
+  id: RUN,
+  trace_id: RUN,
+  dotted_order: `20240531T100100000000Z${RUN}`,
+  name: 'forged',
+  run_type: 'chain',
+  start_time: 1_700_000_000_000,
+}
+const runsBatch = JSON.stringify({ post: [forgedRun] })
 const BOUNDARY = '----formboundary'
 // What a plain <form enctype="multipart/form-data"> on any web page can post without a preflight.
-const formPost = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="post.${RUN}"\r\n\r\n${JSON.stringify(
-  {
-    id: RUN,
-    trace_id: RUN,
-    dotted_order: `20240531T100100000000Z${RUN}`,
-    name: 'forged',
-    run_type: 'chain',
-    start_time: 1_700_000_000_000,
-  },
-)}\r\n--${BOUNDARY}--\r\n`
+const formPost = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="post.${RUN}"\r\n\r\n${JSON.stringify(forgedRun)}\r\n--${BOUNDARY}--\r\n`
 const otlp = (traceId: string): string =>
   JSON.stringify({
     resourceSpans: [
