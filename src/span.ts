@@ -431,7 +431,10 @@ function manualRequest(input: RequestInfo | URL, init: RequestInit | undefined):
   const proto = Object.getPrototypeOf(init)
   if (proto === Object.prototype || proto === null) {
     const manual: RequestInit = { ...init, redirect: 'manual' }
-    return isEmptyInit(init) ? keepingReferrer(input, manual) : new Request(input, manual)
+    // Only a Request has a referrer to keep: a URL string (the common case) skips the check.
+    return input instanceof Request && isEmptyInit(init)
+      ? keepingReferrer(input, manual)
+      : new Request(input, manual)
   }
   // An init that is not a plain object (its members may be getters): read as `fetch` would.
   return keepingReferrer(new Request(input, init), MANUAL)
