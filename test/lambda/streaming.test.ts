@@ -85,6 +85,8 @@ async function stopRuntime(): Promise<void> {
   const exited = new Promise((r) => runtime.once('exit', r))
   runtime.kill('SIGTERM')
   await exited
+  // Its last `next` poll may still look open to the API: no invocation may go to it.
+  await api.noOpenPolls()
 }
 
 afterAll(async () => {

@@ -28,6 +28,12 @@ export interface RuntimeApi {
   readonly polls: number[]
   readonly responses: Map<string, StreamedResponse>
   readonly errors: { path: string; body: string }[]
+  /**
+   * Resolves once no `next` long-poll is open. A runtime process that exited may still hold
+   * one here until its connection's close is read, and an invocation queued before then
+   * would go to it; wait for this after stopping a runtime.
+   */
+  noOpenPolls(timeoutMs?: number): Promise<void>
   /** Queues one invocation; resolves when its response has ended (or broke off). */
   invoke(
     event: unknown,
@@ -51,6 +57,7 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
   const polls: number[] = []
   const responses = new Map<string, StreamedResponse>()
   const errors: { path: string; body: string }[] = []
+  const onPollClosed: (() => void)[] = []
   let n = 0
 
   const deliver = (): void => {
@@ -116,6 +123,7 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
       res.on('close', () => {
         const i = waiting.indexOf(res)
         if (i >= 0) waiting.splice(i, 1)
+        for (const f of onPollClosed.splice(0)) f()
       })
       deliver()
       return
@@ -137,6 +145,21 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
     polls,
     responses,
     errors,
+    async noOpenPolls(timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs
+      while (waiting.length > 0) {
+        const left = deadline - Date.now()
+        if (left <= 0)
+          throw new Error(`${waiting.length} next-invocation poll(s) still open after ${timeoutMs} ms`)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left)
+          onPollClosed.push(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      }
+    },
     invoke(event, options = {}) {
       return new Promise((done) => {
         queue.push({
