@@ -19,22 +19,31 @@ export interface ExportReceiver {
   readonly url: string
   /** Requests received, all of them or those to one path. */
   count(path?: string): number
+  /** Request body bytes received, all of them or those to one path. */
+  bytes(path?: string): number
   close(): void
 }
 
 /**
  * An export sink: reads each request to its end, answers `{}` (what OTLP/HTTP and the
- * LangSmith endpoints accept) and counts requests by path, to show that every contender exported.
+ * LangSmith endpoints accept) and counts requests and their bytes by path, to show that every contender exported.
  */
 export async function startExportReceiver(): Promise<ExportReceiver> {
   const byPath = new Map<string, number>()
+  const bytesByPath = new Map<string, number>()
   let total = 0
+  let totalBytes = 0
   const server = createServer((req, res) => {
-    req.resume()
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+    })
     req.on('end', () => {
       total++
+      totalBytes += size
       const path = req.url ?? ''
       byPath.set(path, (byPath.get(path) ?? 0) + 1)
+      bytesByPath.set(path, (bytesByPath.get(path) ?? 0) + size)
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
     })
   })
@@ -42,6 +51,7 @@ export async function startExportReceiver(): Promise<ExportReceiver> {
   return {
     url,
     count: (path) => (path === undefined ? total : (byPath.get(path) ?? 0)),
+    bytes: (path) => (path === undefined ? totalBytes : (bytesByPath.get(path) ?? 0)),
     close: () => server.close(),
   }
 }

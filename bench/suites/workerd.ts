@@ -417,6 +417,7 @@ export async function run(): Promise<void> {
       return {
         label: v.label,
         posts: receiver.count(`/${name}/v1/traces`),
+        bytes: receiver.bytes(`/${name}/v1/traces`),
         rps: median(s.rps),
         p50: percentile(sorted, 0.5),
         p99: percentile(sorted, 0.99),
@@ -433,10 +434,10 @@ export async function run(): Promise<void> {
     note(
       `workerd: ${rounds} interleaved rounds x ${perRound} requests per Worker, ${concurrency} concurrent`,
       [
-        `${'Worker'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(11)} ${'exports/1k req'.padStart(15)}`,
+        `${'Worker'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(11)} ${'exports/1k req'.padStart(15)} ${'bytes/export'.padStart(13)}`,
         ...rows.map(
           (r) =>
-            `${r.label.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpu.toFixed(3).padStart(11)} ${((r.posts * 1000) / total).toFixed(0).padStart(15)}`,
+            `${r.label.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpu.toFixed(3).padStart(11)} ${((r.posts * 1000) / total).toFixed(0).padStart(15)} ${(r.posts === 0 ? '-' : (r.bytes / r.posts).toFixed(0)).padStart(13)}`,
         ),
         ...others.map(
           (r) =>
