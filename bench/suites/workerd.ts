@@ -67,6 +67,22 @@ export default {
 }
 `
 
+// The bare Worker that exports each request on its own: one POST of about one request's
+// spans (600 bytes, OTLP protobuf for a server span and a client span) after its response.
+// The least any exporter that sends per request pays; tracehop shares one POST among the
+// scopes that end within its coalescing window instead.
+const BARE_POST_PER_REQUEST = replaceOnce(
+  BARE_WAIT_UNTIL,
+  'ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 10)))',
+  `ctx.waitUntil(
+      fetch(env.OTLP_URL, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: new Uint8Array(600),
+      }).then((r) => r.arrayBuffer()),
+    )`,
+)
+
 // tracehop with no exporter: the spans, headers and attributes, nothing deferred or sent.
 const TRACEHOP_NO_EXPORT = replaceOnce(
   TRACEHOP,
@@ -183,6 +199,11 @@ const VARIANTS = {
   otelCf: { label: '@microlabs/otel-cf-workers 0.9 (OTLP JSON)', source: OTEL_CF, nodeCompat: true },
   // Where tracehop's share goes (see the breakdown note).
   bareWaitUntil: { label: 'bare Worker + waitUntil held 10 ms', source: BARE_WAIT_UNTIL, nodeCompat: false },
+  barePostPerRequest: {
+    label: 'bare Worker + one 600 B POST per request',
+    source: BARE_POST_PER_REQUEST,
+    nodeCompat: false,
+  },
   bareTraceHeaders: {
     label: 'bare Worker + trace headers on its fetch',
     source: BARE_TRACE_HEADERS,
@@ -279,10 +300,9 @@ export async function measureWorkerSizes(): Promise<SizeRow[]> {
 export function workerdCpuMs(): number {
   let total = 0
   const ticks = 100 // USER_HZ on Linux
-  for (const pid of readChildren(process.pid)) {
+  for (const pid of workerdPids()) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      if (!stat.includes('(workerd)')) continue
       const ns = threadsRunTimeNs(pid)
       if (ns !== undefined) total += ns / 1e6
       else {
@@ -294,6 +314,17 @@ export function workerdCpuMs(): number {
     }
   }
   return total
+}
+
+/** The workerd processes this process started (Miniflare's children), from /proc. */
+export function workerdPids(): number[] {
+  return readChildren(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(workerd)')
+    } catch {
+      return false
+    }
+  })
 }
 
 function threadsRunTimeNs(pid: number): number | undefined {
@@ -474,6 +505,7 @@ export async function run(): Promise<void> {
     const tracing = added('tracehopNothingDeferred')
     const deferring = added('bareWaitUntil')
     const headers = added('bareTraceHeaders')
+    const postPerRequest = added('barePostPerRequest')
     if (
       full !== undefined &&
       noExport !== undefined &&
@@ -489,6 +521,11 @@ export async function run(): Promise<void> {
         `${us(noExport - tracing)}  the flush held by waitUntil past the response (no exporter: nothing to send)`,
         `${us(full - noExport)}  exporting: the coalescing window, encoding, the POST`,
         `${us(deferring)}  for comparison, a bare Worker holding waitUntil for a 10 ms timer`,
+        ...(postPerRequest === undefined
+          ? []
+          : [
+              `${us(postPerRequest)}  and a bare Worker sending one 600 B POST per request after its response`,
+            ]),
         `bare Worker: ${us(median(samples[0]!.cpuPerReq) * 1000)} per request. Medians of per-round differences; the machine's noise is the min–max above.`,
       ])
     }
