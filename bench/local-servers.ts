@@ -26,7 +26,8 @@ export interface ExportReceiver {
 
 /**
  * An export sink: reads each request to its end, answers `{}` (what OTLP/HTTP and the
- * LangSmith endpoints accept) and counts requests and their bytes by path, to show that every contender exported.
+ * LangSmith endpoints accept) and counts requests and their bytes by path, to show that
+ * every contender exported.
  */
 export async function startExportReceiver(): Promise<ExportReceiver> {
   const byPath = new Map<string, number>()

@@ -10,6 +10,8 @@ import { build } from 'esbuild'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
 const profile = args[0] === '--profile' ? args[1] : undefined
+if (args[0] === '--profile' && profile === undefined)
+  throw new Error('bench/run.mjs --profile <name>: name one of bench/profile/*.ts, e.g. workerd')
 const only = profile === undefined ? args : []
 const order = [
   'w3c',

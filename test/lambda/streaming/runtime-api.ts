@@ -152,11 +152,15 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
         if (left <= 0)
           throw new Error(`${waiting.length} next-invocation poll(s) still open after ${timeoutMs} ms`)
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left)
-          onPollClosed.push(() => {
+          const closed = (): void => {
             clearTimeout(timer)
             resolve()
-          })
+          }
+          const timer = setTimeout(() => {
+            onPollClosed.splice(onPollClosed.indexOf(closed), 1)
+            resolve()
+          }, left)
+          onPollClosed.push(closed)
         })
       }
     },
