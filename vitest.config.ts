@@ -90,6 +90,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a page or a server to catch up: its 1 s default is short on a
+    // loaded two-core machine (a Chromium round trip per poll).
+    expect: { poll: { timeout: 10_000 } },
     // Runtime tests start workerd, edge-runtime and local receivers: two cores, keep it calm.
     maxWorkers: 2,
     minWorkers: 1,

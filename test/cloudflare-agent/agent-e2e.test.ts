@@ -80,9 +80,10 @@ describe('one agent trace across HTTP, MCP, a hibernating Durable Object socket 
     )
     const say = (text: string): string => JSON.stringify({ _trace: { traceparent: agentParent }, text })
     const r1 = await socket.send(say('one'))
-    // Let message 1 flush, then stay idle past workerd's 10 s inactivity eviction.
+    // Let message 1 flush, then stay idle past workerd's 10 s inactivity eviction (with room
+    // for a starved workerd to run its eviction timer late).
     await collector.waitFor(() => collector.spans().some((s) => s.spanId === r1.spanId), 10_000)
-    await sleep(11_500)
+    await sleep(13_000)
     const r2 = await socket.send(say('two'))
     const r3 = await socket.send(say('three'))
     // A real hibernation: the object was constructed anew for message 2, not for message 3.
@@ -215,5 +216,5 @@ describe('one agent trace across HTTP, MCP, a hibernating Durable Object socket 
       expect(drawn).toContain(name)
     expect(drawn).not.toContain('[orphan]')
     console.log(`${drawn}\n(e2e test body: ${Date.now() - t0} ms)`)
-  }, 40_000)
+  }, 60_000)
 })

@@ -94,9 +94,10 @@ describe('instrument(): a slow or absent collector', () => {
     receiver.delayMs = 2000
     try {
       const slow = await latencies('slow', 30)
-      // Every export now takes 2 s: the responses do not wait for any of them.
-      expect(slow[slow.length - 1]!).toBeLessThan(500)
-      expect(median(slow)).toBeLessThan(median(baseline) * 2 + 15)
+      // Every export now takes 2 s and is cut at the 1 s budget: a response that waited for
+      // one would take 1 s or more. The slack is for a loaded machine, not for the export.
+      expect(slow[slow.length - 1]!).toBeLessThan(950)
+      expect(median(slow)).toBeLessThan(median(baseline) * 2 + 50)
       await eventually(async () => ((await stats('slow')).spans.dropped.timeout ?? 0) > 0)
       const s = await stats('slow')
       expect(s.exports.failed).toBeGreaterThan(0)
@@ -108,8 +109,9 @@ describe('instrument(): a slow or absent collector', () => {
   it('a receiver that is down changes neither responses nor latency; network drops are counted', async () => {
     const baseline = await latencies('healthy', 30)
     const down = await latencies('down', 30)
-    expect(down[down.length - 1]!).toBeLessThan(500)
-    expect(median(down)).toBeLessThan(median(baseline) * 2 + 15)
+    // Retries to a refused port go on until the 1 s budget: a response that waited would show it.
+    expect(down[down.length - 1]!).toBeLessThan(950)
+    expect(median(down)).toBeLessThan(median(baseline) * 2 + 50)
     await eventually(async () => ((await stats('down')).spans.dropped.network ?? 0) >= 30)
     const s = await stats('down')
     expect(s.spans.exported).toBe(0)

@@ -174,8 +174,8 @@ describe('scheduled (Cron Triggers) in workerd', () => {
   it('a SERVER span with faas.trigger timer, faas.cron and faas.time (ISO 8601 UTC), flushed after the handler returned', async () => {
     const w = await worker('main')
     const scheduledTime = new Date('2025-06-01T12:00:00.000Z')
-    // The receiver answers 600 ms late: the handler must return before the export finished.
-    receiver.delayMs = 600
+    // The receiver answers 1 s late: the handler must return before the export finished.
+    receiver.delayMs = 1000
     try {
       const result = await w.scheduled({ cron: '*/7 * * * *', scheduledTime })
       expect(result.outcome).toBe('ok')

@@ -219,7 +219,9 @@ describe('a streaming invocation whose response is broken off', () => {
 async function takeStreamingInvocation(options?: Parameters<RuntimeApi['invoke']>[1]) {
   const [host, port] = api.address.split(':')
   const pending = api.invoke({ version: '2.0', rawPath: '/x' }, options)
-  const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`)
+  const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`, {
+    signal: AbortSignal.timeout(10_000),
+  })
   const id = next.headers.get('lambda-runtime-aws-request-id')!
   await next.arrayBuffer()
   const stream = httpRequest({

@@ -49,18 +49,46 @@ function installTarball(app: string, work: string): void {
   execFileSync('tar', ['-xzf', join(work, file), '-C', target, '--strip-components=1'])
 }
 
-async function waitForReady(child: ChildProcess, url: string, ms: number): Promise<void> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`)
-    try {
-      await fetch(url)
-      return
-    } catch {
-      await new Promise((r) => setTimeout(r, 200))
+/**
+ * Starts `next start` on a free port and resolves once Next logged that it is ready and the
+ * port answers; a port taken between choosing it and binding it (EADDRINUSE) is retried.
+ */
+async function startNext(
+  next: string,
+  app: string,
+  env: NodeJS.ProcessEnv,
+  onLog: (chunk: string) => void,
+): Promise<{ server: ChildProcess; origin: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const origin = `http://127.0.0.1:${port}`
+    let log = ''
+    const server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+      cwd: app,
+      env: { ...env, APP_ORIGIN: origin },
+    })
+    const collect = (d: Buffer): void => {
+      log += d.toString()
+      onLog(d.toString())
     }
+    server.stdout?.on('data', collect)
+    server.stderr?.on('data', collect)
+    const until = Date.now() + 30_000
+    while (Date.now() < until && server.exitCode === null && !log.includes('Ready in')) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    if (server.exitCode === null && log.includes('Ready in')) {
+      // A path outside the proxy matcher and the routes: no span, nothing to wait for.
+      const ready = await fetch(`${origin}/ready`).then(
+        () => true,
+        () => false,
+      )
+      if (ready) return { server, origin }
+    }
+    server.kill('SIGTERM')
+    if (!log.includes('EADDRINUSE') || attempt === 3)
+      throw new Error(`next start was not ready within 30 s (attempt ${attempt}):\n${log}`)
   }
-  throw new Error(`next start did not answer within ${ms} ms`)
 }
 
 describe('examples/next-agent under next build && next start', () => {
@@ -82,8 +110,7 @@ describe('examples/next-agent under next build && next start', () => {
       join(app, 'package.json'),
       JSON.stringify({ name: 'next-agent', private: true, type: 'module' }),
     )
-    const port = await freePort()
-    origin = `http://127.0.0.1:${port}`
+    // APP_ORIGIN is read when the app runs, so the port is chosen only once it is built.
     const env = {
       ...process.env,
       NEXT_TELEMETRY_DISABLED: '1',
@@ -91,24 +118,14 @@ describe('examples/next-agent under next build && next start', () => {
       NEXT_ROOT: '/',
       OTLP_URL: receiver.url,
       OTLP_ENCODING: 'json',
-      APP_ORIGIN: origin,
     }
     const next = join(app, 'node_modules/next/dist/bin/next')
     if (existsSync(BUILD_CACHE)) cpSync(BUILD_CACHE, join(app, '.next/cache'), { recursive: true })
     execFileSync(process.execPath, [next, 'build'], { cwd: app, env, stdio: 'pipe', timeout: 240_000 })
     cpSync(join(app, '.next/cache'), BUILD_CACHE, { recursive: true })
-    server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], {
-      cwd: app,
-      env,
-    })
-    server.stdout?.on('data', (d: Buffer) => {
-      log += d.toString()
-    })
-    server.stderr?.on('data', (d: Buffer) => {
-      log += d.toString()
-    })
-    // A path outside the proxy matcher and the routes: no span, nothing to wait for.
-    await waitForReady(server, `${origin}/ready`, 30_000)
+    ;({ server, origin } = await startNext(next, app, env, (chunk) => {
+      log += chunk
+    }))
     receiver.clear()
   }, 300_000)
 

@@ -72,7 +72,7 @@ describe('tracehop/vercel in edge-runtime', () => {
     ['(request, context) web handler, context.waitUntil', '/web', 'GET /web'],
   ])('%s: the response returns first and the export completes after it', async (_label, path, name) => {
     receiver.clear()
-    receiver.delayMs = 300
+    receiver.delayMs = 1000 // longer than any stall between the response and the checks below
     try {
       const res = await fetch(`${edge.server.url}${path.slice(1)}`)
       const body = (await res.json()) as { traceId: string; spanId: string; doubled: number }
@@ -113,7 +113,7 @@ describe('tracehop/vercel in edge-runtime', () => {
 
   it('(request, event) middleware that continues: flushed through event.waitUntil, response untouched', async () => {
     receiver.clear()
-    receiver.delayMs = 200
+    receiver.delayMs = 1000
     try {
       const res = await fetch(`${edge.server.url}middleware`)
       expect(res.headers.get('x-middleware-next')).toBe('1')

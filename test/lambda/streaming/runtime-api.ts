@@ -34,10 +34,14 @@ export interface RuntimeApi {
    * would go to it; wait for this after stopping a runtime.
    */
   noOpenPolls(timeoutMs?: number): Promise<void>
-  /** Queues one invocation; resolves when its response has ended (or broke off). */
+  /**
+   * Queues one invocation; resolves when its response has ended (or broke off), and rejects
+   * if it has not within `timeoutMs` (15 s): a runtime that died or never polled fails the
+   * test with a message instead of hanging it.
+   */
   invoke(
     event: unknown,
-    options?: { deadlineMs?: number; abortAfterChunks?: number },
+    options?: { deadlineMs?: number; abortAfterChunks?: number; timeoutMs?: number },
   ): Promise<StreamedResponse>
   close(): Promise<void>
 }
@@ -165,13 +169,26 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
       }
     },
     invoke(event, options = {}) {
-      return new Promise((done) => {
+      return new Promise((resolve, reject) => {
+        const id = `req-${++n}`
+        const timeoutMs = options.timeoutMs ?? 15_000
+        const timer = setTimeout(() => {
+          const taken = inflight.has(id) || responses.has(id)
+          reject(
+            new Error(
+              `invocation ${id}: no complete response within ${timeoutMs} ms (${taken ? 'taken by a runtime' : 'never taken'})`,
+            ),
+          )
+        }, timeoutMs)
         queue.push({
-          id: `req-${++n}`,
+          id,
           event,
           deadlineMs: options.deadlineMs ?? 30_000,
           abortAfterChunks: options.abortAfterChunks,
-          done,
+          done: (r) => {
+            clearTimeout(timer)
+            resolve(r)
+          },
         })
         deliver()
       })
