@@ -7,8 +7,9 @@ import { build, type Plugin } from 'esbuild'
 import { bundleForWorkerd } from '../support/workerd-bundle.js'
 
 export const root = fileURLToPath(new URL('../../', import.meta.url))
-// Inside the checkout, so the bundles resolve their packages from its node_modules.
-const out = `${root}.doc-run`
+// Inside the checkout, so the bundles resolve their packages from its node_modules; one
+// folder per test process, so files running in parallel never overwrite each other's samples.
+const out = `${root}.doc-run/${process.pid}`
 
 export interface DocSample {
   readonly doc: string

@@ -2,7 +2,7 @@
 // (ephemeral port) that records every request with its whole body, then lets a handler
 // answer. The OTLP and LangSmith receivers are handlers on top of it.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 
 export interface Recorded {
   readonly method: string
@@ -81,7 +81,32 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** An origin on 127.0.0.1 where nothing listens: the port was bound, then released. */
+// Privileged ports no test can be given by listen(0) (ephemeral ports start far above) and
+// not on the Fetch standard's "bad port" list, which fetch would refuse before connecting.
+const NEVER_EPHEMERAL = [4, 6, 8]
+
+/** Whether a TCP connection to 127.0.0.1:`port` is refused (nothing listens there). */
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.setTimeout(1000, () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'))
+  })
+}
+
+/**
+ * An origin on 127.0.0.1 where nothing listens. A privileged port that refuses, so that a
+ * server another test file starts in parallel can never take it; a released ephemeral port
+ * only where every such port is in use.
+ */
 export async function refusedUrl(): Promise<string> {
+  for (const port of NEVER_EPHEMERAL) if (await refuses(port)) return `http://127.0.0.1:${port}`
   return `http://127.0.0.1:${await freePort()}`
 }
