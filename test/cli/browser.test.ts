@@ -198,7 +198,7 @@ describe('waterfall page', () => {
       ],
     }
     await post(`${collector.url}/v1/traces`, JSON.stringify(late), { 'content-type': 'application/json' })
-    await expect.poll(() => page.locator('.wf-row').count(), { timeout: 5000 }).toBe(5)
+    await expect.poll(() => page.locator('.wf-row').count()).toBe(5)
     const orphan = page.locator('.wf-row[data-orphan="true"]')
     expect(await orphan.getAttribute('data-span-id')).toBe('abcdefabcdefabcd')
     expect(await orphan.locator('.tag-orphan').textContent()).toBe('orphan')

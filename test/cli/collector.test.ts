@@ -68,14 +68,14 @@ describe('finishing traces', () => {
     // two requests below (the gap between them is 200 ms plus a round trip).
     const c = await start({ quietMs: 1000, onTrace: (t) => finished.push(t) })
     const t = threeServiceTrace()
-    const first = Date.now()
     await post(`${c.url}/v1/traces`, JsonTraceSerializer.serializeRequest(t.spans.slice(0, 2))!, JSON_HEADERS)
     await new Promise((r) => setTimeout(r, 200))
+    const second = Date.now()
     await post(`${c.url}/v1/traces`, JsonTraceSerializer.serializeRequest(t.spans.slice(2))!, JSON_HEADERS)
     expect(c.trace(t.traceId)!.finished).toBe(false)
     await c.waitFor(() => finished.length === 1, 5000)
     // The quiet period restarted with the second request.
-    expect(Date.now() - first).toBeGreaterThanOrEqual(200 + 1000 - 5)
+    expect(Date.now() - second).toBeGreaterThanOrEqual(1000 - 5)
     expect(finished[0]).toMatchObject({ traceId: t.traceId, finished: true })
     expect(finished[0]!.spans).toHaveLength(4)
 

@@ -284,9 +284,9 @@ describe('instrument(): fetch in workerd', () => {
     // Six pulls 40 ms apart: the span covers the stream, not just the handler.
     expect(server.endMs - server.startMs).toBeGreaterThanOrEqual(200)
     expect(server.endMs).toBeGreaterThanOrEqual(gen.endMs)
-    // Streamed: the first chunk came well before the last (six pulls 40 ms apart). A loaded
-    // machine only stretches this gap.
-    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(100)
+    // Streamed: the first chunk came well before the last (pulls 40 ms apart; a buffered body
+    // arrives in one read). A loaded machine only stretches this gap.
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(60)
     expect(server.status).not.toBe(2)
   })
 

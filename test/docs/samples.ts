@@ -1,7 +1,7 @@
 // The ```ts samples of README.md and docs/*.md, as files a harness can bundle and run.
 // A sample is named by its document and a string only it contains, so a harness keeps
 // finding it when samples are added or reordered above it.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
 import { bundleForWorkerd } from '../support/workerd-bundle.js'
@@ -9,7 +9,33 @@ import { bundleForWorkerd } from '../support/workerd-bundle.js'
 export const root = fileURLToPath(new URL('../../', import.meta.url))
 // Inside the checkout, so the bundles resolve their packages from its node_modules; one
 // folder per test process, so files running in parallel never overwrite each other's samples.
-const out = `${root}.doc-run/${process.pid}`
+const runs = `${root}.doc-run`
+const out = `${runs}/${process.pid}`
+removeFinishedRuns()
+
+/** Removes what earlier test processes left in `.doc-run` (a folder per process no longer alive). */
+function removeFinishedRuns(): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(runs)
+  } catch {
+    return
+  }
+  for (const name of entries) {
+    if (/^\d+$/.test(name) && processAlive(Number(name))) continue
+    rmSync(`${runs}/${name}`, { recursive: true, force: true })
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it exists, owned by someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 export interface DocSample {
   readonly doc: string

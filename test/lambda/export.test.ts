@@ -109,7 +109,8 @@ describe('export from Lambda invocations', () => {
       const t0 = Date.now()
       expect(await handler({}, lambdaContext(2000))).toBe('ok')
       const took = Date.now() - t0
-      expect(took).toBeLessThan(2000)
+      // Below the default margin's cut (1750 ms): the configured margin is the one applied.
+      expect(took).toBeLessThan(1700)
       expect(took).toBeGreaterThanOrEqual(550)
       // The exporter's own deadline ends the attempt and counts the drop.
       const dropped = () => Object.values(tracer.stats().spans.dropped).reduce((a, b) => a + (b ?? 0), 0)

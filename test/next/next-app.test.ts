@@ -1,7 +1,9 @@
 // examples/next-agent in a real `next build && next start` (Next 16, Turbopack), with
 // tracehop installed from its packed tarball: one trace across the request interceptor
 // (proxy.ts), a Node.js route, the AI SDK and an Edge route, exported after the response.
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -79,13 +81,15 @@ async function startNext(
     }
     if (server.exitCode === null && log.includes('Ready in')) {
       // A path outside the proxy matcher and the routes: no span, nothing to wait for.
-      const ready = await fetch(`${origin}/ready`).then(
+      const ready = await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(10_000) }).then(
         () => true,
         () => false,
       )
       if (ready) return { server, origin }
     }
-    server.kill('SIGTERM')
+    // Its last output (the EADDRINUSE error) is read by the time the process has closed.
+    if (server.exitCode !== null) await once(server, 'close')
+    else server.kill('SIGTERM')
     if (!log.includes('EADDRINUSE') || attempt === 3)
       throw new Error(`next start was not ready within 30 s (attempt ${attempt}):\n${log}`)
   }

@@ -62,6 +62,7 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
   const responses = new Map<string, StreamedResponse>()
   const errors: { path: string; body: string }[] = []
   const onPollClosed: (() => void)[] = []
+  const invocationTimers = new Set<ReturnType<typeof setTimeout>>()
   let n = 0
 
   const deliver = (): void => {
@@ -173,6 +174,7 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
         const id = `req-${++n}`
         const timeoutMs = options.timeoutMs ?? 15_000
         const timer = setTimeout(() => {
+          invocationTimers.delete(timer)
           const taken = inflight.has(id) || responses.has(id)
           reject(
             new Error(
@@ -187,14 +189,17 @@ export async function startRuntimeApi(): Promise<RuntimeApi> {
           abortAfterChunks: options.abortAfterChunks,
           done: (r) => {
             clearTimeout(timer)
+            invocationTimers.delete(timer)
             resolve(r)
           },
         })
+        invocationTimers.add(timer)
         deliver()
       })
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of invocationTimers) clearTimeout(t)
         for (const w of waiting) w.destroy()
         server.closeAllConnections()
         server.close(() => resolve())
